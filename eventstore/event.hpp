@@ -1,0 +1,53 @@
+// Event: one entry of the voxlog log, the envelope of ../shared/DESIGN.md ("Event envelope").
+//
+// Contract: an Event is an immutable fact once committed. `seq` is the global position (dense, from 1),
+// `version` the position within `stream` (dense, from 1). `type` is past tense (`CallStatusChanged`) and
+// `v` its schema version: a published (type, v) never changes meaning; a new shape gets v+1.
+// `ts` is the server's receive time in ms since the Unix epoch. `source` is one of the EventSource names.
+// `data` is a JSON object; webhook events keep the raw parameters exactly as received.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace voxlog {
+
+namespace source {
+inline constexpr const char* twilio_webhook = "twilio-webhook";
+inline constexpr const char* api = "api";
+inline constexpr const char* system = "system";
+inline constexpr const char* simulator = "simulator";
+}  // namespace source
+
+struct Event {
+  std::uint64_t seq = 0;
+  std::string stream;
+  std::uint64_t version = 0;
+  std::string type;
+  std::uint32_t v = 1;
+  std::int64_t ts = 0;
+  std::string source;
+  std::string dedupe;  // empty when the append had no idempotency key
+  nlohmann::json data = nlohmann::json::object();
+};
+
+// The envelope as one JSON object: {"seq","stream","version","type","v","ts","source","dedupe"?,"data"}.
+// This is the shape of `voxlog events`, GET /api/events and the WebSocket messages.
+nlohmann::json to_json(const Event& e);
+
+// An event before it is committed: the store assigns seq, stream, version and copies ts/source/dedupe
+// from its AppendRequest.
+struct NewEvent {
+  std::string type;
+  nlohmann::json data = nlohmann::json::object();
+  std::uint32_t v = 1;
+};
+
+std::int64_t now_ms();
+
+}  // namespace voxlog

@@ -1,0 +1,112 @@
+// EventStore: voxlog's append-only event log on LMDB (layout in FORMAT.md).
+//
+// Contract:
+// - Appends go through one writer thread owned by the store. It takes everything pending, writes it in
+//   ONE LMDB write transaction, commits (durable: default LMDB sync), then answers every appender and
+//   finally publishes the committed events to subscribers in seq order. Seq numbers are dense from 1.
+// - An AppendRequest writes 1..n events to one stream atomically. With `expected_version` the stream must
+//   be exactly at that version (0: the stream must not exist yet), else the answer is StatusCode::conflict
+//   and nothing is written. With a `dedupe` key that was seen before, nothing is written and the answer
+//   carries the ORIGINAL seq range with `duplicate = true`.
+// - A full map grows by itself; if the disk is full the batch fails with resource_exhausted and the log
+//   stays as it was. A directory holding anything that is not a voxlog event store is refused, never
+//   overwritten.
+// - Reads may run on any thread, concurrently with appends, and never wait for the writer.
+//
+// Thread-safety: every public member may be called from any thread. Append callbacks and subscriber
+// callbacks run on the writer thread: they must be quick and must not call append_sync().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eventstore/event.hpp"
+#include "eventstore/status.hpp"
+
+namespace voxlog {
+
+struct AppendRequest {
+  std::string stream;
+  std::vector<NewEvent> events;                   // at least one
+  std::optional<std::uint64_t> expected_version;  // none: append whatever the stream's version
+  std::string dedupe;                             // optional idempotency key
+  std::string source = source::system;
+  std::int64_t ts = 0;                            // receive time; 0: the store stamps now_ms()
+};
+
+struct AppendResult {
+  std::uint64_t first_seq = 0;
+  std::uint64_t last_seq = 0;
+  std::uint64_t stream_version = 0;  // the stream's version after (or, if duplicate, at) this append
+  bool duplicate = false;
+};
+
+struct StoreOptions {
+  std::size_t initial_map_size = std::size_t{1} << 30;  // grows by doubling when full
+  std::size_t max_batch = 4096;                          // events per write transaction, at most
+};
+
+struct StoreStats {
+  std::uint64_t events = 0;
+  std::uint64_t streams = 0;
+  std::uint64_t dedupe_keys = 0;
+  std::uint64_t file_bytes = 0;  // data.mdb size on disk
+  std::uint64_t map_bytes = 0;
+  std::uint64_t commits = 0;     // write transactions since open
+};
+
+// What the writer did in one commit; for metrics.
+struct CommitInfo {
+  std::size_t requests = 0;
+  std::size_t events = 0;
+  double seconds = 0;  // from transaction begin to durable commit
+};
+
+class EventStore {
+ public:
+  using AppendCallback = std::function<void(const Result<AppendResult>&)>;
+  using Subscriber = std::function<void(const std::shared_ptr<const std::vector<Event>>& committed)>;
+  using CommitObserver = std::function<void(const CommitInfo&)>;
+
+  // Opens (creating if missing or empty) the store in `dir`.
+  static Result<std::unique_ptr<EventStore>> open(const std::string& dir, StoreOptions options = {});
+  ~EventStore();  // drains pending appends, then stops the writer
+
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  void append(AppendRequest request, AppendCallback done);
+  Result<AppendResult> append_sync(AppendRequest request);
+
+  // Called after every commit, in seq order, with the events of that commit. Returns an id for unsubscribe.
+  std::uint64_t subscribe(Subscriber subscriber);
+  void unsubscribe(std::uint64_t id);
+  void on_commit(CommitObserver observer);  // one observer; for metrics
+
+  // Reads.
+  Result<std::vector<Event>> read_all(std::uint64_t after_seq, std::size_t limit) const;
+  Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
+                                         std::size_t limit) const;
+  Result<std::optional<AppendResult>> find_dedupe(const std::string& key) const;
+  // Calls fn for each event with seq > after_seq in order, in one read transaction, until fn returns false.
+  Status scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const;
+  std::uint64_t last_seq() const;  // highest committed seq (0 when empty)
+  Result<std::uint64_t> stream_version(const std::string& stream) const;  // 0 when absent
+  Result<StoreStats> stats() const;
+
+  // Checks every invariant of FORMAT.md. ok, or data_loss naming the first violation.
+  Status verify() const;
+
+  const std::string& dir() const;
+
+ private:
+  struct Impl;
+  explicit EventStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace voxlog
