@@ -1,0 +1,172 @@
+#include "http/twilio_signature.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace voxlog::twilio {
+namespace {
+
+std::string base64(const unsigned char* data, size_t size) {
+  std::string out(4 * ((size + 2) / 3), '\0');
+  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(size));
+  out.resize(static_cast<size_t>(written));
+  return out;
+}
+
+std::string hmac_sha1_base64(std::string_view key, std::string_view message) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &digest_size);
+  return base64(digest, digest_size);
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The spellings of one URL that Twilio may have signed: as configured, with the scheme's default port
+// added or removed, and without user:password (which Twilio drops for HTTPS voice callbacks).
+std::vector<std::string> url_variants(std::string_view url) {
+  url = url.substr(0, url.find('#'));
+  std::vector<std::string> variants{std::string(url)};
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return variants;
+  std::string scheme = lower(url.substr(0, scheme_end));
+  const char* default_port = scheme == "https" ? "443" : scheme == "http" ? "80" : nullptr;
+
+  size_t authority_begin = scheme_end + 3;
+  size_t authority_end = url.find_first_of("/?", authority_begin);
+  if (authority_end == std::string_view::npos) authority_end = url.size();
+  std::string_view authority = url.substr(authority_begin, authority_end - authority_begin);
+  std::string_view prefix = url.substr(0, authority_begin);
+  std::string_view rest = url.substr(authority_end);
+
+  std::string_view userinfo;
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) {
+    userinfo = authority.substr(0, at + 1);
+    authority = authority.substr(at + 1);
+  }
+  size_t bracket = authority.rfind(']');
+  size_t colon = authority.rfind(':');
+  bool has_port = colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket);
+  std::string_view host = has_port ? authority.substr(0, colon) : authority;
+  std::string_view port = has_port ? authority.substr(colon + 1) : std::string_view{};
+
+  std::vector<std::string> hostports;
+  hostports.emplace_back(authority);
+  if (default_port != nullptr && !has_port) hostports.push_back(std::string(host) + ":" + default_port);
+  if (default_port != nullptr && has_port && port == default_port) hostports.emplace_back(host);
+
+  variants.clear();
+  for (const std::string& hostport : hostports) {
+    variants.push_back(std::string(prefix) + std::string(userinfo) + hostport + std::string(rest));
+    if (!userinfo.empty()) variants.push_back(std::string(prefix) + hostport + std::string(rest));
+  }
+  return variants;
+}
+
+bool matches_any_variant(std::string_view auth_token, std::string_view signature, std::string_view url,
+                         const FormParams& form_params) {
+  bool matched = false;
+  for (const std::string& variant : url_variants(url)) {
+    matched |= equal_constant_time(sign(auth_token, variant, form_params), signature);
+  }
+  return matched;
+}
+
+// Finds query parameter `name` of `url` and sets `value` to its raw (still percent-encoded) text.
+bool query_param(std::string_view url, std::string_view name, std::string_view& value) {
+  url = url.substr(0, url.find('#'));
+  size_t question = url.find('?');
+  if (question == std::string_view::npos) return false;
+  std::string_view query = url.substr(question + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+      return true;
+    }
+    if (amp == std::string_view::npos) break;
+    query = query.substr(amp + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string sign(std::string_view auth_token, std::string_view url, const FormParams& form_params) {
+  FormParams sorted = form_params;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::string message(url);
+  for (const auto& [key, value] : sorted) {
+    message += key;
+    message += value;
+  }
+  return hmac_sha1_base64(auth_token, message);
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * SHA256_DIGEST_LENGTH);
+  for (unsigned char byte : digest) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0x0f];
+  }
+  return out;
+}
+
+std::string url_with_body_hash(std::string_view url, std::string_view raw_body) {
+  std::string_view fragment;
+  size_t hash = url.find('#');
+  if (hash != std::string_view::npos) {
+    fragment = url.substr(hash);
+    url = url.substr(0, hash);
+  }
+  std::string out(url);
+  if (url.find('?') == std::string_view::npos) {
+    out += '?';
+  } else if (url.back() != '?' && url.back() != '&') {
+    out += '&';
+  }
+  out += "bodySHA256=";
+  out += sha256_hex(raw_body);
+  out += fragment;
+  return out;
+}
+
+bool verify_form(std::string_view auth_token, std::string_view signature, std::string_view full_url,
+                 const FormParams& form_params) {
+  if (signature.empty()) return false;
+  return matches_any_variant(auth_token, signature, full_url, form_params);
+}
+
+bool verify_json(std::string_view auth_token, std::string_view signature, std::string_view full_url,
+                 std::string_view raw_body) {
+  if (signature.empty()) return false;
+  std::string_view claimed_hash;
+  if (!query_param(full_url, "bodySHA256", claimed_hash)) return false;
+  bool body_matches = equal_constant_time(lower(claimed_hash), sha256_hex(raw_body));
+  bool url_matches = matches_any_variant(auth_token, signature, full_url, {});
+  return body_matches && url_matches;
+}
+
+}  // namespace voxlog::twilio
