@@ -1,0 +1,114 @@
+#include "actors/broadcaster.hpp"
+
+#include <unordered_map>
+
+#include "actors/messages.hpp"
+#include "projections/event_types.hpp"
+
+namespace voxlog {
+namespace {
+
+constexpr std::size_t kCatchUpPage = 256;
+
+struct Client {
+  SubscriberPtr subscriber;
+  std::uint64_t sent_upto = 0;  // the last seq this client has been given
+  bool live = false;
+};
+
+struct BroadcasterState {
+  std::unordered_map<std::uint64_t, Client> clients;
+  std::uint64_t published_upto = 0;
+  static inline const char* name = "voxlog.broadcaster";
+};
+
+using Broadcaster = caf::stateful_actor<BroadcasterState>;
+
+void drop(Broadcaster* self, Metrics& metrics, std::uint64_t id) {
+  if (self->state.clients.erase(id)) metrics.add_subscribers(-1);
+}
+
+// Pushes one change; closes the client when its queue is full. Returns false if the client is gone.
+bool deliver(Broadcaster* self, Metrics& metrics, Client& client, const Change& change) {
+  if (client.subscriber->push(change)) {
+    client.sent_upto = change.event.seq;
+    return true;
+  }
+  metrics.broadcast_dropped();
+  client.subscriber->close(kCloseSlowConsumer, "slow consumer: queue full; reconnect with after=" +
+                                                   std::to_string(client.sent_upto));
+  drop(self, metrics, client.subscriber->id());
+  return false;
+}
+
+void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& metrics, std::uint64_t id) {
+  auto it = self->state.clients.find(id);
+  if (it == self->state.clients.end()) return;
+  Client& client = it->second;
+  std::uint64_t target = self->state.published_upto;
+  if (client.sent_upto < target) {
+    auto page = store.read_all(client.sent_upto, kCatchUpPage);
+    if (!page) {
+      client.subscriber->close(1011, "cannot read the log: " + page.status().message());
+      drop(self, metrics, id);
+      return;
+    }
+    for (Event& e : *page) {
+      if (e.seq > target) break;
+      std::optional<CallRow> row;
+      if (e.stream.rfind(stream_prefix::call, 0) == 0) row = view.find_by_stream(e.stream);
+      if (!deliver(self, metrics, client, make_change(std::move(e), std::move(row)))) return;
+    }
+  }
+  if (client.sent_upto >= self->state.published_upto) {
+    client.live = true;
+    return;
+  }
+  self->send(self, catchup_atom::value, id);  // yield to live traffic between pages
+}
+
+caf::behavior broadcaster(Broadcaster* self, EventStore* store, CallsView* view, Metrics* metrics,
+                          std::uint64_t published_upto) {
+  self->state.published_upto = published_upto;
+  return {
+      [=](join_atom, const SubscriberPtr& subscriber, std::uint64_t after) {
+        Client client{subscriber, std::min(after, self->state.published_upto), false};
+        self->state.clients.emplace(subscriber->id(), client);
+        metrics->add_subscribers(1);
+        catch_up(self, *store, *view, *metrics, subscriber->id());
+      },
+      [=](catchup_atom, std::uint64_t id) { catch_up(self, *store, *view, *metrics, id); },
+      [=](leave_atom, std::uint64_t id) { drop(self, *metrics, id); },
+      [=](publish_atom, const ChangeBatch& batch) {
+        std::vector<std::uint64_t> ids;
+        ids.reserve(self->state.clients.size());
+        for (auto& [id, client] : self->state.clients)
+          if (client.live) ids.push_back(id);
+        for (std::uint64_t id : ids) {
+          for (const Change& change : *batch) {
+            auto it = self->state.clients.find(id);
+            if (it == self->state.clients.end()) break;
+            if (change.event.seq <= it->second.sent_upto) continue;
+            if (!deliver(self, *metrics, it->second, change)) break;
+          }
+        }
+        if (!batch->empty()) self->state.published_upto = batch->back().event.seq;
+      },
+      [=](count_atom) { return self->state.clients.size(); },
+      [=](close_atom) {
+        for (auto& [id, client] : self->state.clients) client.subscriber->close(1001, "server shutting down");
+        metrics->add_subscribers(-static_cast<std::int64_t>(self->state.clients.size()));
+        self->state.clients.clear();
+        return true;
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_broadcaster(caf::actor_system& system, EventStore& store, CallsView& view, Metrics& metrics,
+                             std::uint64_t published_upto) {
+  return system.spawn(broadcaster, &store, &view, &metrics, published_upto);
+}
+
+}  // namespace voxlog

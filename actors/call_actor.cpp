@@ -1,0 +1,192 @@
+#include "actors/call_actor.hpp"
+
+#include "actors/call_decider.hpp"
+#include "projections/event_types.hpp"
+
+namespace voxlog {
+namespace {
+
+constexpr int kMaxConflictRetries = 5;
+
+struct CallState {
+  std::string stream;
+  CallRow row;
+  std::uint64_t idle_generation = 0;
+  static inline const char* name = "voxlog.call";
+};
+
+using CallActor = caf::stateful_actor<CallState>;
+
+Status recover(CallActor* self, EventStore& store) {
+  CallRow row;
+  for (std::uint64_t from = 1;;) {
+    auto page = store.read_stream(self->state.stream, from, 1024);
+    if (!page) return page.status();
+    for (const Event& e : *page) apply(row, e);
+    if (page->size() < 1024) break;
+    from = row.version + 1;
+  }
+  self->state.row = std::move(row);
+  return Status::ok();
+}
+
+// Folds the events this actor just committed exactly as the projection will read them back.
+void fold_committed(CallActor* self, const std::vector<NewEvent>& events, const AppendResult& r,
+                    const Webhook& w) {
+  std::uint64_t first_version = r.stream_version - events.size() + 1;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    Event e{r.first_seq + i, self->state.stream, first_version + i, events[i].type, events[i].v,
+            w.received_ms, source::twilio_webhook, w.dedupe, events[i].data};
+    apply(self->state.row, e);
+  }
+}
+
+caf::behavior ready(CallActor* self, CallActorSettings settings, caf::actor router);
+
+void arm_idle_timer(CallActor* self, const CallActorSettings& settings) {
+  auto after = is_terminal_status(self->state.row.status) ? settings.idle_after_end : settings.idle_while_live;
+  self->delayed_send(self, after, tick_atom::value, ++self->state.idle_generation);
+}
+
+caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w,
+                      WebhookReply reply, std::vector<NewEvent> events, int attempt);
+
+void write(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w, WebhookReply reply,
+           int attempt) {
+  auto events = decide(self->state.row, w);
+  AppendRequest request{self->state.stream, events, self->state.row.version, w.dedupe,
+                        source::twilio_webhook, w.received_ms};
+  auto me = caf::actor_cast<caf::actor>(self);
+  settings.store->append(std::move(request),
+                         [me](const Result<AppendResult>& r) { caf::anon_send(me, appended_atom::value, r); });
+  self->become(writing(self, settings, router, std::move(w), std::move(reply), std::move(events), attempt));
+}
+
+caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w,
+                      WebhookReply reply, std::vector<NewEvent> events, int attempt) {
+  return {
+      [=](appended_atom, const Result<AppendResult>& result) {
+        if (result && !result->duplicate) fold_committed(self, events, *result, w);
+        bool conflicted = !result && result.status().code() == StatusCode::conflict;
+        if (conflicted && attempt < kMaxConflictRetries) {
+          if (Status s = recover(self, *settings.store); !s) {
+            reply(s);
+            self->become(ready(self, settings, router));
+            return;
+          }
+          write(self, settings, router, w, reply, attempt + 1);
+          return;
+        }
+        reply(result);
+        self->become(ready(self, settings, router));
+        arm_idle_timer(self, settings);
+      },
+  };
+}
+
+caf::behavior ready(CallActor* self, CallActorSettings settings, caf::actor router) {
+  return {
+      [=](webhook_atom, const Webhook& w, const WebhookReply& reply) { write(self, settings, router, w, reply, 0); },
+      [=](tick_atom, std::uint64_t generation) {
+        if (generation == self->state.idle_generation) self->send(router, idle_atom::value, self->state.stream);
+      },
+      [=](stop_atom) { self->quit(); },
+  };
+}
+
+caf::behavior call_actor(CallActor* self, std::string stream, CallActorSettings settings, caf::actor router) {
+  self->state.stream = std::move(stream);
+  self->set_default_handler(caf::skip);  // while writing, later webhooks wait their turn
+  settings.metrics->add_call_actors(1);
+  Metrics* metrics = settings.metrics;
+  self->attach_functor([metrics] { metrics->add_call_actors(-1); });
+  if (Status s = recover(self, *settings.store); !s) {
+    // The log cannot be read: answer every webhook with the reason instead of guessing a state.
+    return {
+        [=](webhook_atom, const Webhook&, const WebhookReply& reply) { reply(s); },
+        [=](stop_atom) { self->quit(); },
+    };
+  }
+  arm_idle_timer(self, settings);
+  return ready(self, settings, router);
+}
+
+struct RouterState {
+  std::unordered_map<std::string, caf::actor> actors;  // stream -> its call actor
+  std::unordered_map<std::string, std::string> alias;  // SID -> stream
+  static inline const char* name = "voxlog.router";
+};
+
+using Router = caf::stateful_actor<RouterState>;
+
+// The call's stream: whichever of its SIDs we already know (a CallSid seen alone first keeps its stream
+// when the execution SID turns up), else a new stream named after the execution SID, else the CallSid.
+std::string stream_for(Router* self, const Webhook& w) {
+  auto& alias = self->state.alias;
+  std::string stream;
+  for (const std::string* sid : {&w.execution_sid, &w.call_sid}) {
+    if (sid->empty()) continue;
+    if (auto it = alias.find(*sid); it != alias.end()) {
+      stream = it->second;
+      break;
+    }
+  }
+  if (stream.empty()) stream = stream_prefix::call + (w.execution_sid.empty() ? w.call_sid : w.execution_sid);
+  if (!w.execution_sid.empty()) alias.emplace(w.execution_sid, stream);
+  if (!w.call_sid.empty()) alias.emplace(w.call_sid, stream);
+  return stream;
+}
+
+caf::behavior router(Router* self, CallActorSettings settings,
+                     std::unordered_map<std::string, std::string> known_aliases) {
+  self->state.alias = std::move(known_aliases);
+  // Call actors are linked so that they stop with the router; one that fails must not take the router
+  // (and every other call) down: forget it, the next webhook recovers the call from the log.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto& actors = self->state.actors;
+    for (auto it = actors.begin(); it != actors.end(); ++it) {
+      if (it->second.address() == msg.source) {
+        actors.erase(it);
+        return;
+      }
+    }
+    self->quit(msg.reason);
+  });
+  return {
+      [=](webhook_atom, const Webhook& w, const WebhookReply& reply) {
+        std::string stream = stream_for(self, w);
+        auto& actor = self->state.actors[stream];
+        if (!actor) actor = self->spawn<caf::linked>(call_actor, stream, settings, caf::actor_cast<caf::actor>(self));
+        self->send(actor, webhook_atom::value, w, reply);
+      },
+      [=](alias_atom, const std::string& sid, const std::string& stream) { self->state.alias[sid] = stream; },
+      [=](idle_atom, const std::string& stream) {
+        auto it = self->state.actors.find(stream);
+        if (it == self->state.actors.end() || it->second != caf::actor_cast<caf::actor>(self->current_sender()))
+          return;
+        // Everything routed to it so far is already in its mailbox, ahead of this stop.
+        self->send(it->second, stop_atom::value);
+        self->state.actors.erase(it);
+      },
+      [=](count_atom) { return self->state.actors.size(); },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_router(caf::actor_system& system, CallActorSettings settings,
+                        std::unordered_map<std::string, std::string> known_aliases) {
+  return system.spawn(router, settings, std::move(known_aliases));
+}
+
+std::unordered_map<std::string, std::string> aliases_from(const CallsView& view) {
+  std::unordered_map<std::string, std::string> alias;
+  view.for_each([&](const CallRow& row) {
+    if (!row.execution_sid.empty()) alias.emplace(row.execution_sid, row.stream);
+    if (!row.call_sid.empty()) alias.emplace(row.call_sid, row.stream);
+    return true;
+  });
+  return alias;
+}
+
+}  // namespace voxlog

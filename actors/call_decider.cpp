@@ -1,0 +1,150 @@
+#include "actors/call_decider.hpp"
+
+#include <cstdlib>
+
+#include "projections/event_types.hpp"
+
+namespace voxlog {
+namespace {
+
+using nlohmann::json;
+
+// The first string value among `keys` (Twilio form names and the flow's snake_case names).
+std::string param(const json& params, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    auto it = params.find(key);
+    if (it == params.end()) continue;
+    if (it->is_string()) return it->get<std::string>();
+    if (it->is_number()) return it->dump();
+    if (it->is_array() && !it->empty() && it->front().is_string()) return it->front().get<std::string>();
+  }
+  return {};
+}
+
+std::optional<std::int64_t> integer_param(const json& params, std::initializer_list<const char*> keys) {
+  std::string s = param(params, keys);
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (*end != '\0') return std::nullopt;
+  return v;
+}
+
+std::string status_for_flow_event(const std::string& event) {
+  if (event == "answered" || event == "initiated" || event == "in-progress") return "in-progress";
+  if (event == "no_answer" || event == "no-answer" || event == "noAnswer") return "no-answer";
+  if (event == "call_failed" || event == "failed") return "failed";
+  if (event == "busy" || event == "completed" || event == "ringing" || event == "canceled") return event;
+  return {};
+}
+
+// Should `status` (with Twilio's SequenceNumber, if any) replace the call's current status?
+bool moves_forward(const CallRow& call, const std::string& status, std::optional<std::int64_t> sequence) {
+  if (status == call.status || is_terminal_status(call.status)) return false;
+  if (sequence && *sequence <= call.last_sequence_number) return false;
+  return status_rank(status) >= status_rank(call.status);
+}
+
+std::string outcome_event_for(const std::string& digits, const std::string& action) {
+  namespace t = event_type;
+  if (action == "confirm_appointment" || (action.empty() && digits == "1")) return t::appointment_confirmed;
+  if (action == "cancel_appointment" || (action.empty() && digits == "2")) return t::appointment_cancelled;
+  if (action == "connect_to_representative" || action == "voicemail" || (action.empty() && digits == "0"))
+    return t::voicemail_requested;
+  return {};
+}
+
+std::string outcome_of_event_type(const std::string& type) {
+  namespace t = event_type;
+  if (type == t::appointment_confirmed) return "confirmed";
+  if (type == t::appointment_cancelled) return "cancelled";
+  if (type == t::voicemail_requested) return "voicemail";
+  return {};
+}
+
+void decide_status(const CallRow& call, const Webhook& w, std::vector<NewEvent>& out) {
+  std::string status = reported_status(w);
+  if (status_rank(status) < 0) return;
+  auto sequence = integer_param(w.params, {"SequenceNumber"});
+  if (!moves_forward(call, status, sequence)) return;
+  json data = {{"status", status}, {"previous", call.status}};
+  if (!w.call_sid.empty()) data["call_sid"] = w.call_sid;
+  if (!w.execution_sid.empty()) data["execution_sid"] = w.execution_sid;
+  if (sequence) data["sequence_number"] = *sequence;
+  if (auto duration = integer_param(w.params, {"CallDuration", "call_duration", "duration"}))
+    data["duration"] = *duration;
+  std::string answered_by = param(w.params, {"AnsweredBy", "answered_by", "answeredby"});
+  if (!answered_by.empty()) data["answered_by"] = answered_by;
+  std::string direction = param(w.params, {"Direction", "direction"});
+  if (!direction.empty()) data["direction"] = direction;
+  out.push_back({event_type::call_status_changed, std::move(data)});
+}
+
+void decide_digits(const CallRow& call, const Webhook& w, std::vector<NewEvent>& out) {
+  std::string digits = param(w.params, {"Digits", "digits"});
+  std::string action = param(w.params, {"action"});
+  std::string event = param(w.params, {"event"});
+  // The flow reports a key press ("dtmf") and then, for 1/2/0, the action it took ("dtmf_action") with the
+  // same digits: count the keys once.
+  if (!digits.empty() && event != "dtmf_action") out.push_back({event_type::digits_pressed, {{"digits", digits}}});
+  std::string type = outcome_event_for(digits, action);
+  if (type.empty() || outcome_of_event_type(type) == call.outcome) return;
+  json data = {{"digits", digits}};
+  if (!action.empty()) data["action"] = action;
+  out.push_back({type, std::move(data)});
+}
+
+void decide_flow(const Webhook& w, std::vector<NewEvent>& out) {
+  std::string event = param(w.params, {"event"});
+  if (!event.empty())
+    out.push_back({event_type::flow_event_received, {{"event", event}, {"widget", param(w.params, {"widget_name"})}}});
+  std::string recording = param(w.params, {"RecordingUrl", "recording_url"});
+  if (!recording.empty()) {
+    json data = {{"recording_url", recording}};
+    std::string sid = param(w.params, {"RecordingSid", "recording_sid"});
+    if (!sid.empty()) data["recording_sid"] = sid;
+    out.push_back({event_type::recording_available, std::move(data)});
+  }
+}
+
+}  // namespace
+
+const char* to_string(WebhookRoute route) {
+  switch (route) {
+    case WebhookRoute::flow: return "flow";
+    case WebhookRoute::status: return "status";
+    case WebhookRoute::dtmf: return "dtmf";
+  }
+  return "unknown";
+}
+
+std::string reported_status(const Webhook& w) {
+  std::string status = param(w.params, {"CallStatus", "call_status"});
+  if (status_rank(status) >= 0) return status;
+  return status_for_flow_event(param(w.params, {"event"}));
+}
+
+std::vector<NewEvent> decide(const CallRow& call, const Webhook& w) {
+  json received = {{"route", to_string(w.route)}, {"content_type", w.content_type}, {"params", w.params}};
+  if (!w.execution_sid.empty()) received["execution_sid"] = w.execution_sid;
+  if (!w.call_sid.empty()) received["call_sid"] = w.call_sid;
+  if (!w.idempotency_token.empty()) received["idempotency_token"] = w.idempotency_token;
+  std::vector<NewEvent> out{{event_type::webhook_received, std::move(received)}};
+
+  switch (w.route) {
+    case WebhookRoute::status:
+      decide_status(call, w, out);
+      break;
+    case WebhookRoute::dtmf:
+      decide_digits(call, w, out);
+      break;
+    case WebhookRoute::flow:
+      decide_flow(w, out);
+      if (!param(w.params, {"Digits", "digits"}).empty()) decide_digits(call, w, out);
+      if (!param(w.params, {"CallStatus", "call_status"}).empty()) decide_status(call, w, out);
+      break;
+  }
+  return out;
+}
+
+}  // namespace voxlog

@@ -1,0 +1,26 @@
+// decide(): which events a webhook produces for a call, given the call's row so far.
+//
+// Contract: pure. The first event is always WebhookReceived (the raw parameters, so the audit trail holds
+// exactly what Twilio said); domain events follow only when the webhook changes the call: a status that
+// moves forward (ordered by Twilio's SequenceNumber when present, never leaving a terminal status), key
+// presses, the appointment outcome for 1 / 2 / 0, a recording, a flow step. A late or repeated status is
+// recorded (WebhookReceived) and changes nothing else.
+//
+// Thread-safety: pure function.
+#pragma once
+
+#include <vector>
+
+#include "actors/webhook.hpp"
+#include "eventstore/event.hpp"
+#include "projections/call_row.hpp"
+
+namespace voxlog {
+
+std::vector<NewEvent> decide(const CallRow& call, const Webhook& webhook);
+
+// The Twilio CallStatus a webhook reports ("" if none): CallStatus / call_status, else the flow's event
+// name (answered -> in-progress, no_answer -> no-answer, call_failed -> failed, ...).
+std::string reported_status(const Webhook& webhook);
+
+}  // namespace voxlog

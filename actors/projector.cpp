@@ -1,0 +1,91 @@
+#include "actors/projector.hpp"
+
+#include <iostream>
+
+#include "actors/messages.hpp"
+
+namespace voxlog {
+
+Change make_change(Event event, std::optional<CallRow> call) {
+  Change c{std::move(event), std::move(call), {}};
+  nlohmann::json j = {{"seq", c.event.seq}, {"type", "event"}, {"event", to_json(c.event)}};
+  j["call"] = c.call ? to_json(*c.call) : nlohmann::json(nullptr);
+  c.ws_json = j.dump();
+  return c;
+}
+
+Projector::Projector(EventStore& store, CallsView& view, caf::actor broadcaster)
+    : store_(store), view_(view), broadcaster_(std::move(broadcaster)) {}
+
+Projector::~Projector() { stop(); }
+
+Status Projector::start() {
+  subscription_ = store_.subscribe([this](const std::shared_ptr<const std::vector<Event>>& committed) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_.push_back(committed);
+    wake_.notify_one();
+  });
+  if (Status s = catch_up_from_log(); !s) return s;
+  thread_ = std::thread([this] { run(); });
+  return Status::ok();
+}
+
+void Projector::stop() {
+  if (subscription_) store_.unsubscribe(subscription_);
+  subscription_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+Status Projector::catch_up_from_log() {
+  for (;;) {
+    auto page = store_.read_all(view_.checkpoint(), 4096);
+    if (!page) return page.status();
+    if (page->empty()) return Status::ok();
+    if (Status s = apply_pending(std::move(*page)); !s) return s;
+  }
+}
+
+Status Projector::apply_pending(std::vector<Event> events) {
+  std::uint64_t checkpoint = view_.checkpoint();
+  if (!events.empty() && events.front().seq > checkpoint + 1) {
+    // A gap between what we hold and the view (should not happen: subscribed before catching up); the
+    // log has everything, so read it rather than skip.
+    return catch_up_from_log();
+  }
+  auto changed = view_.apply_batch(events);
+  if (!changed) return changed.status();
+  auto batch = std::make_shared<std::vector<Change>>();
+  batch->reserve(events.size());
+  std::size_t next_row = 0;
+  for (Event& e : events) {
+    if (e.seq <= checkpoint) continue;
+    std::optional<CallRow> row;
+    if (next_row < changed->size() && (*changed)[next_row].first == e.seq) row = (*changed)[next_row++].second;
+    batch->push_back(make_change(std::move(e), std::move(row)));
+  }
+  if (!batch->empty()) caf::anon_send(broadcaster_, publish_atom::value, ChangeBatch(std::move(batch)));
+  return Status::ok();
+}
+
+void Projector::run() {
+  for (;;) {
+    std::deque<std::shared_ptr<const std::vector<Event>>> work;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, nothing left
+      work.swap(pending_);
+    }
+    std::vector<Event> events;
+    for (const auto& commit : work) events.insert(events.end(), commit->begin(), commit->end());
+    if (Status s = apply_pending(std::move(events)); !s)
+      std::cerr << "voxlogd: calls view update failed, will retry from the log: " << s.to_string() << '\n';
+  }
+}
+
+}  // namespace voxlog

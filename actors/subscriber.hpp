@@ -1,0 +1,46 @@
+// Change and Subscriber: what the broadcaster pushes and to whom.
+//
+// Contract: a Change is one committed event plus, for a call's event, the call's row right after it
+// (live) or as it is now (when a subscriber catches up from the log). `ws_json` is the plain WebSocket
+// message, rendered once per change: {"seq", "type":"event", "event":{envelope}, "call":{row}|null}.
+// A Subscriber is one connected client (plain WebSocket, Socket.IO, ...). The broadcaster is its only
+// caller: `push` must not block; it returns false when the client's bounded queue is full, and the
+// broadcaster then closes it with a reason telling it to resume with `after`.
+//
+// Thread-safety: Subscriber methods are called from the broadcaster actor only; `queued()` may be read
+// from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eventstore/event.hpp"
+#include "projections/call_row.hpp"
+
+namespace voxlog {
+
+struct Change {
+  Event event;
+  std::optional<CallRow> call;
+  std::string ws_json;
+};
+
+using ChangeBatch = std::shared_ptr<const std::vector<Change>>;
+
+Change make_change(Event event, std::optional<CallRow> call);
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual std::uint64_t id() const = 0;
+  virtual bool push(const Change& change) = 0;
+  // Ends the connection; `reason` is shown to the client (close frame reason, or disconnect message).
+  virtual void close(std::uint16_t code, const std::string& reason) = 0;
+};
+
+using SubscriberPtr = std::shared_ptr<Subscriber>;
+
+}  // namespace voxlog

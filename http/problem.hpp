@@ -1,0 +1,30 @@
+// Problem details (RFC 9457) and the small response value the RESTinio-free handlers return.
+//
+// Contract: every error voxlogd sends is `application/problem+json` with type, title, status, detail
+// (and `instance`, the request path, when known). `problem_for(Status)` maps voxlog's one error type to
+// the HTTP status a client should act on. Details never carry secrets.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "eventstore/status.hpp"
+
+namespace voxlog {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+HttpResponse json_response(int status, const nlohmann::json& body);
+HttpResponse problem(int status, const std::string& title, const std::string& detail,
+                     const std::string& instance = {});
+int http_status_for(StatusCode code);
+HttpResponse problem_for(const Status& status, const std::string& instance = {});
+
+}  // namespace voxlog

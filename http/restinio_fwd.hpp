@@ -1,0 +1,25 @@
+// The RESTinio flavour voxlogd uses everywhere: express router, asio timers, a strand per connection
+// (WebSocket sends come from actor threads).
+//
+// Contract: include this, not restinio directly, in the http/ translation units that need RESTinio
+// (each costs ~30 s to compile: keep them few).
+//
+// Thread-safety: type aliases only.
+#pragma once
+
+#include <restinio/all.hpp>
+#include <restinio/websocket/websocket.hpp>
+
+#include <caf/all.hpp>
+
+namespace voxlog::http {
+
+using Router = restinio::router::express_router_t<>;
+using Traits = restinio::traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t, Router>;
+using RequestHandle = restinio::request_handle_t;
+using RouteParams = restinio::router::route_params_t;
+namespace rws = restinio::websocket::basic;
+
+}  // namespace voxlog::http
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(restinio::request_handle_t)

@@ -1,0 +1,334 @@
+// All of voxlogd's routes, in one place. Handlers stay short: they parse, authenticate and hand over to
+// the actors (webhooks) or to read_api.cpp (reads).
+#include "http/server.hpp"
+
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include <openssl/crypto.h>
+
+#include "actors/messages.hpp"
+#include "http/read_api.hpp"
+#include "http/restinio_fwd.hpp"
+#include "http/twilio_signature.hpp"
+#include "http/webhook_parse.hpp"
+#include "http/websocket.hpp"
+
+namespace voxlog {
+namespace {
+
+using http::RequestHandle;
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 500 ? "Client Error" : "Internal Server Error";
+  }
+}
+
+std::string header(const RequestHandle& req, restinio::string_view_t name) {
+  return std::string(req->header().get_field_or(name, ""));
+}
+
+// CORS for the allowed origins (the Node app's dashboard runs on another port).
+void add_cors(const ServerContext& ctx, const RequestHandle& req,
+              restinio::response_builder_t<restinio::restinio_controlled_output_t>& resp) {
+  std::string origin = header(req, "Origin");
+  if (origin.empty()) return;
+  for (const auto& allowed : ctx.config.allowed_origins) {
+    if (allowed == origin || allowed == "*") {
+      resp.append_header("Access-Control-Allow-Origin", origin);
+      resp.append_header("Access-Control-Allow-Credentials", "true");
+      resp.append_header("Vary", "Origin");
+      return;
+    }
+  }
+}
+
+void respond(const ServerContext& ctx, const RequestHandle& req, const HttpResponse& r) {
+  auto resp = req->create_response(restinio::http_status_line_t{
+      restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)}, reason_phrase(r.status)});
+  resp.append_header(restinio::http_field::content_type, r.content_type);
+  resp.append_header("Cache-Control", "no-store");
+  add_cors(ctx, req, resp);
+  resp.set_body(r.body);
+  resp.done();
+}
+
+QueryParams query_of(const RequestHandle& req) {
+  QueryParams out;
+  auto parsed = parse_form(req->header().query());
+  if (parsed)
+    for (auto& [k, v] : *parsed) out.emplace(std::move(k), std::move(v));
+  return out;
+}
+
+bool equal_secret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// API_TOKEN, when set, guards /api (not the webhooks: Twilio signs those) and /ws: a Bearer header, or
+// `token` in the query for browsers' WebSocket, which cannot send headers.
+bool authorized(const ServerContext& ctx, const RequestHandle& req) {
+  if (ctx.config.api_token.empty()) return true;
+  std::string auth = header(req, "Authorization");
+  const std::string bearer = "Bearer ";
+  if (auth.rfind(bearer, 0) == 0 && equal_secret(auth.substr(bearer.size()), ctx.config.api_token)) return true;
+  auto q = query_of(req);
+  auto it = q.find("token");
+  return it != q.end() && equal_secret(it->second, ctx.config.api_token);
+}
+
+// The URL Twilio requested: the configured public URL, else what the Host header says.
+std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& req) {
+  std::string target(req->header().request_target());
+  if (!ctx.config.public_url.empty()) return ctx.config.public_url + target;
+  std::string proto = header(req, "X-Forwarded-Proto");
+  return (proto.empty() ? "http" : proto) + "://" + header(req, "Host") + target;
+}
+
+Status verify_signature(const ServerContext& ctx, const RequestHandle& req, const std::string& kind) {
+  const std::string& token = ctx.config.twilio_auth_token;
+  if (token.empty()) return Status::ok();  // announced loudly at start: simulation without verification
+  std::string signature = header(req, "X-Twilio-Signature");
+  if (signature.empty()) return {StatusCode::permission_denied, "missing X-Twilio-Signature"};
+  std::string url = url_as_twilio_saw_it(ctx, req);
+  bool valid = false;
+  if (kind == "json") {
+    valid = twilio::verify_json(token, signature, url, req->body());
+  } else if (kind == "form") {
+    auto params = parse_form(req->body());
+    if (!params) return params.status();
+    valid = twilio::verify_form(token, signature, url, *params);
+  }
+  if (!valid) return {StatusCode::permission_denied, "X-Twilio-Signature does not match this request"};
+  return Status::ok();
+}
+
+WebhookResult result_for(const Status& s) {
+  if (s.code() == StatusCode::permission_denied) return WebhookResult::forbidden;
+  if (s.code() == StatusCode::invalid_argument) return WebhookResult::bad_request;
+  return WebhookResult::failed;
+}
+
+auto webhook_handler(const ServerContext& ctx, WebhookRoute route) {
+  return [&ctx, route](const RequestHandle& req, const http::RouteParams&) {
+    ctx.metrics->http_request();
+    std::string instance(req->header().path());
+    auto fail = [&](const Status& s) {
+      ctx.metrics->webhook(route, result_for(s));
+      respond(ctx, req, problem_for(s, instance));
+      return restinio::request_accepted();
+    };
+    if (req->body().size() > ctx.config.max_body_bytes) {
+      ctx.metrics->webhook(route, WebhookResult::bad_request);
+      respond(ctx, req, problem(413, "Content Too Large",
+                                "the body exceeds MAX_BODY_BYTES (" + std::to_string(ctx.config.max_body_bytes) + ")",
+                                instance));
+      return restinio::request_accepted();
+    }
+    std::string content_type = header(req, "Content-Type");
+    std::string kind = body_kind(content_type);
+    if (kind.empty()) {
+      ctx.metrics->webhook(route, WebhookResult::bad_request);
+      respond(ctx, req, problem(415, "Unsupported Media Type",
+                                "send application/json or application/x-www-form-urlencoded", instance));
+      return restinio::request_accepted();
+    }
+    if (Status s = verify_signature(ctx, req, kind); !s) return fail(s);
+    auto webhook = parse_webhook(route, content_type, req->body(), header(req, "I-Twilio-Idempotency-Token"), now_ms());
+    if (!webhook) return fail(webhook.status());
+    Metrics* metrics = ctx.metrics;
+    const ServerContext* context = &ctx;
+    WebhookReply reply = [req, metrics, route, context, instance](const Result<AppendResult>& r) {
+      if (!r) {
+        metrics->webhook(route, WebhookResult::failed);
+        respond(*context, req, problem_for(r.status(), instance));
+        return;
+      }
+      metrics->webhook(route, r->duplicate ? WebhookResult::duplicate : WebhookResult::accepted);
+      respond(*context, req,
+              json_response(200, {{"success", true}, {"seq", r->last_seq}, {"duplicate", r->duplicate}}));
+    };
+    caf::anon_send(ctx.router, webhook_atom::value, std::move(*webhook), std::move(reply));
+    return restinio::request_accepted();
+  };
+}
+
+// Wraps a read route: counts it, checks the API token, answers with what `fn` computes.
+template <class Fn>
+auto read_handler(const ServerContext& ctx, Fn fn) {
+  return [&ctx, fn](const RequestHandle& req, const http::RouteParams& params) {
+    ctx.metrics->http_request();
+    if (!authorized(ctx, req)) {
+      respond(ctx, req, problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
+                                std::string(req->header().path())));
+      return restinio::request_accepted();
+    }
+    respond(ctx, req, fn(req, params));
+    return restinio::request_accepted();
+  };
+}
+
+std::string content_type_for(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    std::string e(ext);
+    return path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".json")) return "application/json";
+  return "application/octet-stream";
+}
+
+HttpResponse static_file(const ServerContext& ctx, std::string path) {
+  if (path.empty() || path == "/") path = "/index.html";
+  if (path.find("..") != std::string::npos) return problem(404, "Not Found", "no such file");
+  std::ifstream in(ctx.static_dir + path, std::ios::binary);
+  if (!in) return problem(404, "Not Found", "no route or file for " + path.substr(0, 200));
+  std::ostringstream body;
+  body << in.rdbuf();
+  return {200, content_type_for(path), body.str()};
+}
+
+std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
+  auto r = std::make_unique<http::Router>();
+  using WR = WebhookRoute;
+  r->http_post("/api/calls/webhooks/flow", webhook_handler(ctx, WR::flow));
+  r->http_post("/api/calls/webhooks/status", webhook_handler(ctx, WR::status));
+  r->http_post("/api/calls/webhooks/dtmf", webhook_handler(ctx, WR::dtmf));
+
+  r->http_get("/healthz", [&ctx](const RequestHandle& req, auto) {
+    nlohmann::json body = {{"status", "ok"},
+                           {"lastSeq", ctx.store->last_seq()},
+                           {"viewCheckpoint", ctx.view->checkpoint()},
+                           {"simulator", ctx.config.simulate()},
+                           {"subscribers", ctx.metrics->subscribers()},
+                           {"callActors", ctx.metrics->call_actors()}};
+    respond(ctx, req, json_response(200, body));
+    return restinio::request_accepted();
+  });
+  r->http_get("/metrics", [&ctx](const RequestHandle& req, auto) {
+    std::string extra = "# HELP voxlog_log_last_seq Highest committed seq.\n# TYPE voxlog_log_last_seq gauge\n"
+                        "voxlog_log_last_seq " + std::to_string(ctx.store->last_seq()) + "\n";
+    respond(ctx, req, {200, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics->render(extra)});
+    return restinio::request_accepted();
+  });
+
+  r->http_get("/api/events", read_handler(ctx, [&ctx](const RequestHandle& req, const http::RouteParams&) {
+    return global_events(*ctx.store, query_of(req));
+  }));
+  r->http_get("/api/calls", read_handler(ctx, [&ctx](const RequestHandle& req, const http::RouteParams&) {
+    return list_calls(*ctx.view, query_of(req));
+  }));
+  for (const auto& install : ctx.extra_routes) install(r.get());
+  r->http_get("/api/calls/:id/events", read_handler(ctx, [&ctx](const RequestHandle&, const http::RouteParams& p) {
+    return call_events(*ctx.view, *ctx.store, std::string(p["id"]));
+  }));
+  r->http_get("/api/calls/:id", read_handler(ctx, [&ctx](const RequestHandle&, const http::RouteParams& p) {
+    return get_call(*ctx.view, std::string(p["id"]));
+  }));
+
+  r->http_get("/ws", [&ctx](const RequestHandle& req, auto) {
+    ctx.metrics->http_request();
+    if (!authorized(ctx, req)) {
+      respond(ctx, req, problem(401, "Unauthorized", "this server needs API_TOKEN: pass ?token=<token>", "/ws"));
+      return restinio::request_accepted();
+    }
+    auto q = query_of(req);
+    std::uint64_t after = 0;
+    if (auto it = q.find("after"); it != q.end() && !it->second.empty()) {
+      if (it->second.size() > 19 || it->second.find_first_not_of("0123456789") != std::string::npos) {
+        respond(ctx, req, problem(400, "Bad Request", "query parameter 'after' must be a seq number", "/ws"));
+        return restinio::request_accepted();
+      }
+      after = std::stoull(it->second);
+    }
+    return upgrade_to_websocket(req, ctx.broadcaster, after, ctx.ws_max_queue);
+  });
+
+  r->add_handler(restinio::http_method_options(), "/api/:rest(.*)", [&ctx](const RequestHandle& req, auto) {
+    auto resp = req->create_response(restinio::status_no_content());
+    add_cors(ctx, req, resp);
+    resp.append_header("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+    resp.append_header("Access-Control-Allow-Headers", "Content-Type, Authorization");
+    resp.done();
+    return restinio::request_accepted();
+  });
+  r->http_get("/:path(.*)", [&ctx](const RequestHandle& req, const http::RouteParams& p) {
+    respond(ctx, req, static_file(ctx, "/" + std::string(p["path"])));
+    return restinio::request_accepted();
+  });
+  r->non_matched_request_handler([&ctx](const RequestHandle& req) {
+    respond(ctx, req, problem(404, "Not Found", "no route for " + std::string(req->header().path()).substr(0, 200),
+                              std::string(req->header().path()).substr(0, 200)));
+    return restinio::request_accepted();
+  });
+  return r;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerContext ctx;
+  int port = 0;
+  restinio::running_server_handle_t<http::Traits> server;
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { stop(); }
+int HttpServer::port() const { return impl_->port; }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
+  auto impl = std::make_unique<Impl>();
+  impl->ctx = std::move(context);
+  auto bound = std::make_shared<std::promise<int>>();
+  auto port_future = bound->get_future();
+  try {
+    impl->server = restinio::run_async<http::Traits>(
+        restinio::own_io_context(),
+        restinio::server_settings_t<http::Traits>{}
+            .address(impl->ctx.config.bind_address)
+            .port(static_cast<std::uint16_t>(impl->ctx.config.port))
+            .request_handler(make_router(impl->ctx))
+            // Bodies past MAX_BODY_BYTES get a 413 from the handler; this hard cap only stops abuse.
+            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(
+                std::max<std::uint64_t>(impl->ctx.config.max_body_bytes * 16, 1 << 20)))
+            .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& acceptor) {
+              bound->set_value(acceptor.local_endpoint().port());
+            }),
+        1);
+  } catch (const std::exception& e) {
+    return unavailable("cannot listen on " + impl->ctx.config.bind_address + ":" +
+                       std::to_string(impl->ctx.config.port) + ": " + e.what());
+  }
+  impl->port = port_future.get();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::stop() {
+  if (!impl_ || !impl_->server) return;
+  impl_->server->stop();
+  impl_->server->wait();
+  impl_->server.reset();
+}
+
+}  // namespace voxlog

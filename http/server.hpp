@@ -1,0 +1,55 @@
+// HttpServer: voxlogd's HTTP and WebSocket edge (RESTinio), all routes wired in server.cpp.
+//
+// Contract: the edge parses, validates, authenticates and translates requests into actor messages or
+// reads of the log and projections; it holds no domain state. Webhooks are answered only once their
+// events are durable (the call actor's reply). Every error is a problem+json with the right status.
+// start() binds and returns once the port is listening (port 0 picks a free one: see port()).
+// Shutdown order (stack-notes G13): close subscribers through the broadcaster first, then stop().
+//
+// Thread-safety: start/stop from main; handlers run on the server's io thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/metrics.hpp"
+#include "eventstore/store.hpp"
+#include "projections/calls_view.hpp"
+#include "tools/config/config.hpp"
+
+namespace voxlog {
+
+// Routes another module adds (the dialer's start routes, Socket.IO). Installed after the core routes
+// and before the static files; `router` is a voxlog::http::Router (restinio_fwd.hpp).
+using RouteInstaller = std::function<void(void* router)>;
+
+struct ServerContext {
+  Config config;
+  EventStore* store = nullptr;
+  CallsView* view = nullptr;
+  Metrics* metrics = nullptr;
+  caf::actor router;
+  caf::actor broadcaster;
+  std::string static_dir;  // the dashboard's files
+  std::size_t ws_max_queue = 1024;  // messages a WebSocket client may have unsent before it is closed
+  std::vector<RouteInstaller> extra_routes;
+};
+
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> start(ServerContext context);
+  ~HttpServer();
+  int port() const;
+  void stop();
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace voxlog

@@ -1,0 +1,134 @@
+#include "http/webhook_parse.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "http/twilio_signature.hpp"
+
+namespace voxlog {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Result<std::string> decode_component(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%') {
+      int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+      int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return invalid_argument("bad percent-escape at byte " + std::to_string(i) + " of the form body");
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string string_param(const nlohmann::json& params, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    auto it = params.find(key);
+    if (it != params.end() && it->is_string() && !it->get<std::string>().empty()) return it->get<std::string>();
+  }
+  return {};
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+}  // namespace
+
+Result<FormParams> parse_form(std::string_view body) {
+  FormParams params;
+  std::size_t pos = 0;
+  while (pos <= body.size()) {
+    std::size_t amp = body.find('&', pos);
+    if (amp == std::string_view::npos) amp = body.size();
+    std::string_view pair = body.substr(pos, amp - pos);
+    if (!pair.empty()) {
+      std::size_t eq = pair.find('=');
+      auto name = decode_component(pair.substr(0, eq));
+      if (!name) return name.status();
+      auto value = decode_component(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+      if (!value) return value.status();
+      params.emplace_back(std::move(*name), std::move(*value));
+    }
+    pos = amp + 1;
+  }
+  return params;
+}
+
+std::string body_kind(std::string_view content_type) {
+  std::string type = lower(content_type.substr(0, content_type.find(';')));
+  type.erase(std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c); }), type.end());
+  if (type == "application/json") return "json";
+  if (type == "application/x-www-form-urlencoded") return "form";
+  return {};
+}
+
+nlohmann::json form_to_json(const FormParams& params) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, value] : params) {
+    auto it = out.find(name);
+    if (it == out.end()) {
+      out[name] = value;
+    } else {
+      if (!it->is_array()) *it = nlohmann::json::array({*it});
+      it->push_back(value);
+    }
+  }
+  return out;
+}
+
+Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type, std::string_view body,
+                              std::string_view idempotency_token, std::int64_t received_ms) {
+  Webhook w;
+  w.route = route;
+  w.received_ms = received_ms;
+  w.content_type = body_kind(content_type);
+  if (w.content_type == "json") {
+    auto parsed = nlohmann::json::parse(body, nullptr, false);
+    if (parsed.is_discarded()) return invalid_argument("the body is not valid JSON");
+    if (!parsed.is_object()) return invalid_argument("the JSON body must be an object");
+    w.params = std::move(parsed);
+  } else if (w.content_type == "form") {
+    auto form = parse_form(body);
+    if (!form) return form.status();
+    w.params = form_to_json(*form);
+  } else {
+    return invalid_argument("unsupported Content-Type '" + std::string(content_type.substr(0, 100)) +
+                            "': send application/json or application/x-www-form-urlencoded");
+  }
+  w.execution_sid = string_param(w.params, {"execution_sid", "ExecutionSid", "FlowExecutionSid"});
+  w.call_sid = string_param(w.params, {"CallSid", "call_sid"});
+  if (w.execution_sid.empty() && w.call_sid.empty())
+    return invalid_argument("the webhook names no call: expected execution_sid or CallSid");
+  if (w.execution_sid.size() > 64 || w.call_sid.size() > 64) return invalid_argument("execution_sid/CallSid too long");
+
+  w.idempotency_token = std::string(idempotency_token);
+  std::string sequence = string_param(w.params, {"SequenceNumber"});
+  std::string status = string_param(w.params, {"CallStatus"});
+  if (!idempotency_token.empty()) {
+    w.dedupe = "idem:" + w.idempotency_token;
+  } else if (route == WebhookRoute::status && w.content_type == "form" && !sequence.empty() && !status.empty()) {
+    w.dedupe = "status:" + w.call_sid + ":" + sequence + ":" + status;
+  } else {
+    w.dedupe = std::string("body:") + to_string(route) + ":" + twilio::sha256_hex(body);
+  }
+  return w;
+}
+
+}  // namespace voxlog

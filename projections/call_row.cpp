@@ -1,0 +1,178 @@
+#include "projections/call_row.hpp"
+
+#include <ctime>
+
+#include "projections/event_types.hpp"
+
+namespace voxlog {
+namespace {
+
+using nlohmann::json;
+
+std::string string_field(const json& data, const char* key) {
+  auto it = data.find(key);
+  if (it == data.end() || !it->is_string()) return {};
+  return it->get<std::string>();
+}
+
+// Identity facts may arrive with any event; the first value seen wins, later ones never rewrite history.
+void learn(std::string& field, const std::string& value) {
+  if (field.empty() && !value.empty()) field = value;
+}
+
+void learn_identity(CallRow& row, const json& data) {
+  learn(row.execution_sid, string_field(data, "execution_sid"));
+  learn(row.call_sid, string_field(data, "call_sid"));
+  learn(row.to, string_field(data, "to"));
+  learn(row.from, string_field(data, "from"));
+  learn(row.request_id, string_field(data, "request_id"));
+  learn(row.batch_id, string_field(data, "batch_id"));
+}
+
+void apply_webhook(CallRow& row, const json& data) {
+  learn_identity(row, data);
+  auto params = data.find("params");
+  if (params == data.end() || !params->is_object()) return;
+  learn(row.to, string_field(*params, "To"));
+  learn(row.to, string_field(*params, "to"));
+  learn(row.from, string_field(*params, "From"));
+  learn(row.from, string_field(*params, "from"));
+  learn(row.direction, string_field(*params, "Direction"));
+}
+
+void apply_status(CallRow& row, const json& data) {
+  learn_identity(row, data);
+  row.status = string_field(data, "status");
+  if (auto n = data.find("sequence_number"); n != data.end() && n->is_number_integer())
+    row.last_sequence_number = n->get<std::int64_t>();
+  if (auto d = data.find("duration"); d != data.end() && d->is_number_integer()) row.duration = d->get<std::int64_t>();
+  std::string answered_by = string_field(data, "answered_by");
+  if (!answered_by.empty()) row.answered_by = answered_by;
+  learn(row.direction, string_field(data, "direction"));
+  if (row.outcome.empty()) row.outcome = outcome_for_status(row.status);
+  if (row.outcome.empty() && row.answered_by.rfind("machine", 0) == 0 && is_terminal_status(row.status))
+    row.outcome = "machine";
+}
+
+}  // namespace
+
+bool is_terminal_status(std::string_view s) {
+  return s == "completed" || s == "busy" || s == "failed" || s == "no-answer" || s == "canceled";
+}
+
+int status_rank(std::string_view s) {
+  if (s == "queued" || s == "initiated") return 0;
+  if (s == "ringing") return 1;
+  if (s == "in-progress") return 2;
+  if (is_terminal_status(s)) return 3;
+  return -1;
+}
+
+std::string outcome_for_status(std::string_view s) {
+  if (s == "busy" || s == "failed" || s == "no-answer" || s == "canceled") return std::string(s);
+  return {};
+}
+
+void apply(CallRow& row, const Event& e) {
+  namespace t = event_type;
+  if (row.created_ms == 0) {
+    row.created_ms = e.ts;
+    row.stream = e.stream;
+  }
+  row.updated_ms = e.ts;
+  row.last_seq = e.seq;
+  row.version = e.version;
+
+  const json& d = e.data;
+  if (e.type == t::webhook_received) {
+    apply_webhook(row, d);
+  } else if (e.type == t::execution_created) {
+    learn_identity(row, d);
+    if (row.status.empty()) row.status = "queued";
+    if (row.direction.empty()) row.direction = "outbound-api";
+  } else if (e.type == t::call_status_changed) {
+    apply_status(row, d);
+  } else if (e.type == t::digits_pressed) {
+    row.dtmf_digits += string_field(d, "digits");
+  } else if (e.type == t::appointment_confirmed) {
+    row.outcome = "confirmed";
+  } else if (e.type == t::appointment_cancelled) {
+    row.outcome = "cancelled";
+  } else if (e.type == t::voicemail_requested) {
+    row.outcome = "voicemail";
+  } else if (e.type == t::recording_available) {
+    row.recording_url = string_field(d, "recording_url");
+  } else if (e.type == t::flow_event_received) {
+    if (string_field(d, "event") == "machine_detected" && row.outcome.empty()) row.outcome = "machine";
+  }
+}
+
+std::string iso8601_ms(std::int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return buf;
+}
+
+namespace {
+json or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+std::string string_or_empty(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+}  // namespace
+
+json to_json(const CallRow& r) {
+  return json{{"id", r.id},
+              {"executionSid", or_null(r.execution_sid)},
+              {"callSid", or_null(r.call_sid)},
+              {"to", or_null(r.to)},
+              {"from", or_null(r.from)},
+              {"status", or_null(r.status)},
+              {"direction", or_null(r.direction)},
+              {"duration", r.duration},
+              {"dtmfDigits", or_null(r.dtmf_digits)},
+              {"recordingUrl", or_null(r.recording_url)},
+              {"createdAt", iso8601_ms(r.created_ms)},
+              {"updatedAt", iso8601_ms(r.updated_ms)},
+              {"outcome", or_null(r.outcome)},
+              {"answeredBy", or_null(r.answered_by)},
+              {"requestId", or_null(r.request_id)},
+              {"batchId", or_null(r.batch_id)},
+              {"stream", r.stream},
+              {"createdMs", r.created_ms},
+              {"updatedMs", r.updated_ms},
+              {"lastSequenceNumber", r.last_sequence_number},
+              {"lastSeq", r.last_seq},
+              {"version", r.version}};
+}
+
+CallRow call_row_from_json(const json& j) {
+  CallRow r;
+  r.id = j.value("id", std::uint64_t{0});
+  r.stream = string_or_empty(j, "stream");
+  r.execution_sid = string_or_empty(j, "executionSid");
+  r.call_sid = string_or_empty(j, "callSid");
+  r.to = string_or_empty(j, "to");
+  r.from = string_or_empty(j, "from");
+  r.status = string_or_empty(j, "status");
+  r.direction = string_or_empty(j, "direction");
+  r.duration = j.value("duration", std::int64_t{0});
+  r.dtmf_digits = string_or_empty(j, "dtmfDigits");
+  r.recording_url = string_or_empty(j, "recordingUrl");
+  r.outcome = string_or_empty(j, "outcome");
+  r.answered_by = string_or_empty(j, "answeredBy");
+  r.request_id = string_or_empty(j, "requestId");
+  r.batch_id = string_or_empty(j, "batchId");
+  r.created_ms = j.value("createdMs", std::int64_t{0});
+  r.updated_ms = j.value("updatedMs", std::int64_t{0});
+  r.last_sequence_number = j.value("lastSequenceNumber", std::int64_t{-1});
+  r.last_seq = j.value("lastSeq", std::uint64_t{0});
+  r.version = j.value("version", std::uint64_t{0});
+  return r;
+}
+
+}  // namespace voxlog

@@ -1,0 +1,220 @@
+#include "projections/calls_view.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <sstream>
+
+#include <lmdb++.h>
+
+#include "projections/event_types.hpp"
+
+namespace voxlog {
+namespace {
+
+constexpr const char* kFormat = "voxlog-calls-view 1";
+constexpr std::size_t kMapSize = std::size_t{8} << 30;  // virtual; rows are small
+
+std::string be64(std::uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) s[i] = static_cast<char>(v & 0xff);
+  return s;
+}
+
+std::uint64_t from_be64(const lmdb::val& v) {
+  std::uint64_t x = 0;
+  auto* p = v.data<const unsigned char>();
+  for (std::size_t i = 0; i < 8 && i < v.size(); ++i) x = (x << 8) | p[i];
+  return x;
+}
+
+lmdb::val as_val(const std::string& s) { return lmdb::val{s.data(), s.size()}; }
+std::string as_string(const lmdb::val& v) { return std::string(v.data(), v.size()); }
+
+bool is_call_stream(const std::string& stream) { return stream.rfind(stream_prefix::call, 0) == 0; }
+
+}  // namespace
+
+struct CallsView::Impl {
+  std::string dir;
+  lmdb::env env = lmdb::env::create();
+  lmdb::dbi calls{0}, by_stream{0}, by_sid{0}, meta{0};
+
+  std::optional<std::uint64_t> get_u64(lmdb::txn& txn, lmdb::dbi& dbi, const std::string& key) const {
+    lmdb::val k = as_val(key), v;
+    if (!lmdb::dbi_get(txn, dbi.handle(), k, v)) return std::nullopt;
+    return from_be64(v);
+  }
+
+  std::optional<CallRow> get_row(lmdb::txn& txn, std::uint64_t id) const {
+    std::string key = be64(id);
+    lmdb::val k = as_val(key), v;
+    if (!lmdb::dbi_get(txn, calls.handle(), k, v)) return std::nullopt;
+    return call_row_from_json(nlohmann::json::parse(v.data(), v.data() + v.size()));
+  }
+
+  void put(lmdb::txn& txn, lmdb::dbi& dbi, const std::string& key, const std::string& value) {
+    lmdb::val k = as_val(key), v = as_val(value);
+    lmdb::dbi_put(txn, dbi.handle(), k, v, 0);
+  }
+};
+
+CallsView::CallsView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CallsView::~CallsView() = default;
+
+Result<std::unique_ptr<CallsView>> CallsView::open(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return failed_precondition("cannot create views directory " + dir + ": " + std::strerror(errno));
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  try {
+    impl->env.set_max_dbs(8);
+    impl->env.set_mapsize(kMapSize);
+    impl->env.open(dir.c_str(), MDB_NOTLS, 0644);
+    auto txn = lmdb::txn::begin(impl->env);
+    impl->meta = lmdb::dbi::open(txn, "meta", MDB_CREATE);
+    lmdb::val fk{"format", 6}, fv;
+    if (lmdb::dbi_get(txn, impl->meta.handle(), fk, fv)) {
+      if (as_string(fv) != kFormat)
+        return failed_precondition(dir + " holds '" + as_string(fv) + "', not a " + kFormat);
+    } else {
+      MDB_stat st = impl->meta.stat(txn);
+      if (st.ms_entries != 0) return failed_precondition(dir + " is not a voxlog calls view");
+      impl->put(txn, impl->meta, "format", kFormat);
+    }
+    impl->calls = lmdb::dbi::open(txn, "calls", MDB_CREATE);
+    impl->by_stream = lmdb::dbi::open(txn, "by_stream", MDB_CREATE);
+    impl->by_sid = lmdb::dbi::open(txn, "by_sid", MDB_CREATE);
+    txn.commit();
+  } catch (const lmdb::error& e) {
+    return failed_precondition("cannot open calls view in " + dir + ": " + e.what());
+  }
+  return std::unique_ptr<CallsView>(new CallsView(std::move(impl)));
+}
+
+std::uint64_t CallsView::checkpoint() const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->get_u64(txn, impl_->meta, "checkpoint").value_or(0);
+}
+
+Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(const std::vector<Event>& events) {
+  std::vector<std::pair<std::uint64_t, CallRow>> changed;
+  if (events.empty()) return changed;
+  try {
+    auto txn = lmdb::txn::begin(impl_->env);
+    std::uint64_t checkpoint = impl_->get_u64(txn, impl_->meta, "checkpoint").value_or(0);
+    std::uint64_t next_id = impl_->get_u64(txn, impl_->meta, "next_id").value_or(1);
+    std::map<std::uint64_t, CallRow> dirty;
+    std::map<std::string, std::uint64_t> new_streams;
+    for (const Event& e : events) {
+      if (e.seq <= checkpoint) continue;  // already applied: exactly once
+      if (e.seq != checkpoint + 1)
+        return internal_error("calls view at seq " + std::to_string(checkpoint) + " was given seq " +
+                              std::to_string(e.seq));
+      checkpoint = e.seq;
+      if (!is_call_stream(e.stream)) continue;
+      std::uint64_t id = 0;
+      if (auto it = new_streams.find(e.stream); it != new_streams.end()) {
+        id = it->second;
+      } else if (auto found = impl_->get_u64(txn, impl_->by_stream, e.stream)) {
+        id = *found;
+      } else {
+        id = next_id++;
+        new_streams.emplace(e.stream, id);
+        impl_->put(txn, impl_->by_stream, e.stream, be64(id));
+      }
+      auto row_it = dirty.find(id);
+      if (row_it == dirty.end()) {
+        CallRow row = impl_->get_row(txn, id).value_or(CallRow{});
+        row.id = id;
+        row_it = dirty.emplace(id, std::move(row)).first;
+      }
+      apply(row_it->second, e);
+      changed.emplace_back(e.seq, row_it->second);
+    }
+    for (const auto& [id, row] : dirty) {
+      impl_->put(txn, impl_->calls, be64(id), to_json(row).dump());
+      if (!row.execution_sid.empty()) impl_->put(txn, impl_->by_sid, row.execution_sid, be64(id));
+      if (!row.call_sid.empty()) impl_->put(txn, impl_->by_sid, row.call_sid, be64(id));
+    }
+    impl_->put(txn, impl_->meta, "checkpoint", be64(checkpoint));
+    impl_->put(txn, impl_->meta, "next_id", be64(next_id));
+    txn.commit();
+  } catch (const lmdb::error& e) {
+    return internal_error(std::string("calls view write failed: ") + e.what());
+  }
+  return changed;
+}
+
+std::optional<CallRow> CallsView::find(const std::string& id_or_sid) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  if (auto id = impl_->get_u64(txn, impl_->by_sid, id_or_sid)) return impl_->get_row(txn, *id);
+  if (!id_or_sid.empty() && id_or_sid.find_first_not_of("0123456789") == std::string::npos &&
+      id_or_sid.size() < 20)
+    return impl_->get_row(txn, std::stoull(id_or_sid));
+  return std::nullopt;
+}
+
+std::optional<CallRow> CallsView::find_by_stream(const std::string& stream) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  if (auto id = impl_->get_u64(txn, impl_->by_stream, stream)) return impl_->get_row(txn, *id);
+  return std::nullopt;
+}
+
+CallPage CallsView::list(const CallFilter& f) const {
+  CallPage page;
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  auto cursor = lmdb::cursor::open(txn, impl_->calls);
+  lmdb::val k, v;
+  bool ok;
+  if (f.before_id == 0) {
+    ok = cursor.get(k, v, MDB_LAST);
+  } else {
+    std::string start = be64(f.before_id);
+    k = as_val(start);
+    ok = cursor.get(k, v, MDB_SET_RANGE) ? cursor.get(k, v, MDB_PREV) : cursor.get(k, v, MDB_LAST);
+  }
+  for (; ok; ok = cursor.get(k, v, MDB_PREV)) {
+    CallRow row = call_row_from_json(nlohmann::json::parse(v.data(), v.data() + v.size()));
+    if (!f.status.empty() && row.status != f.status) continue;
+    if (!f.outcome.empty() && row.outcome != f.outcome) continue;
+    if (!f.to.empty() && row.to.find(f.to) == std::string::npos) continue;
+    if (f.since_ms && row.created_ms < f.since_ms) continue;
+    if (page.rows.size() == f.limit) {
+      page.next_cursor = page.rows.back().id;
+      break;
+    }
+    page.rows.push_back(std::move(row));
+  }
+  return page;
+}
+
+std::size_t CallsView::count() const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->calls.size(txn);
+}
+
+void CallsView::for_each(const std::function<bool(const CallRow&)>& fn) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  auto cursor = lmdb::cursor::open(txn, impl_->calls);
+  lmdb::val k, v;
+  for (bool ok = cursor.get(k, v, MDB_FIRST); ok; ok = cursor.get(k, v, MDB_NEXT))
+    if (!fn(call_row_from_json(nlohmann::json::parse(v.data(), v.data() + v.size())))) break;
+}
+
+std::string CallsView::dump() const {
+  std::ostringstream out;
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  for (auto* dbi : {&impl_->meta, &impl_->calls, &impl_->by_stream, &impl_->by_sid}) {
+    auto cursor = lmdb::cursor::open(txn, *dbi);
+    lmdb::val k, v;
+    for (bool ok = cursor.get(k, v, MDB_FIRST); ok; ok = cursor.get(k, v, MDB_NEXT))
+      out << as_string(k).size() << ':' << as_string(k) << '=' << v.size() << ':' << as_string(v) << '\n';
+    out << "--\n";
+  }
+  return out.str();
+}
+
+}  // namespace voxlog

@@ -1,0 +1,67 @@
+// CallsView: the Call table as an LMDB projection of the log, in its own environment ($DATA_DIR/views).
+//
+// Contract: the view is derived data. `apply_batch` folds committed events (in seq order, starting exactly
+// at checkpoint()+1) into the rows with `apply()` from call_row.hpp and stores the new checkpoint in the SAME
+// write transaction, so every event is applied exactly once even across crashes. Deleting the directory
+// and replaying the log gives the same bytes (`voxlog replay`). Only events of `call-` streams touch rows.
+// Layout: DBIs `calls` (id u64 BE -> row JSON), `by_stream` (stream -> id), `by_sid` (execution or call
+// SID -> id), `meta` (`checkpoint` u64 BE, `next_id` u64 BE, `format`).
+//
+// Thread-safety: one thread applies (the projector); reads may run on any thread at any time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "eventstore/event.hpp"
+#include "eventstore/status.hpp"
+#include "projections/call_row.hpp"
+
+namespace voxlog {
+
+struct CallFilter {
+  std::string status;
+  std::string outcome;
+  std::string to;            // substring match on the number
+  std::int64_t since_ms = 0; // createdAt >= since
+  std::uint64_t before_id = 0;  // cursor: only rows with id < before_id (0: from the newest)
+  std::size_t limit = 50;
+};
+
+struct CallPage {
+  std::vector<CallRow> rows;      // newest first
+  std::uint64_t next_cursor = 0;  // pass as before_id for the next page; 0 when there is none
+};
+
+class CallsView {
+ public:
+  static Result<std::unique_ptr<CallsView>> open(const std::string& dir);
+  ~CallsView();
+
+  std::uint64_t checkpoint() const;
+
+  // Applies `events` (seq order, the first must be checkpoint()+1) in one transaction. Returns the rows
+  // changed, one per event of a call stream, in event order (the row as it was right after that event).
+  Result<std::vector<std::pair<std::uint64_t, CallRow>>> apply_batch(const std::vector<Event>& events);
+
+  std::optional<CallRow> find(const std::string& id_or_sid) const;  // numeric id, execution SID or CallSid
+  std::optional<CallRow> find_by_stream(const std::string& stream) const;
+  CallPage list(const CallFilter& filter) const;
+  std::size_t count() const;
+  // Every row, oldest first; stops when fn returns false.
+  void for_each(const std::function<bool(const CallRow&)>& fn) const;
+
+  // A canonical dump of every DBI (for "rebuilt equals live" checks).
+  std::string dump() const;
+
+ private:
+  struct Impl;
+  explicit CallsView(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace voxlog
