@@ -1,0 +1,161 @@
+// Test harness: starts the real voxlogd on 127.0.0.1 with a temporary data dir and talks real HTTP to it.
+//
+// Contract: `startVoxlogd({env, dataDir})` spawns the binary named by VOXLOGD (ctest sets it), with PORT=0
+// so the OS picks a free port, waits for its "listening on" line and resolves to a handle:
+//   {url, port, dataDir, proc, stop(), restart(), get(path), post(path, body, headers), ws(path)}.
+// stop() sends SIGTERM and waits for a clean exit (rejects on a non-zero exit code). Every test must stop
+// what it starts (use t.after / finally).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+
+export const VOXLOGD = process.env.VOXLOGD || new URL('../../build/tools/voxlogd/voxlogd', import.meta.url).pathname;
+
+export function tempDir(prefix = 'voxlog-test-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+function launch(env, dataDir, port) {
+  const proc = spawn(VOXLOGD, ['/nonexistent.env'], {
+    env: {
+      PATH: process.env.PATH,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      BIND_ADDRESS: '127.0.0.1',
+      SIM_TIME_SCALE: '0.01',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  const listening = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`voxlogd did not start within 20 s:\n${output}`)), 20000);
+    const onData = (chunk) => {
+      output += chunk;
+      const m = /voxlogd listening on http:\/\/[\d.]+:(\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (chunk) => (output += chunk));
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`voxlogd exited (code ${code}, signal ${signal}) before listening:\n${output}`));
+    });
+  });
+  return { proc, listening, exited, output: () => output };
+}
+
+export async function startVoxlogd({ env = {}, dataDir = tempDir(), keepDataDir = false } = {}) {
+  let current = launch(env, dataDir, 0);
+  const port = await current.listening;
+  const url = `http://127.0.0.1:${port}`;
+  const handle = {
+    url,
+    port,
+    dataDir,
+    get proc() {
+      return current.proc;
+    },
+    output: () => current.output(),
+    async stop({ removeData = !keepDataDir } = {}) {
+      if (current.proc.exitCode === null && current.proc.signalCode === null) current.proc.kill('SIGTERM');
+      const { code, signal } = await current.exited;
+      if (removeData) rmSync(dataDir, { recursive: true, force: true });
+      if (code !== 0) throw new Error(`voxlogd exited with code ${code} signal ${signal}:\n${current.output()}`);
+    },
+    // Stops and starts again on the same port and data dir (a restart keeps everything).
+    async restart() {
+      await handle.stop({ removeData: false });
+      current = launch(env, dataDir, port);
+      await current.listening;
+    },
+    async get(path, headers = {}) {
+      const res = await fetch(url + path, { headers });
+      const text = await res.text();
+      let body;
+      try { body = JSON.parse(text); } catch { body = text; }
+      return { status: res.status, headers: res.headers, body };
+    },
+    async post(path, body, headers = {}) {
+      const isForm = typeof body === 'string' || body instanceof URLSearchParams;
+      const res = await fetch(url + path, {
+        method: 'POST',
+        headers: { 'Content-Type': isForm ? 'application/x-www-form-urlencoded' : 'application/json', ...headers },
+        body: isForm ? String(body) : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed;
+      try { parsed = JSON.parse(text); } catch { parsed = text; }
+      return { status: res.status, headers: res.headers, body: parsed };
+    },
+    ws(path = '/ws') {
+      return new WebSocketClient(url.replace('http', 'ws') + path);
+    },
+  };
+  return handle;
+}
+
+// A WebSocket client that buffers every JSON message so tests can wait for the ones they expect.
+export class WebSocketClient {
+  constructor(url) {
+    this.messages = [];
+    this.closed = null;
+    this.waiters = [];
+    this.socket = new WebSocket(url);
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', resolve);
+      this.socket.once('error', reject);
+    });
+    this.socket.on('message', (data) => {
+      this.messages.push(JSON.parse(data.toString()));
+      this.waiters = this.waiters.filter((w) => !w());
+    });
+    this.socket.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.waiters = this.waiters.filter((w) => !w());
+    });
+  }
+  // Resolves with the messages once `predicate(messages)` holds; rejects after `ms`.
+  waitFor(predicate, ms = 10000, what = 'messages') {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (predicate(this.messages, this.closed)) {
+          clearTimeout(timer);
+          resolve(this.messages);
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages).slice(0, 2000)}`)), ms);
+      if (!check()) this.waiters.push(check);
+    });
+  }
+  close() {
+    this.socket.close();
+  }
+  terminate() {
+    this.socket.terminate();
+  }
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// Polls fn() until it returns a truthy value; rejects after `ms` with the last value seen.
+export async function eventually(fn, ms = 10000, what = 'condition') {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 2000)}`);
+}
