@@ -35,7 +35,7 @@ struct AppendRequest {
   std::optional<std::uint64_t> expected_version;  // none: append whatever the stream's version
   std::string dedupe;                             // optional idempotency key
   std::string source = source::system;
-  std::int64_t ts = 0;                            // receive time; 0: the store stamps now_ms()
+  std::int64_t ts = 0;  // receive time; 0: the store stamps now_ms()
 };
 
 struct AppendResult {
@@ -47,7 +47,12 @@ struct AppendResult {
 
 struct StoreOptions {
   std::size_t initial_map_size = std::size_t{1} << 30;  // grows by doubling when full
-  std::size_t max_batch = 4096;                          // events per write transaction, at most
+  std::size_t max_batch = 4096;                         // events per write transaction, at most
+  // Growth stops here: an append that needs more fails with resource_exhausted ("map full").
+  std::size_t max_map_size = std::size_t{1} << 40;
+  // For tools that only look (voxlog events/verify/stats): no writer thread, appends fail with
+  // failed_precondition, and a missing store is not_found instead of being created.
+  bool read_only = false;
 };
 
 struct StoreStats {
@@ -56,7 +61,7 @@ struct StoreStats {
   std::uint64_t dedupe_keys = 0;
   std::uint64_t file_bytes = 0;  // data.mdb size on disk
   std::uint64_t map_bytes = 0;
-  std::uint64_t commits = 0;     // write transactions since open
+  std::uint64_t commits = 0;  // write transactions since open
 };
 
 // What the writer did in one commit; for metrics.

@@ -1,0 +1,331 @@
+// EventStore: opening the LMDB environment and the single writer (group commit). Reads are in
+// store_read.cpp, verify() in store_verify.cpp; the byte layout is codec.cpp and FORMAT.md.
+#include "eventstore/store.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <string_view>
+#include <unordered_map>
+
+#include "eventstore/codec.hpp"
+#include "eventstore/store_impl.hpp"
+
+namespace voxlog {
+
+using lmdb_handle::lmdb_status;
+using lmdb_handle::to_val;
+using lmdb_handle::to_view;
+using lmdb_handle::Txn;
+namespace fs = std::filesystem;
+
+namespace lmdb_handle {
+Status lmdb_status(const std::string& what, int rc) {
+  std::string msg = what + ": " + mdb_strerror(rc);
+  switch (rc) {
+    case MDB_MAP_FULL:
+      return resource_exhausted(msg + " (map full)");
+    case ENOSPC:
+    case EDQUOT:
+      return resource_exhausted(msg + " (disk full)");
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+      return data_loss(msg);
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH:
+      return failed_precondition(msg);
+    default:
+      return internal_error(msg);
+  }
+}
+}  // namespace lmdb_handle
+
+namespace {
+
+constexpr const char* kDataFile = "data.mdb";
+constexpr const char* kLockFile = "lock.mdb";
+constexpr std::uint32_t kLmdbMagic = 0xBEEFC0DE;
+constexpr std::size_t kLmdbMagicOffset = 16;  // page header (16 bytes) then MDB_meta.mm_magic
+
+// Refuses a directory that holds anything but LMDB's two files, and a data.mdb that is not LMDB,
+// before LMDB touches either: LMDB would create lock.mdb next to a foreign file.
+Status check_directory(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    auto name = entry.path().filename().string();
+    if (name != kDataFile && name != kLockFile) {
+      return failed_precondition(dir.string() + " holds '" + name +
+                                 "', which is not part of a voxlog event store; refusing to use it");
+    }
+  }
+  if (ec) return failed_precondition("cannot list " + dir.string() + ": " + ec.message());
+  fs::path data = dir / kDataFile;
+  if (!fs::exists(data, ec)) return Status::ok();
+  if (!fs::is_regular_file(data, ec)) {
+    return failed_precondition(data.string() + " is not a regular file; refusing to use it");
+  }
+  auto size = fs::file_size(data, ec);
+  if (ec) return failed_precondition("cannot stat " + data.string() + ": " + ec.message());
+  if (size == 0) return Status::ok();  // a creation that died before its first write: start afresh
+  std::ifstream in(data, std::ios::binary);
+  char header[kLmdbMagicOffset + 4] = {};
+  if (!in.read(header, sizeof header)) {
+    return failed_precondition(data.string() + " is too short to be an LMDB file; refusing to use it");
+  }
+  std::uint32_t magic;
+  std::memcpy(&magic, header + kLmdbMagicOffset, 4);  // LMDB writes it in native byte order
+  if (magic != kLmdbMagic) {
+    return failed_precondition(data.string() + " is not an LMDB file (bad magic); refusing to use it");
+  }
+  return Status::ok();
+}
+
+Status validate_request(const AppendRequest& r) {
+  if (r.events.empty()) return invalid_argument("append to '" + r.stream + "' has no events");
+  if (r.stream.empty()) return invalid_argument("stream is empty");
+  if (auto why = codec::check_name("stream", r.stream, codec::kMaxStreamBytes); !why.empty()) {
+    return invalid_argument(why);
+  }
+  if (auto why = codec::check_name("dedupe key", r.dedupe, codec::kMaxDedupeBytes); !why.empty()) {
+    return invalid_argument(why);
+  }
+  if (r.source.empty()) return invalid_argument("source is empty");
+  if (auto why = codec::check_name("source", r.source, codec::kMaxSourceBytes); !why.empty()) {
+    return invalid_argument(why);
+  }
+  for (std::size_t i = 0; i < r.events.size(); ++i) {
+    const NewEvent& e = r.events[i];
+    std::string where = "event " + std::to_string(i) + " of '" + r.stream + "': ";
+    if (e.type.empty()) return invalid_argument(where + "type is empty");
+    if (auto why = codec::check_name("type", e.type, codec::kMaxTypeBytes); !why.empty()) {
+      return invalid_argument(where + why);
+    }
+    if (!e.data.is_object()) return invalid_argument(where + "data is not a JSON object");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+EventStore::Impl::~Impl() {
+  if (env) mdb_env_close(env);
+}
+
+Result<ReadTxn> EventStore::Impl::begin_read() const {
+  for (;;) {
+    std::shared_lock<std::shared_mutex> hold(resize_mu);
+    MDB_txn* raw = nullptr;
+    int rc = mdb_txn_begin(env, nullptr, MDB_RDONLY, &raw);
+    if (rc == 0) return ReadTxn(std::move(hold), Txn(raw));
+    if (rc != MDB_MAP_RESIZED) return lmdb_status("mdb_txn_begin (read)", rc);
+    // Another process grew the map: adopt its size, with no transaction of ours alive.
+    hold.unlock();
+    std::unique_lock<std::shared_mutex> exclusive(resize_mu);
+    if (int rc2 = mdb_env_set_mapsize(env, 0); rc2 != 0) return lmdb_status("mdb_env_set_mapsize", rc2);
+  }
+}
+
+Status EventStore::Impl::open_databases() {
+  const std::string path = (fs::path(dir) / kDataFile).string();
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(env, nullptr, options.read_only ? MDB_RDONLY : 0, &raw); rc != 0) {
+    return lmdb_status("mdb_txn_begin " + path, rc);
+  }
+  Txn txn(raw);
+  MDB_dbi main_dbi;
+  if (int rc = mdb_dbi_open(txn.get(), nullptr, 0, &main_dbi); rc != 0) {
+    return lmdb_status("mdb_dbi_open main " + path, rc);
+  }
+  MDB_stat main_stat;
+  mdb_stat(txn.get(), main_dbi, &main_stat);
+  int rc = mdb_dbi_open(txn.get(), "meta", 0, &meta_dbi);
+  bool fresh = false;
+  if (rc == MDB_NOTFOUND) {
+    if (main_stat.ms_entries != 0) {
+      return failed_precondition(path +
+                                 " is an LMDB environment but not a voxlog event store (no 'meta' "
+                                 "database); refusing to use it");
+    }
+    if (options.read_only) return not_found("no event store in " + dir + " (empty environment)");
+    fresh = true;
+  } else if (rc != 0) {
+    return lmdb_status("mdb_dbi_open meta " + path, rc);
+  }
+  char format[4];
+  std::uint32_t format_version = codec::kFormatVersion;
+  std::memcpy(format, &format_version, 4);  // host order; FORMAT.md says little-endian (x86, arm64)
+  MDB_val magic_key = to_val(codec::kMetaMagicKey), format_key = to_val(codec::kMetaFormatKey);
+  if (fresh) {
+    if (int rc2 = mdb_dbi_open(txn.get(), "meta", MDB_CREATE, &meta_dbi); rc2 != 0) {
+      return lmdb_status("mdb_dbi_open meta " + path, rc2);
+    }
+    MDB_val magic = to_val(codec::kMetaMagic), fmt = to_val({format, 4});
+    if (int rc2 = mdb_put(txn.get(), meta_dbi, &magic_key, &magic, 0); rc2 != 0) {
+      return lmdb_status("mdb_put meta " + path, rc2);
+    }
+    if (int rc2 = mdb_put(txn.get(), meta_dbi, &format_key, &fmt, 0); rc2 != 0) {
+      return lmdb_status("mdb_put meta " + path, rc2);
+    }
+  } else {
+    MDB_val magic, fmt;
+    if (mdb_get(txn.get(), meta_dbi, &magic_key, &magic) != 0 || to_view(magic) != codec::kMetaMagic) {
+      return failed_precondition(path +
+                                 " has a 'meta' database without the voxlog event store magic; "
+                                 "refusing to use it");
+    }
+    if (mdb_get(txn.get(), meta_dbi, &format_key, &fmt) != 0 || fmt.mv_size != 4) {
+      return data_loss(path + ": meta has no valid format version");
+    }
+    std::uint32_t stored;
+    std::memcpy(&stored, fmt.mv_data, 4);
+    if (stored != codec::kFormatVersion) {
+      return failed_precondition(path + " has format version " + std::to_string(stored) +
+                                 "; this build reads version " + std::to_string(codec::kFormatVersion));
+    }
+  }
+  unsigned create = fresh ? MDB_CREATE : 0;
+  const std::pair<const char*, MDB_dbi*> dbis[] = {
+      {"events", &events_dbi}, {"streams", &streams_dbi}, {"dedupe", &dedupe_dbi}};
+  for (auto [name, handle] : dbis) {
+    if (int rc2 = mdb_dbi_open(txn.get(), name, create, handle); rc2 != 0) {
+      if (rc2 == MDB_NOTFOUND) return data_loss(path + ": the '" + name + "' database is missing");
+      return lmdb_status(std::string("mdb_dbi_open ") + name + " " + path, rc2);
+    }
+  }
+  lmdb_handle::Cursor cursor;
+  if (int rc2 = cursor.open(txn.get(), events_dbi); rc2 != 0) return lmdb_status("mdb_cursor_open", rc2);
+  MDB_val key, value;
+  int last = cursor.get(&key, &value, MDB_LAST);
+  if (last == 0) {
+    std::uint64_t seq;
+    if (!codec::parse_seq_key(to_view(key), &seq))
+      return data_loss(path + ": last events key is not 8 bytes");
+    last_seq = seq;
+  } else if (last != MDB_NOTFOUND) {
+    return lmdb_status("mdb_cursor_get last", last);
+  }
+  if (int rc2 = txn.commit(); rc2 != 0) return lmdb_status("mdb_txn_commit (open) " + path, rc2);
+  return Status::ok();
+}
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, StoreOptions options) {
+  if (options.max_batch == 0) return invalid_argument("max_batch must be at least 1");
+  if (options.initial_map_size == 0) return invalid_argument("initial_map_size must be positive");
+  std::error_code ec;
+  fs::path path(dir);
+  if (fs::exists(path, ec)) {
+    if (!fs::is_directory(path, ec)) return failed_precondition(dir + " exists and is not a directory");
+  } else if (options.read_only) {
+    return not_found("no event store at " + dir + " (directory missing)");
+  } else if (fs::create_directories(path, ec); ec) {
+    return failed_precondition("cannot create " + dir + ": " + ec.message());
+  }
+  if (Status st = check_directory(path); !st) return st;
+  if (options.read_only && !fs::exists(path / kDataFile, ec)) {
+    return not_found("no event store in " + dir + " (no " + kDataFile + ")");
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->options = options;
+  if (int rc = mdb_env_create(&impl->env); rc != 0) return lmdb_status("mdb_env_create", rc);
+  mdb_env_set_maxdbs(impl->env, 8);
+  if (int rc = mdb_env_set_mapsize(impl->env, options.initial_map_size); rc != 0) {
+    return lmdb_status("mdb_env_set_mapsize", rc);
+  }
+  unsigned flags = MDB_NOTLS | (options.read_only ? MDB_RDONLY : 0);
+  if (int rc = mdb_env_open(impl->env, dir.c_str(), flags, 0644); rc != 0) {
+    if (rc == MDB_INVALID) {
+      return failed_precondition((path / kDataFile).string() + " is not an LMDB file; refusing to use it");
+    }
+    return lmdb_status("mdb_env_open " + dir, rc);
+  }
+  if (Status st = impl->open_databases(); !st) return st;
+  Impl* raw = impl.get();
+  if (!options.read_only) {
+    raw->writer = std::thread([raw] { raw->writer_loop(); });
+    raw->writer_id = raw->writer.get_id();
+  }
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EventStore::~EventStore() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->queue_mu);
+    impl_->stopping = true;
+  }
+  impl_->queue_cv.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
+}
+
+const std::string& EventStore::dir() const {
+  return impl_->dir;
+}
+
+void EventStore::append(AppendRequest request, AppendCallback done) {
+  PendingAppend pending;
+  if (request.ts == 0) request.ts = now_ms();
+  pending.precheck = validate_request(request);
+  if (pending.precheck) {
+    pending.data_json.reserve(request.events.size());
+    try {
+      for (const NewEvent& e : request.events) pending.data_json.push_back(e.data.dump());
+    } catch (const nlohmann::json::exception& e) {  // dump() refuses strings that are not UTF-8
+      pending.precheck = invalid_argument("data of '" + request.stream + "': " + e.what());
+    }
+  }
+  pending.request = std::move(request);
+  pending.done = std::move(done);
+  {
+    std::lock_guard<std::mutex> lock(impl_->queue_mu);
+    if (impl_->options.read_only) {
+      pending.precheck = failed_precondition("event store " + impl_->dir + " is open read-only");
+    } else if (impl_->stopping) {
+      pending.precheck = failed_precondition("event store " + impl_->dir + " is closing");
+    } else {
+      // Rejected requests go through the queue too: every answer comes from the writer thread.
+      impl_->queue.push_back(std::move(pending));
+      impl_->queue_cv.notify_one();
+      return;
+    }
+  }
+  pending.done(pending.precheck);  // no writer will ever run it
+}
+
+Result<AppendResult> EventStore::append_sync(AppendRequest request) {
+  if (std::this_thread::get_id() == impl_->writer_id) {
+    return failed_precondition("append_sync called from a store callback would deadlock the writer");
+  }
+  std::promise<Result<AppendResult>> promise;
+  auto answer = promise.get_future();
+  append(std::move(request), [&promise](const Result<AppendResult>& r) { promise.set_value(r); });
+  return answer.get();
+}
+
+std::uint64_t EventStore::subscribe(Subscriber subscriber) {
+  std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
+  std::uint64_t id = impl_->next_subscriber_id++;
+  impl_->subscribers.emplace(id, std::move(subscriber));
+  return id;
+}
+
+void EventStore::unsubscribe(std::uint64_t id) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
+    impl_->subscribers.erase(id);
+  }
+  // Wait out a publication in progress, so the caller may destroy what the subscriber captured.
+  if (std::this_thread::get_id() != impl_->writer_id) std::lock_guard<std::mutex> wait(impl_->publish_mu);
+}
+
+void EventStore::on_commit(CommitObserver observer) {
+  std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
+  impl_->commit_observer = std::move(observer);
+}
+
+}  // namespace voxlog

@@ -1,0 +1,86 @@
+// EventStore::Impl: the state shared by the store's translation units (store.cpp: open and the writer;
+// store_read.cpp: reads and stats; store_verify.cpp: verify).
+//
+// Contract: private to eventstore/. The writer thread is the only code that begins write transactions
+// and the only code that resizes the map; it does so holding `resize_mu` exclusively, while every read
+// transaction holds it shared for its whole life (LMDB forbids mdb_env_set_mapsize with a live txn).
+//
+// Thread-safety: fields are guarded as commented; everything else is set in open() and then immutable.
+#pragma once
+
+#include <lmdb.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+
+#include "eventstore/lmdb_handle.hpp"
+#include "eventstore/store.hpp"
+
+namespace voxlog {
+
+// A read transaction plus the shared hold on the map size that it needs.
+class ReadTxn {
+ public:
+  ReadTxn(std::shared_lock<std::shared_mutex> hold, lmdb_handle::Txn txn)
+      : hold_(std::move(hold)), txn_(std::move(txn)) {}
+  MDB_txn* get() const { return txn_.get(); }
+
+ private:
+  std::shared_lock<std::shared_mutex> hold_;  // declared first: released after the txn ends
+  lmdb_handle::Txn txn_;
+};
+
+struct PendingAppend {
+  AppendRequest request;
+  std::vector<std::string> data_json;  // one per event, serialised on the caller's thread
+  Status precheck;                     // not ok: answered with this, nothing written
+  EventStore::AppendCallback done;
+};
+
+struct EventStore::Impl {
+  std::string dir;
+  StoreOptions options;
+  MDB_env* env = nullptr;
+  MDB_dbi events_dbi = 0, streams_dbi = 0, dedupe_dbi = 0, meta_dbi = 0;
+
+  mutable std::shared_mutex resize_mu;
+  std::atomic<std::uint64_t> last_seq{0};
+  std::atomic<std::uint64_t> commits{0};
+
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<PendingAppend> queue;  // guarded by queue_mu
+  bool stopping = false;            // guarded by queue_mu
+  std::thread writer;
+  std::thread::id writer_id;
+
+  std::mutex subscribers_mu;
+  std::map<std::uint64_t, Subscriber> subscribers;  // guarded by subscribers_mu
+  std::uint64_t next_subscriber_id = 1;             // guarded by subscribers_mu
+  CommitObserver commit_observer;                   // guarded by subscribers_mu
+  std::mutex publish_mu;  // held while subscribers run, so unsubscribe() can wait them out
+
+  ~Impl();
+
+  Result<ReadTxn> begin_read() const;
+  Status open_databases();
+
+  // Writer side (store.cpp).
+  void writer_loop();
+  void commit_batch(std::vector<PendingAppend>& batch);
+  Status write_batch(std::vector<PendingAppend>& batch, std::vector<Result<AppendResult>>* answers,
+                     bool* map_full);
+  Status grow_map();
+  void publish(std::vector<PendingAppend>& batch, const std::vector<Result<AppendResult>>& answers,
+               const CommitInfo& info);
+};
+
+// The stream's current version in `txn` (0 when the stream has no events).
+Result<std::uint64_t> stream_version_in(MDB_txn* txn, MDB_dbi streams_dbi, std::string_view stream);
+
+}  // namespace voxlog

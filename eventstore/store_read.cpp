@@ -1,0 +1,182 @@
+// EventStore reads: each runs in its own LMDB read transaction and never waits for the writer.
+#include <sys/stat.h>
+
+#include "eventstore/codec.hpp"
+#include "eventstore/store_impl.hpp"
+
+namespace voxlog {
+
+using lmdb_handle::Cursor;
+using lmdb_handle::lmdb_status;
+using lmdb_handle::to_val;
+using lmdb_handle::to_view;
+
+Result<std::uint64_t> stream_version_in(MDB_txn* txn, MDB_dbi streams_dbi, std::string_view stream) {
+  // Seek just past the stream's highest possible key, then step back onto its last one (if any).
+  std::string probe = codec::stream_key(stream, ~std::uint64_t{0});
+  Cursor cursor;
+  if (int rc = cursor.open(txn, streams_dbi); rc != 0) return lmdb_status("mdb_cursor_open streams", rc);
+  MDB_val key = to_val(probe), value;
+  int rc = cursor.get(&key, &value, MDB_SET_RANGE);
+  if (rc == 0) {
+    if (to_view(key) == probe) return ~std::uint64_t{0};
+    rc = cursor.get(&key, &value, MDB_PREV);
+  } else if (rc == MDB_NOTFOUND) {
+    rc = cursor.get(&key, &value, MDB_LAST);
+  }
+  if (rc == MDB_NOTFOUND) return std::uint64_t{0};
+  if (rc != 0) return lmdb_status("mdb_cursor_get streams", rc);
+  std::string_view name;
+  std::uint64_t version;
+  if (!codec::parse_stream_key(to_view(key), &name, &version) || name != stream) return std::uint64_t{0};
+  return version;
+}
+
+namespace {
+
+// Reads the event stored under `seq_key` (8 bytes) and decodes it.
+Status get_event(MDB_txn* txn, MDB_dbi events_dbi, std::string_view seq_key, Event* out) {
+  MDB_val key = to_val(seq_key), value;
+  std::uint64_t seq = codec::get_u64_be(seq_key.data());
+  if (int rc = mdb_get(txn, events_dbi, &key, &value); rc != 0) {
+    if (rc == MDB_NOTFOUND) return data_loss("event seq " + std::to_string(seq) + " is missing");
+    return lmdb_status("mdb_get events", rc);
+  }
+  return codec::decode_event(to_view(value), seq, out);
+}
+
+}  // namespace
+
+Result<std::vector<Event>> EventStore::read_all(std::uint64_t after_seq, std::size_t limit) const {
+  std::vector<Event> events;
+  Status st = scan(after_seq, [&](const Event& e) {
+    if (events.size() >= limit) return false;
+    events.push_back(e);
+    return events.size() < limit;
+  });
+  if (!st) return st;
+  return events;
+}
+
+Result<std::vector<Event>> EventStore::read_stream(const std::string& stream, std::uint64_t from_version,
+                                                   std::size_t limit) const {
+  auto txn = impl_->begin_read();
+  if (!txn) return txn.status();
+  Cursor cursor;
+  if (int rc = cursor.open(txn->get(), impl_->streams_dbi); rc != 0) {
+    return lmdb_status("mdb_cursor_open streams", rc);
+  }
+  std::string start = codec::stream_key(stream, from_version == 0 ? 1 : from_version);
+  std::string prefix = codec::stream_prefix(stream);
+  std::vector<Event> events;
+  MDB_val key = to_val(start), value;
+  for (int rc = cursor.get(&key, &value, MDB_SET_RANGE); events.size() < limit;
+       rc = cursor.get(&key, &value, MDB_NEXT)) {
+    if (rc == MDB_NOTFOUND) break;
+    if (rc != 0) return lmdb_status("mdb_cursor_get streams", rc);
+    std::string_view k = to_view(key);
+    if (k.size() != prefix.size() + 8 || k.compare(0, prefix.size(), prefix) != 0) break;
+    if (value.mv_size != codec::kSeqKeyBytes) {
+      return data_loss("streams entry of " + stream + " does not hold an 8-byte seq");
+    }
+    Event e;
+    if (Status st = get_event(txn->get(), impl_->events_dbi, to_view(value), &e); !st) return st;
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+Result<std::optional<AppendResult>> EventStore::find_dedupe(const std::string& dedupe_key) const {
+  if (dedupe_key.empty() || dedupe_key.size() > codec::kMaxDedupeBytes) return std::optional<AppendResult>{};
+  auto txn = impl_->begin_read();
+  if (!txn) return txn.status();
+  MDB_val key = to_val(dedupe_key), value;
+  int rc = mdb_get(txn->get(), impl_->dedupe_dbi, &key, &value);
+  if (rc == MDB_NOTFOUND) return std::optional<AppendResult>{};
+  if (rc != 0) return lmdb_status("mdb_get dedupe", rc);
+  AppendResult r;
+  if (!codec::decode_dedupe(to_view(value), &r)) {
+    return data_loss("dedupe entry '" + dedupe_key + "' is not 24 bytes");
+  }
+  return std::optional<AppendResult>{r};
+}
+
+Status EventStore::scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const {
+  if (after_seq == ~std::uint64_t{0}) return Status::ok();
+  auto txn = impl_->begin_read();
+  if (!txn) return txn.status();
+  Cursor cursor;
+  if (int rc = cursor.open(txn->get(), impl_->events_dbi); rc != 0) {
+    return lmdb_status("mdb_cursor_open events", rc);
+  }
+  std::string start = codec::seq_key(after_seq + 1);
+  MDB_val key = to_val(start), value;
+  Event e;
+  for (int rc = cursor.get(&key, &value, MDB_SET_RANGE);; rc = cursor.get(&key, &value, MDB_NEXT)) {
+    if (rc == MDB_NOTFOUND) return Status::ok();
+    if (rc != 0) return lmdb_status("mdb_cursor_get events", rc);
+    std::uint64_t seq;
+    if (!codec::parse_seq_key(to_view(key), &seq)) return data_loss("an events key is not 8 bytes");
+    if (Status st = codec::decode_event(to_view(value), seq, &e); !st) return st;
+    if (!fn(e)) return Status::ok();
+  }
+}
+
+std::uint64_t EventStore::last_seq() const {
+  if (!impl_->options.read_only) return impl_->last_seq.load();
+  // Read-only: another process may be the writer, so ask the log itself.
+  auto txn = impl_->begin_read();
+  if (!txn) return 0;
+  Cursor cursor;
+  MDB_val key, value;
+  std::uint64_t seq = 0;
+  if (cursor.open(txn->get(), impl_->events_dbi) == 0 && cursor.get(&key, &value, MDB_LAST) == 0) {
+    codec::parse_seq_key(to_view(key), &seq);
+  }
+  return seq;
+}
+
+Result<std::uint64_t> EventStore::stream_version(const std::string& stream) const {
+  auto txn = impl_->begin_read();
+  if (!txn) return txn.status();
+  return stream_version_in(txn->get(), impl_->streams_dbi, stream);
+}
+
+Result<StoreStats> EventStore::stats() const {
+  auto txn = impl_->begin_read();
+  if (!txn) return txn.status();
+  StoreStats s;
+  MDB_stat st;
+  mdb_stat(txn->get(), impl_->events_dbi, &st);
+  s.events = st.ms_entries;
+  mdb_stat(txn->get(), impl_->dedupe_dbi, &st);
+  s.dedupe_keys = st.ms_entries;
+  // Count streams by jumping from each stream's first key to the next stream's.
+  Cursor cursor;
+  if (int rc = cursor.open(txn->get(), impl_->streams_dbi); rc != 0) {
+    return lmdb_status("mdb_cursor_open streams", rc);
+  }
+  MDB_val key, value;
+  for (int rc = cursor.get(&key, &value, MDB_FIRST); rc == 0;) {
+    std::string_view name;
+    std::uint64_t version;
+    if (!codec::parse_stream_key(to_view(key), &name, &version))
+      return data_loss("a streams key is malformed");
+    ++s.streams;
+    std::string next = codec::stream_prefix(name);
+    next.back() = '\x01';  // just past every "name\0..." key
+    key = to_val(next);
+    rc = cursor.get(&key, &value, MDB_SET_RANGE);
+    if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status("mdb_cursor_get streams", rc);
+  }
+  MDB_envinfo info;
+  mdb_env_info(impl_->env, &info);
+  s.map_bytes = info.me_mapsize;
+  struct stat file;
+  std::string path = impl_->dir + "/data.mdb";
+  if (::stat(path.c_str(), &file) == 0) s.file_bytes = static_cast<std::uint64_t>(file.st_size);
+  s.commits = impl_->commits.load();
+  return s;
+}
+
+}  // namespace voxlog

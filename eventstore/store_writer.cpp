@@ -1,0 +1,201 @@
+// The event store's single writer: takes everything pending, writes it in one LMDB transaction, commits
+// (durably), answers every appender, then publishes the committed events in seq order.
+#include <chrono>
+#include <string_view>
+#include <unordered_map>
+
+#include "eventstore/codec.hpp"
+#include "eventstore/store_impl.hpp"
+
+namespace voxlog {
+
+using lmdb_handle::lmdb_status;
+using lmdb_handle::to_val;
+using lmdb_handle::to_view;
+using lmdb_handle::Txn;
+
+void EventStore::Impl::writer_loop() {
+  for (;;) {
+    std::vector<PendingAppend> batch;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu);
+      queue_cv.wait(lock, [this] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;  // stopping, and everything pending has been answered
+      std::size_t events = 0;
+      while (!queue.empty()) {
+        std::size_t n = queue.front().request.events.size();
+        if (!batch.empty() && events + n > options.max_batch) break;
+        events += n;
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    commit_batch(batch);
+  }
+}
+
+void EventStore::Impl::commit_batch(std::vector<PendingAppend>& batch) {
+  std::vector<Result<AppendResult>> answers;
+  auto start = std::chrono::steady_clock::now();
+  Status failure;
+  for (;;) {
+    answers.clear();
+    bool map_full = false;
+    failure = write_batch(batch, &answers, &map_full);
+    if (!map_full) break;
+    if (Status grown = grow_map(); !grown) {
+      failure = grown;
+      break;
+    }
+  }
+  if (!failure) {
+    for (PendingAppend& p : batch) p.done(p.precheck ? failure : p.precheck);
+    return;
+  }
+  CommitInfo info;
+  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  publish(batch, answers, info);
+}
+
+Status EventStore::Impl::grow_map() {
+  std::unique_lock<std::shared_mutex> exclusive(resize_mu);  // no read txn of ours may be alive
+  MDB_envinfo info;
+  mdb_env_info(env, &info);
+  std::size_t next = info.me_mapsize * 2;
+  if (info.me_mapsize >= options.max_map_size) {
+    return resource_exhausted("event store " + dir + " is full: map is at its limit of " +
+                              std::to_string(options.max_map_size) + " bytes (map full)");
+  }
+  if (next > options.max_map_size) next = options.max_map_size;
+  if (int rc = mdb_env_set_mapsize(env, next); rc != 0) return lmdb_status("mdb_env_set_mapsize", rc);
+  return Status::ok();
+}
+
+Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
+                                     std::vector<Result<AppendResult>>* answers, bool* map_full) {
+  MDB_txn* raw = nullptr;
+  if (int rc = mdb_txn_begin(env, nullptr, 0, &raw); rc != 0) return lmdb_status("mdb_txn_begin", rc);
+  Txn txn(raw);
+  auto put = [&](MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags,
+                 const char* what) {
+    MDB_val k = to_val(key), v = to_val(value);
+    int rc = mdb_put(txn.get(), dbi, &k, &v, flags);
+    if (rc == MDB_MAP_FULL) *map_full = true;
+    return rc == 0 ? Status::ok() : lmdb_status(std::string("mdb_put ") + what, rc);
+  };
+
+  std::uint64_t next_seq = last_seq.load() + 1;
+  // What this transaction has written so far, so a later request sees an earlier one of the same batch.
+  std::unordered_map<std::string_view, std::uint64_t> versions;
+  std::unordered_map<std::string_view, AppendResult> dedupes;
+  std::string value;
+  for (PendingAppend& p : batch) {
+    if (!p.precheck) {
+      answers->push_back(p.precheck);
+      continue;
+    }
+    const AppendRequest& r = p.request;
+    if (!r.dedupe.empty()) {
+      if (auto it = dedupes.find(r.dedupe); it != dedupes.end()) {
+        answers->push_back(it->second);
+        continue;
+      }
+      MDB_val k = to_val(r.dedupe), v;
+      int rc = mdb_get(txn.get(), dedupe_dbi, &k, &v);
+      if (rc == 0) {
+        AppendResult original;
+        if (!codec::decode_dedupe(to_view(v), &original)) {
+          answers->push_back(data_loss("dedupe entry '" + r.dedupe + "' is not 24 bytes"));
+        } else {
+          answers->push_back(original);
+        }
+        continue;
+      }
+      if (rc != MDB_NOTFOUND) return lmdb_status("mdb_get dedupe", rc);
+    }
+    std::uint64_t version;
+    if (auto it = versions.find(r.stream); it != versions.end()) {
+      version = it->second;
+    } else {
+      auto current = stream_version_in(txn.get(), streams_dbi, r.stream);
+      if (!current) return current.status();
+      version = *current;
+    }
+    if (r.expected_version && *r.expected_version != version) {
+      answers->push_back(conflict("expected version " + std::to_string(*r.expected_version) + " of " +
+                                  r.stream + ", stream is at " + std::to_string(version)));
+      continue;
+    }
+    AppendResult result;
+    result.first_seq = next_seq;
+    for (std::size_t i = 0; i < r.events.size(); ++i) {
+      const NewEvent& e = r.events[i];
+      codec::EventRecord rec{r.stream, version + 1, e.type, e.v, r.ts, r.source, r.dedupe, p.data_json[i]};
+      codec::encode_event(rec, &value);
+      std::string seq_key = codec::seq_key(next_seq);
+      if (Status st = put(events_dbi, seq_key, value, MDB_APPEND, "events"); !st) return st;
+      if (Status st =
+              put(streams_dbi, codec::stream_key(r.stream, version + 1), seq_key, MDB_NOOVERWRITE, "streams");
+          !st) {
+        return st;
+      }
+      ++next_seq;
+      ++version;
+    }
+    result.last_seq = next_seq - 1;
+    result.stream_version = version;
+    if (!r.dedupe.empty()) {
+      if (Status st = put(dedupe_dbi, r.dedupe, codec::encode_dedupe(result), MDB_NOOVERWRITE, "dedupe");
+          !st) {
+        return st;
+      }
+      dedupes[r.dedupe] = AppendResult{result.first_seq, result.last_seq, result.stream_version, true};
+    }
+    versions[r.stream] = version;
+    answers->push_back(result);
+  }
+  if (int rc = txn.commit(); rc != 0) {
+    if (rc == MDB_MAP_FULL) *map_full = true;
+    return lmdb_status("mdb_txn_commit", rc);
+  }
+  last_seq.store(next_seq - 1);
+  commits.fetch_add(1);
+  return Status::ok();
+}
+
+void EventStore::Impl::publish(std::vector<PendingAppend>& batch,
+                               const std::vector<Result<AppendResult>>& answers, const CommitInfo& base) {
+  auto committed = std::make_shared<std::vector<Event>>();
+  CommitInfo info = base;
+  info.requests = batch.size();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].done(answers[i]);
+    if (!answers[i] || answers[i]->duplicate) continue;
+    AppendRequest& r = batch[i].request;
+    std::uint64_t seq = answers[i]->first_seq;
+    std::uint64_t version = answers[i]->stream_version - r.events.size();
+    for (NewEvent& e : r.events) {
+      committed->push_back(Event{seq++, r.stream, ++version, std::move(e.type), e.v, r.ts, r.source, r.dedupe,
+                                 std::move(e.data)});
+    }
+  }
+  info.events = committed->size();
+  // publish_mu is taken before the subscriber list is copied: once unsubscribe() has waited for it, no
+  // copy holding the removed subscriber exists any more.
+  std::unique_lock<std::mutex> publishing(publish_mu);
+  std::vector<Subscriber> targets;
+  CommitObserver observer;
+  {
+    std::lock_guard<std::mutex> lock(subscribers_mu);
+    for (auto& entry : subscribers) targets.push_back(entry.second);
+    observer = commit_observer;
+  }
+  if (!committed->empty()) {
+    std::shared_ptr<const std::vector<Event>> shared = std::move(committed);
+    for (auto& s : targets) s(shared);
+  }
+  publishing.unlock();
+  if (observer) observer(info);
+}
+
+}  // namespace voxlog
