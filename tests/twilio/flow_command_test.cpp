@@ -1,0 +1,151 @@
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <unistd.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/twilio_client.hpp"
+#include "tests/twilio/fake_studio.hpp"
+#include "tools/voxlog/flow_command.hpp"
+
+using nlohmann::json;
+using voxlog::run_flow_command;
+using voxlog::testing::FakeStudio;
+
+namespace {
+
+const std::string kRepoFlow = std::string(VOXLOG_SOURCE_DIR) + "/flow.json";
+const std::string kToken = "tok_cli_secret_value";
+
+struct Run {
+  int code;
+  std::string out, err;
+};
+
+Run flow(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  int code = run_flow_command(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+// Points the command at `fake` through the process environment, as an operator would.
+struct TwilioEnvironment {
+  explicit TwilioEnvironment(const FakeStudio& fake, const std::string& flow_sid = "") {
+    ::setenv("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef", 1);
+    ::setenv("TWILIO_AUTH_TOKEN", kToken.c_str(), 1);
+    ::setenv("TWILIO_API_BASE", fake.base_url().c_str(), 1);
+    ::setenv("TWILIO_FLOW_SID", flow_sid.c_str(), 1);
+  }
+  ~TwilioEnvironment() {
+    for (const char* name :
+         {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_BASE", "TWILIO_FLOW_SID"}) {
+      ::unsetenv(name);
+    }
+  }
+};
+
+std::string broken_copy() {
+  std::ifstream in(kRepoFlow);
+  json flow = json::parse(in);
+  flow["states"][1]["transitions"][0]["next"] = "nowhere";
+  char path[] = "/tmp/voxlog-flow-XXXXXX";
+  int fd = ::mkstemp(path);
+  ::close(fd);
+  std::ofstream(path) << flow.dump();
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("flow check prints ok with the state count", "[flow-cli]") {
+  auto run = flow({"check", kRepoFlow});
+  CHECK(run.code == 0);
+  std::ifstream in(kRepoFlow);
+  auto states = json::parse(in)["states"].size();
+  CHECK(run.out == kRepoFlow + ": ok (" + std::to_string(states) + " states)\n");
+}
+
+TEST_CASE("flow check prints one line per problem and exits 1", "[flow-cli]") {
+  std::string path = broken_copy();
+  auto run = flow({"check", path});
+  std::remove(path.c_str());
+  CHECK(run.code == 1);
+  CHECK(run.out.empty());
+  CHECK_THAT(run.err, Catch::Contains(path + ": state '"));
+  CHECK_THAT(run.err, Catch::Contains("goes to 'nowhere', which is not a state\n"));
+}
+
+TEST_CASE("flow usage and file errors exit 2", "[flow-cli]") {
+  CHECK(flow({}).code == 2);
+  CHECK(flow({"push"}).code == 2);
+  CHECK(flow({"check", "a.json", "b.json"}).code == 2);
+  auto missing = flow({"check", "/nonexistent/flow.json"});
+  CHECK(missing.code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("/nonexistent/flow.json: cannot open"));
+}
+
+TEST_CASE("flow deploy creates a flow when TWILIO_FLOW_SID is unset", "[flow-cli]") {
+  FakeStudio fake;
+  TwilioEnvironment environment(fake);
+  auto run = flow({"deploy", kRepoFlow, "--name", "voxlog test"});
+  INFO(run.err);
+  REQUIRE(run.code == 0);
+  CHECK(fake.count("validate") == 1);
+  CHECK(fake.count("create_flow") == 1);
+  CHECK_THAT(run.out, Catch::Contains("created FW"));
+  CHECK_THAT(run.out, Catch::Contains("set TWILIO_FLOW_SID=FW"));
+  auto sent = fake.requests().back();
+  CHECK(sent.form.at("FriendlyName") == "voxlog test");
+  std::ifstream in(kRepoFlow);
+  CHECK(json::parse(sent.form.at("Definition")) == json::parse(in));
+  CHECK(run.out.find(kToken) == std::string::npos);
+}
+
+TEST_CASE("flow deploy updates TWILIO_FLOW_SID, and stops when Twilio rejects the definition", "[flow-cli]") {
+  FakeStudio fake;
+  voxlog::ClientOptions options;
+  options.base_url = fake.base_url();
+  options.account_sid = "AC0123456789abcdef0123456789abcdef";
+  options.auth_token = kToken;
+  voxlog::FlowRequest first;
+  first.friendly_name = "existing";
+  first.definition = json::object();
+  auto existing = voxlog::StudioClient(options).create_flow(first);
+  REQUIRE(existing.is_ok());
+
+  TwilioEnvironment environment(fake, existing->sid);
+  auto run = flow({"deploy", kRepoFlow});
+  INFO(run.err);
+  REQUIRE(run.code == 0);
+  CHECK_THAT(run.out, Catch::Contains("updated " + existing->sid + " (revision 2, published)"));
+  CHECK(fake.count("update_flow") == 1);
+
+  fake.script("validate", voxlog::testing::respond(400, R"({"code":20001,"message":"Invalid definition"})"));
+  auto rejected = flow({"deploy", kRepoFlow});
+  CHECK(rejected.code == 1);
+  CHECK_THAT(rejected.err, Catch::Contains("validation failed: invalid_argument: Twilio 20001 (HTTP 400)"));
+  CHECK(rejected.err.find(kToken) == std::string::npos);
+  CHECK(fake.count("update_flow") == 1);
+}
+
+TEST_CASE("flow deploy refuses a broken flow before calling Twilio", "[flow-cli]") {
+  FakeStudio fake;
+  TwilioEnvironment environment(fake);
+  std::string path = broken_copy();
+  auto run = flow({"deploy", path});
+  std::remove(path.c_str());
+  CHECK(run.code == 1);
+  CHECK(fake.requests().empty());
+}
+
+TEST_CASE("flow deploy without credentials is a configuration error", "[flow-cli]") {
+  ::unsetenv("TWILIO_AUTH_TOKEN");
+  ::setenv("TWILIO_ACCOUNT_SID", "", 1);
+  auto run = flow({"deploy", kRepoFlow});
+  ::unsetenv("TWILIO_ACCOUNT_SID");
+  CHECK(run.code == 2);
+  CHECK_THAT(run.err, Catch::Contains("set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"));
+}
