@@ -5,9 +5,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <fstream>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include <catch2/catch.hpp>
