@@ -20,9 +20,12 @@ namespace voxlog::sim {
 // from the OutcomeMix.
 struct CallScript {
   std::string answer = "human";  // human | machine | busy | no-answer | failed
-  std::vector<std::string>
-      digits;           // the keys pressed at each gather, in order ("" = timeout); the last repeats
-  bool hangup = false;  // the callee hangs up right after the first gather
+  // The keys pressed at each gather, in order ("" = none: the gather times out); the last repeats.
+  std::vector<std::string> digits;
+  // The callee hangs up after the first gather: with no key pressed, during it; after a key press, at
+  // the next message (cut short: the execution ends) or, after a voicemail prompt, instead of pressing
+  // # to end the recording (record-voicemail's `hangup` transition).
+  bool hangup = false;
   std::string voicemail = "recorded";  // recorded | empty
 };
 

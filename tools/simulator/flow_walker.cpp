@@ -241,8 +241,10 @@ StepResult run_step(Execution& execution, const WalkerEnvironment& environment) 
   bool has_outputs = true;
   Transition transition;
   const bool voice_widget = type == "say-play" || type == "gather-input-on-call";
+  const json* after = find_state(execution.definition, next_for(*state, "audioComplete"));
+  const bool voicemail_prompt = type == "say-play" && after && after->value("type", "") == "record-voicemail";
 
-  if (voice_widget && execution.hung_up) {
+  if (voice_widget && execution.hung_up && !voicemail_prompt) {
     transition.end_call = true;
   } else if (type == "trigger") {
     transition.event = "incomingRequest";
