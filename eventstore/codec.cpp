@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "eventstore/data_json.hpp"
+
 namespace voxlog::codec {
 namespace {
 
@@ -208,8 +210,7 @@ Status decode_record(std::string_view value, std::uint64_t seq, EventRecord* rec
 Status decode_event(std::string_view value, std::uint64_t seq, Event* out) {
   EventRecord rec;
   if (Status st = decode_record(value, seq, &rec); !st) return st;
-  out->data = nlohmann::json::parse(rec.data_json.begin(), rec.data_json.end(), nullptr, false);
-  if (out->data.is_discarded() || !out->data.is_object()) {
+  if (!parse_data_json(rec.data_json, &out->data) || !out->data.is_object()) {
     return data_loss("event seq " + std::to_string(seq) + ": data is not a JSON object");
   }
   out->seq = seq;

@@ -1,0 +1,154 @@
+#include "eventstore/data_json.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace voxlog::codec {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxFastDepth = 32;
+
+// A recursive-descent reader over the shapes dump() produces. Every method returns false both on bad
+// JSON and on input it leaves to nlohmann; the caller then re-parses the whole text with nlohmann, which
+// tells the two apart.
+class FastReader {
+ public:
+  explicit FastReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  bool read_document(json* out) { return read_value(out, 0) && p_ == end_; }
+
+ private:
+  bool read_value(json* out, int depth) {
+    if (p_ == end_ || depth > kMaxFastDepth) return false;
+    switch (*p_) {
+      case '{':
+        return read_object(out, depth);
+      case '[':
+        return read_array(out, depth);
+      case '"': {
+        std::string_view s;
+        if (!read_string(&s)) return false;
+        *out = std::string(s);
+        return true;
+      }
+      case 't':
+        return read_literal("true", json(true), out);
+      case 'f':
+        return read_literal("false", json(false), out);
+      case 'n':
+        return read_literal("null", json(nullptr), out);
+      default:
+        return read_integer(out);
+    }
+  }
+
+  bool read_object(json* out, int depth) {
+    ++p_;
+    *out = json::object();
+    auto& object = out->get_ref<json::object_t&>();
+    if (p_ != end_ && *p_ == '}') return ++p_, true;
+    for (;;) {
+      std::string_view key;
+      if (p_ == end_ || *p_ != '"' || !read_string(&key)) return false;
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      json value;
+      if (!read_value(&value, depth + 1)) return false;
+      std::size_t before = object.size();
+      object.emplace_hint(object.end(), std::string(key), std::move(value));  // dump() sorts keys
+      if (object.size() == before) return false;  // a repeated key: nlohmann's rule decides
+      if (p_ == end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == '}') return ++p_, true;
+      return false;
+    }
+  }
+
+  bool read_array(json* out, int depth) {
+    ++p_;
+    *out = json::array();
+    auto& array = out->get_ref<json::array_t&>();
+    if (p_ != end_ && *p_ == ']') return ++p_, true;
+    for (;;) {
+      json value;
+      if (!read_value(&value, depth + 1)) return false;
+      array.push_back(std::move(value));
+      if (p_ == end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == ']') return ++p_, true;
+      return false;
+    }
+  }
+
+  // A string without escapes or control characters (the bytes are UTF-8 as written by dump()).
+  bool read_string(std::string_view* out) {
+    const char* start = ++p_;
+    while (p_ != end_ && *p_ != '"') {
+      if (*p_ == '\\' || static_cast<unsigned char>(*p_) < 0x20) return false;
+      ++p_;
+    }
+    if (p_ == end_) return false;
+    *out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    ++p_;
+    return true;
+  }
+
+  bool read_literal(std::string_view word, json value, json* out) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
+      return false;
+    }
+    p_ += word.size();
+    *out = std::move(value);
+    return true;
+  }
+
+  // Integers as nlohmann types them: unsigned when there is no sign, signed when negative. Floats,
+  // leading zeros and values out of range go to nlohmann.
+  bool read_integer(json* out) {
+    bool negative = *p_ == '-';
+    const char* digits = negative ? p_ + 1 : p_;
+    const char* q = digits;
+    std::uint64_t value = 0;
+    while (q != end_ && *q >= '0' && *q <= '9') {
+      unsigned d = static_cast<unsigned>(*q - '0');
+      if (value > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return false;
+      value = value * 10 + d;
+      ++q;
+    }
+    std::size_t length = static_cast<std::size_t>(q - digits);
+    if (length == 0 || (length > 1 && *digits == '0')) return false;
+    if (q != end_ && (*q == '.' || *q == 'e' || *q == 'E')) return false;
+    if (negative) {
+      constexpr std::uint64_t kMostNegative = std::uint64_t{1} << 63;
+      if (value > kMostNegative) return false;
+      *out = value == kMostNegative ? std::numeric_limits<std::int64_t>::min()
+                                    : -static_cast<std::int64_t>(value);
+    } else {
+      *out = value;
+    }
+    p_ = q;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+bool parse_data_json(std::string_view text, nlohmann::json* out) {
+  if (FastReader(text).read_document(out)) return true;
+  *out = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  return !out->is_discarded();
+}
+
+}  // namespace voxlog::codec
