@@ -13,5 +13,6 @@ namespace voxlog::cli {
 int events_command(const Args& args);  // the log as JSON lines, with filters
 int verify_command(const Args& args);  // checks the log's invariants (eventstore/FORMAT.md)
 int stats_command(const Args& args);   // counts and sizes
+int flow_command(const Args& args);    // checks flow.json; deploys it through the Studio API
 
 }  // namespace voxlog::cli

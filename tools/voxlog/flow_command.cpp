@@ -1,139 +1,28 @@
-#include "tools/voxlog/flow_command.hpp"
+// `voxlog flow check [FILE]` and `voxlog flow deploy [FILE] [--name NAME] [--draft]` (see flow_actions.hpp).
+#include <iostream>
 
-#include <fstream>
-#include <optional>
-#include <ostream>
+#include "tools/voxlog/commands.hpp"
+#include "tools/voxlog/flow_actions.hpp"
 
-#include <nlohmann/json.hpp>
+namespace voxlog::cli {
 
-#include "actors/twilio_client.hpp"
-#include "tools/config/config.hpp"
-#include "tools/flow/flow_check.hpp"
-
-namespace voxlog {
-namespace {
-
-using json = nlohmann::json;
-
-constexpr int kOk = 0;
-constexpr int kRejected = 1;
-constexpr int kUsage = 2;
-
-const char* kUsageText =
-    "usage: voxlog flow check [FILE]\n"
-    "       voxlog flow deploy [FILE] [--name NAME] [--draft]\n"
-    "FILE defaults to ./flow.json. deploy updates TWILIO_FLOW_SID, or creates a flow when it is unset.\n";
-
-struct FlowArgs {
-  std::string verb;
-  std::string file = "flow.json";
-  std::string name;
-  bool draft = false;
-};
-
-std::optional<FlowArgs> parse_args(const std::vector<std::string>& args, std::ostream& err) {
-  if (args.empty() || (args[0] != "check" && args[0] != "deploy")) {
-    err << kUsageText;
-    return std::nullopt;
+int flow_command(const Args& args) {
+  const std::vector<std::string>& words = args.words;
+  if (words.empty() || (words[0] != "check" && words[0] != "deploy")) {
+    return report_failure(args, invalid_argument("expected 'flow check [FILE]' or 'flow deploy [FILE]'"),
+                          kExitUsage);
   }
-  FlowArgs parsed;
-  parsed.verb = args[0];
-  bool file_seen = false;
-  for (std::size_t i = 1; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (parsed.verb == "deploy" && arg == "--name" && i + 1 < args.size()) {
-      parsed.name = args[++i];
-    } else if (parsed.verb == "deploy" && arg == "--draft") {
-      parsed.draft = true;
-    } else if (!arg.empty() && arg[0] != '-' && !file_seen) {
-      parsed.file = arg;
-      file_seen = true;
-    } else {
-      err << "voxlog flow: unexpected argument '" << arg << "'\n" << kUsageText;
-      return std::nullopt;
-    }
-  }
-  return parsed;
+  FlowDeployOptions options;
+  std::size_t next = 1;
+  if (next < words.size() && words[next].rfind("--", 0) != 0) options.file = words[next++];
+  std::vector<OptionSpec> specs;
+  if (words[0] == "deploy") specs = {{"name"}, {"draft", false}};
+  auto parsed = parse_options(std::vector<std::string>(words.begin() + next, words.end()), specs);
+  if (!parsed) return report_failure(args, parsed.status(), kExitUsage);
+  if (words[0] == "check") return flow_check(options.file, std::cout, std::cerr);
+  options.friendly_name = parsed->get("name");
+  options.draft = parsed->has("draft");
+  return flow_deploy(options, std::cout, std::cerr);
 }
 
-std::optional<json> read_flow(const std::string& file, std::ostream& err) {
-  std::ifstream in(file);
-  if (!in) {
-    err << file << ": cannot open\n";
-    return std::nullopt;
-  }
-  json flow = json::parse(in, nullptr, false);
-  if (flow.is_discarded()) {
-    err << file << ": not valid JSON\n";
-    return std::nullopt;
-  }
-  return flow;
-}
-
-// Prints the verdict; true when the flow has no problems.
-bool report_check(const std::string& file, const json& flow, std::ostream& out, std::ostream& err) {
-  auto problems = check_flow(flow);
-  for (const auto& problem : problems) err << file << ": " << problem << "\n";
-  if (problems.empty()) out << file << ": ok (" << flow["states"].size() << " states)\n";
-  return problems.empty();
-}
-
-void report_api_error(const char* step, const ApiError& error, std::ostream& err) {
-  err << "voxlog flow deploy: " << step << " failed: " << error.status.to_string() << "\n";
-}
-
-int deploy(const FlowArgs& args, const json& flow, std::ostream& out, std::ostream& err) {
-  auto config = load_config();
-  if (!config) {
-    err << "voxlog flow deploy: " << config.status().to_string() << "\n";
-    return kUsage;
-  }
-  if (config->simulate()) {
-    err << "voxlog flow deploy: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (environment or .env)\n";
-    return kUsage;
-  }
-  ClientOptions options;
-  options.base_url = config->twilio_api_base;
-  options.account_sid = config->twilio_account_sid;
-  options.auth_token = config->twilio_auth_token;
-  StudioClient client(options);
-
-  FlowRequest request;
-  request.friendly_name = !args.name.empty() ? args.name : flow.value("description", std::string());
-  if (request.friendly_name.empty()) request.friendly_name = "voxlog appointment reminders";
-  request.status = args.draft ? "draft" : "published";
-  request.definition = flow;
-  request.commit_message = "voxlog flow deploy " + args.file;
-
-  auto validated = client.validate_flow(request);
-  if (!validated) {
-    report_api_error("validation", validated.error(), err);
-    return kRejected;
-  }
-  out << args.file << ": Twilio validated the definition\n";
-  const bool update = !config->twilio_flow_sid.empty();
-  auto deployed = update ? client.update_flow(config->twilio_flow_sid, request) : client.create_flow(request);
-  if (!deployed) {
-    report_api_error(update ? "update" : "create", deployed.error(), err);
-    return kRejected;
-  }
-  out << (update ? "updated " : "created ") << deployed->sid << " (revision " << deployed->revision << ", "
-      << deployed->status << ")\n";
-  if (!update) out << "set TWILIO_FLOW_SID=" << deployed->sid << " so that voxlogd starts executions on it\n";
-  for (const auto& warning : deployed->warnings) out << "warning: " << warning.dump() << "\n";
-  return kOk;
-}
-
-}  // namespace
-
-int run_flow_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  auto parsed = parse_args(args, err);
-  if (!parsed) return kUsage;
-  auto flow = read_flow(parsed->file, err);
-  if (!flow) return kUsage;
-  if (!report_check(parsed->file, *flow, out, err)) return kRejected;
-  if (parsed->verb == "check") return kOk;
-  return deploy(*parsed, *flow, out, err);
-}
-
-}  // namespace voxlog
+}  // namespace voxlog::cli

@@ -26,6 +26,8 @@ const Command kCommands[] = {
      "verify                                                        check the log's invariants"},
     {"stats", voxlog::cli::stats_command,
      "stats [--json]                                                counts and sizes"},
+    {"flow", voxlog::cli::flow_command,
+     "flow check|deploy [FILE] [--name N] [--draft]                 check flow.json, or deploy it to Studio"},
 };
 
 void print_usage(std::ostream& out) {
