@@ -31,6 +31,8 @@ Status lmdb_status(const std::string& what, int rc) {
     case ENOSPC:
     case EDQUOT:
       return resource_exhausted(msg + " (disk full)");
+    case EFBIG:
+      return resource_exhausted(msg + " (file size limit reached)");
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
       return data_loss(msg);
