@@ -88,7 +88,12 @@ class EventStore {
   Result<AppendResult> append_sync(AppendRequest request);
 
   // Called after every commit, in seq order, with the events of that commit. Returns an id for unsubscribe.
+  // A subscriber sees only commits made after subscribe() returns. To follow the log from a checkpoint
+  // without a gap: subscribe first (buffering), then read_all() from the checkpoint until caught up, and
+  // drop buffered events whose seq was already read.
   std::uint64_t subscribe(Subscriber subscriber);
+  // When it returns (off the writer thread), the subscriber is not running and is never called again, so
+  // what it captured may be destroyed. Called from a subscriber, it takes effect after the current commit.
   void unsubscribe(std::uint64_t id);
   void on_commit(CommitObserver observer);  // one observer; for metrics
 
@@ -98,6 +103,7 @@ class EventStore {
                                          std::size_t limit) const;
   Result<std::optional<AppendResult>> find_dedupe(const std::string& key) const;
   // Calls fn for each event with seq > after_seq in order, in one read transaction, until fn returns false.
+  // fn may append, but an append that must grow the map waits until every open read (this one too) ends.
   Status scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const;
   std::uint64_t last_seq() const;  // highest committed seq (0 when empty)
   Result<std::uint64_t> stream_version(const std::string& stream) const;  // 0 when absent
