@@ -236,7 +236,7 @@ TEST_CASE("scripted outcomes walk flow.json and report every step, signed", "[si
   CHECK(stats["active_executions"] == 0);
 }
 
-TEST_CASE("one active execution per contact; ended executions free the contact", "[simulator]") {
+TEST_CASE("one active execution per contact, freed when the execution ends", "[simulator]") {
   Harness harness(1.0);  // realistic timing: the call stays in flight during the test
   harness.script({{"to", "+447700900201"}, {"answer", "no-answer"}});
   HttpAnswer first = harness.create("+447700900201");
@@ -267,9 +267,16 @@ TEST_CASE("one active execution per contact; ended executions free the contact",
   CHECK(ended.body["status"] == "ended");
   CHECK(request("GET", harness.executions_url() + "?Status=active").body["executions"].empty());
 
+  harness.script({{"to", "+447700900201"}, {"answer", "no-answer"}});
+  HttpAnswer again = harness.create("+447700900201");
+  REQUIRE(again.status == 201);
+  CHECK(harness.stats()["rejected"]["409"] == 1);
+
+  CHECK(request("DELETE", harness.executions_url() + "/" + again.body["sid"].get<std::string>()).status ==
+        204);
+  CHECK(request("GET", harness.executions_url() + "/" + again.body["sid"].get<std::string>()).status == 404);
   harness.script({{"to", "+447700900201"}, {"answer", "busy"}});
   CHECK(harness.create("+447700900201").status == 201);
-  CHECK(harness.stats()["rejected"]["409"] == 1);
 }
 
 TEST_CASE("bad credentials, unknown resources and bad input get Twilio's errors and create nothing",

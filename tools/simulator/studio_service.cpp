@@ -82,6 +82,7 @@ StudioService::StudioService(SimulatorOptions options)
 }
 
 StudioService::~StudioService() {
+  stopping_ = true;
   queue_.stop();
 }
 
@@ -150,6 +151,7 @@ ApiReply StudioService::handle_studio(const ApiRequest& request, const std::vect
   if (n == 5 && parts[3] == "Executions" && method == "POST") {
     return update_execution(find_execution(flow_sid, parts[4]), request);
   }
+  if (n == 5 && parts[3] == "Executions" && method == "DELETE") return delete_execution(parts[4]);
   return twilio_error(405, 20004, "Method " + method + " not allowed on " + request.path);
 }
 
@@ -305,6 +307,19 @@ ApiReply StudioService::update_execution(const std::shared_ptr<Execution>& execu
   return ApiReply{200, execution_json(*execution)};
 }
 
+ApiReply StudioService::delete_execution(const std::string& sid) {
+  std::shared_ptr<Execution> execution;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto found = executions_.find(sid);
+    if (found == executions_.end()) return twilio_error(404, 20404, "Execution " + sid + " was not found");
+    execution = found->second;
+    executions_.erase(found);  // its SID stays in execution_order_ until trimmed; lookups skip it
+  }
+  finish(execution);
+  return ApiReply{204, nullptr};
+}
+
 ApiReply StudioService::save_flow(const std::string& flow_sid, const ApiRequest& request,
                                   bool validate_only) {
   std::optional<std::string> name = param(request.form, "FriendlyName");
@@ -423,7 +438,7 @@ void StudioService::finish(const std::shared_ptr<Execution>& execution) {
 }
 
 WebhookResult StudioService::send_and_count(const WebhookRequest& request) {
-  WebhookResult result = send_webhook(request, options_.auth_token);
+  WebhookResult result = send_webhook(request, options_.auth_token, &stopping_);
   std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.webhooks_sent;
   ++stats_.webhook_results[result.status_code != 0 ? std::to_string(result.status_code) : "error"];

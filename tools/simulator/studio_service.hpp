@@ -15,6 +15,7 @@
 #include "tools/simulator/simulator_options.hpp"
 #include "tools/simulator/timed_queue.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -78,6 +79,7 @@ class StudioService {
   ApiReply create_execution(const std::string& flow_sid, const ApiRequest& request);
   ApiReply list_executions(const std::string& flow_sid, const ApiRequest& request);
   ApiReply update_execution(const std::shared_ptr<Execution>& execution, const ApiRequest& request);
+  ApiReply delete_execution(const std::string& sid);
   ApiReply save_flow(const std::string& flow_sid, const ApiRequest& request, bool validate_only);
 
   nlohmann::json execution_json(const Execution& execution) const;
@@ -91,6 +93,7 @@ class StudioService {
   WebhookResult send_and_count(const WebhookRequest& request);
 
   const SimulatorOptions options_;
+  std::atomic<bool> stopping_{false};  // aborts webhooks in flight
   std::string base_url_;
   std::string default_flow_sid_;
   WalkerEnvironment walker_;

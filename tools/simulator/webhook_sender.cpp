@@ -40,6 +40,10 @@ std::string percent_encode(const std::string& text) {
   return out;
 }
 
+int abort_if_cancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
+}
+
 bool is_json(const std::string& content_type) {
   return content_type.find("json") != std::string::npos;
 }
@@ -55,7 +59,8 @@ std::string form_encode(const twilio::FormParams& form) {
   return out;
 }
 
-WebhookResult send_webhook(const WebhookRequest& request, const std::string& auth_token) {
+WebhookResult send_webhook(const WebhookRequest& request, const std::string& auth_token,
+                           const std::atomic<bool>* cancelled) {
   WebhookResult result;
   const bool json_body = is_json(request.content_type);
   const bool is_get = request.method == "GET";
@@ -89,6 +94,11 @@ WebhookResult send_webhook(const WebhookRequest& request, const std::string& aut
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_to_string);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+  if (cancelled != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, abort_if_cancelled);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancelled));
+  }
   if (!is_get) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());

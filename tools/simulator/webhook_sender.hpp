@@ -10,6 +10,7 @@
 
 #include "http/twilio_signature.hpp"
 
+#include <atomic>
 #include <string>
 
 namespace voxlog::sim {
@@ -30,7 +31,9 @@ struct WebhookResult {
   std::string signed_url;  // the URL actually requested (with bodySHA256 for JSON bodies)
 };
 
-WebhookResult send_webhook(const WebhookRequest& request, const std::string& auth_token);
+// `cancelled`, when given and set, aborts the request in flight (used when the simulator stops).
+WebhookResult send_webhook(const WebhookRequest& request, const std::string& auth_token,
+                           const std::atomic<bool>* cancelled = nullptr);
 
 // `application/x-www-form-urlencoded` encoding of `form`, in its order.
 std::string form_encode(const twilio::FormParams& form);
