@@ -1,5 +1,9 @@
 // Reads never wait for the writer: an append completes while a read transaction is open, and the read
-// keeps seeing its snapshot.
+// keeps seeing its snapshot; the map grows safely while other threads read.
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "eventstore/store.hpp"
@@ -48,5 +52,48 @@ TEST_CASE("appends commit while a scan is in progress, and the scan sees its sna
   CHECK(appended_during_scan == 15);
   CHECK(scanned.size() == 10);  // the scan's snapshot predates the appends
   CHECK(store->last_seq() == 15);
+  CHECK(store->verify().is_ok());
+}
+
+TEST_CASE("the map grows while readers keep reading on other threads", "[eventstore]") {
+  TempDir tmp;
+  StoreOptions options;
+  options.initial_map_size = 64 * 1024;  // forces several resizes below
+  auto opened = EventStore::open(tmp.path(), options);
+  REQUIRE(opened.is_ok());
+  auto& store = *opened;
+  std::uint64_t initial_map = store->stats()->map_bytes;
+  std::atomic<bool> stop{false};
+  std::atomic<int> read_errors{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto page = store->read_all(store->last_seq() > 20 ? store->last_seq() - 20 : 0, 20);
+        auto version = store->stream_version("grow-0");
+        if (!page.is_ok() || !version.is_ok()) ++read_errors;
+        ++reads;
+      }
+    });
+  }
+  std::vector<std::thread> writers;
+  std::atomic<int> write_errors{0};
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        AppendRequest r = one("grow-" + std::to_string(t));
+        r.events[0].data["pad"] = std::string(2000, 'g');
+        if (!store->append_sync(std::move(r)).is_ok()) ++write_errors;
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  stop = true;
+  for (auto& r : readers) r.join();
+  CHECK(write_errors.load() == 0);
+  CHECK(read_errors.load() == 0);
+  CHECK(reads.load() > 0);
+  CHECK(store->last_seq() == 400);
+  CHECK(store->stats()->map_bytes > initial_map);
   CHECK(store->verify().is_ok());
 }
