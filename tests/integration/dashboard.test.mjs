@@ -1,0 +1,199 @@
+// The dashboard in a real browser (Debian chromium via playwright-core) against the real voxlogd and its
+// embedded Twilio simulator: live table, audit timeline, start a call and a batch, resume after a dropped
+// WebSocket, the API token prompt, the phone layout. Screenshots go to tests/artifacts/.
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { startVoxlogd, eventually } from '../lib/voxlogd.mjs';
+import { launchBrowser, openDashboard, saveScreenshot, rowsFor } from '../lib/browser.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startVoxlogd();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+afterEach(() => {
+  assert.equal(server.proc.exitCode ?? server.proc.signalCode, null, `voxlogd died:\n${server.output()}`);
+});
+
+let counter = 0;
+// One Studio-style webhook, as flow.json's HTTP widgets send it (unique timestamp: no dedupe collision),
+// on a connection of its own as Twilio would open it.
+function webhook(route, body) {
+  const payload = JSON.stringify({ timestamp: `${Date.now()}-${++counter}`, ...body });
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.url}/api/calls/webhooks/${route}`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+    }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`))));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function callIds(n) {
+  const tail = String(n).padStart(6, '0');
+  return { execution_sid: `FN${'a'.repeat(26)}${tail}`, call_sid: `CA${'b'.repeat(26)}${tail}` };
+}
+
+async function dashboard(options) {
+  const opened = await openDashboard(browser, server.url, options);
+  await opened.page.locator('body[data-ready="true"]').waitFor();
+  await opened.page.locator('#connection[data-state="live"]').waitFor();
+  return opened;
+}
+
+const STATUS_RANK = { queued: 0, initiated: 0, ringing: 1, 'in-progress': 2, completed: 3, busy: 3, 'no-answer': 3, failed: 3, canceled: 3 };
+
+test('voxlogd serves the dashboard and its modules as static files', async () => {
+  const page = await server.get('/');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /text\/html/);
+  assert.match(page.body, /<script type="module" src="\/js\/app.js">/);
+  for (const path of ['/js/app.js', '/js/live.js', '/js/calls.js', '/js/timeline.js', '/js/stats.js', '/js/campaigns.js', '/style.css']) {
+    const file = await server.get(path);
+    assert.equal(file.status, 200, path);
+    assert.match(file.headers.get('content-type'), path.endsWith('.css') ? /text\/css/ : /text\/javascript/, path);
+  }
+  assert.equal((await server.get('/js/nope.js')).status, 404);
+});
+
+test('a call driven by webhooks appears live, moves through its statuses, and its timeline shows the raw parameters', async () => {
+  const { page, context, problems } = await dashboard();
+  try {
+    await page.locator('#calls-empty', { hasText: 'No calls yet' }).waitFor();
+    const to = '+447700900101';
+    const ids = callIds(101);
+    await webhook('status', { ...ids, to, event: 'answered', call_status: 'in-progress' });
+    const row = rowsFor(page, to);
+    await row.and(page.locator('[data-status="in-progress"]')).waitFor();
+    await webhook('dtmf', { ...ids, to, event: 'dtmf', digits: '1' });
+    await webhook('status', { ...ids, to, event: 'completed', call_status: 'completed', call_duration: '42' });
+    await row.and(page.locator('[data-status="completed"][data-outcome="confirmed"]')).waitFor();
+    assert.equal(await row.count(), 1);
+    assert.equal(await row.locator('td.digits').textContent(), '1');
+    assert.equal(await row.locator('[data-kind="outcome"]').textContent(), 'Confirmed');
+    assert.equal(await row.locator('td[data-label="Duration"]').textContent(), '42s');
+    await page.locator('[data-card="confirmed"] .card-value', { hasText: /^[1-9]/ }).waitFor();
+
+    await row.click();
+    const panel = page.locator('#panel .sheet');
+    await panel.locator('.event[data-type="AppointmentConfirmed"]').waitFor();
+    const types = await panel.locator('.event').evaluateAll((items) => items.map((li) => li.dataset.type));
+    const api = await server.get(`/api/calls/${ids.execution_sid}/events`);
+    assert.deepEqual(types, api.body.data.map((e) => e.type), 'the panel lists the call stream, in order');
+    assert.ok(types.includes('WebhookReceived') && types.includes('CallStatusChanged') && types.includes('DigitsPressed'));
+    const firstWebhook = panel.locator('.event[data-type="WebhookReceived"]').first();
+    assert.match(await firstWebhook.locator('table.params').textContent(), new RegExp(ids.execution_sid));
+    assert.match(await firstWebhook.locator('time').textContent(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
+    assert.match(page.url(), /#call=/);
+
+    // A new event of the open call is appended live.
+    await webhook('flow', { ...ids, to, event: 'recording_ready', RecordingUrl: 'https://api.twilio.com/rec/RE1' });
+    await panel.locator('.event[data-type="RecordingAvailable"]').waitFor();
+    await saveScreenshot(page, 'dashboard-timeline');
+    await page.keyboard.press('Escape');
+    await page.locator('#panel').waitFor({ state: 'hidden' });
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('server strings are shown as text, never as markup', async () => {
+  const { page, context, problems } = await dashboard();
+  try {
+    const to = '<img src=x onerror="window.__pwned=1">';
+    await webhook('status', { ...callIds(102), to, event: 'answered', call_status: 'in-progress' });
+    await page.locator('td.number', { hasText: '<img src=x' }).waitFor();
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.locator('#calls img').count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('after a dropped WebSocket the table catches up with ?after, showing each call once', async () => {
+  const { page, context, problems } = await dashboard();
+  try {
+    const to = '+447700900103';
+    const ids = callIds(103);
+    await webhook('status', { ...ids, to, event: 'answered', call_status: 'in-progress' });
+    await rowsFor(page, to).and(page.locator('[data-status="in-progress"]')).waitFor();
+    const seqBefore = await page.evaluate(() => window.__voxlog.lastSeq);
+
+    // 1. The page's own hook: the socket closes, the indicator says so, events happen meanwhile.
+    await page.evaluate(() => window.__voxlog.dropSocket(1500));
+    await page.locator('#connection[data-state="reconnecting"]').waitFor();
+    await webhook('dtmf', { ...ids, to, event: 'dtmf', digits: '2' });
+    await webhook('status', { ...ids, to, event: 'completed', call_status: 'completed' });
+    const missed = '+447700900104';
+    await webhook('status', { ...callIds(104), to: missed, event: 'answered', call_status: 'in-progress' });
+    assert.equal(await page.evaluate(() => window.__voxlog.lastSeq), seqBefore, 'nothing arrives while dropped');
+    await saveScreenshot(page, 'dashboard-reconnecting');
+    await page.locator('#connection[data-state="live"]').waitFor();
+    await rowsFor(page, to).and(page.locator('[data-outcome="cancelled"]')).waitFor();
+    await rowsFor(page, missed).waitFor();
+
+    // 2. The network itself goes away (chromium's offline mode), then comes back.
+    await context.setOffline(true);
+    await page.locator('#connection[data-state="offline"]').waitFor();
+    const late = '+447700900105';
+    await webhook('status', { ...callIds(105), to: late, event: 'answered', call_status: 'in-progress' });
+    await context.setOffline(false);
+    await page.locator('#connection[data-state="live"]').waitFor();
+    await rowsFor(page, late).waitFor();
+
+    const shown = await page.locator('#calls tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.callId));
+    assert.equal(new Set(shown).size, shown.length, `a call is shown twice: ${shown}`);
+    const listed = (await server.get('/api/calls?limit=500')).body.data.map((r) => String(r.id));
+    assert.deepEqual([...shown].sort(), [...listed].sort(), 'the table equals the Call view');
+    assert.deepEqual(shown, [...shown].sort((a, b) => b - a), 'newest first');
+    assert.equal(await page.evaluate(() => window.__voxlog.lastSeq), (await server.get('/healthz')).body.lastSeq);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('filters by status and outcome and searches by number', async () => {
+  const { page, context } = await dashboard();
+  try {
+    const base = '+447700900';
+    await webhook('status', { ...callIds(110), to: `${base}110`, event: 'busy', call_status: 'busy' });
+    await rowsFor(page, `${base}110`).waitFor();
+    await page.selectOption('#filter-outcome', 'busy');
+    await eventually(async () => {
+      const outcomes = await page.locator('#calls tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.outcome));
+      return outcomes.length > 0 && outcomes.every((o) => o === 'busy');
+    }, 5000, 'only busy rows');
+    await page.selectOption('#filter-outcome', '');
+    await page.selectOption('#filter-status', 'completed');
+    await eventually(async () => {
+      const statuses = await page.locator('#calls tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.status));
+      return statuses.length > 0 && statuses.every((s) => s === 'completed');
+    }, 5000, 'only completed rows');
+    await page.selectOption('#filter-status', '');
+    await page.fill('#filter-number', '900 110');
+    await eventually(async () => (await page.locator('#calls tbody tr').count()) === 1, 5000, 'one row for the search');
+    await page.fill('#filter-number', '+449999');
+    await page.locator('#calls-empty', { hasText: 'No calls match' }).waitFor();
+    await page.fill('#filter-number', '');
+  } finally {
+    await context.close();
+  }
+});
