@@ -85,6 +85,24 @@ Status check_directory(const fs::path& dir) {
   return Status::ok();
 }
 
+// LMDB maps the file and trusts its meta page: a data.mdb cut short (a bad copy, a full disk outside
+// LMDB's control) would crash the process with SIGBUS on the first read past its end. Refuse it instead.
+Status check_not_truncated(MDB_env* env, const fs::path& data) {
+  MDB_envinfo info;
+  MDB_stat stat;
+  if (int rc = mdb_env_info(env, &info); rc != 0) return lmdb_status("mdb_env_info", rc);
+  if (int rc = mdb_env_stat(env, &stat); rc != 0) return lmdb_status("mdb_env_stat", rc);
+  std::error_code ec;
+  auto size = fs::file_size(data, ec);
+  if (ec) return failed_precondition("cannot stat " + data.string() + ": " + ec.message());
+  std::uint64_t needed = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  if (size < needed) {
+    return data_loss(data.string() + " is truncated: " + std::to_string(size) + " bytes, its pages need " +
+                     std::to_string(needed) + "; refusing to use it");
+  }
+  return Status::ok();
+}
+
 Status validate_request(const AppendRequest& r) {
   if (r.events.empty()) return invalid_argument("append to '" + r.stream + "' has no events");
   if (r.stream.empty()) return invalid_argument("stream is empty");
@@ -245,6 +263,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     }
     return lmdb_status("mdb_env_open " + dir, rc);
   }
+  if (Status st = check_not_truncated(impl->env, path / kDataFile); !st) return st;
   if (Status st = impl->open_databases(); !st) return st;
   Impl* raw = impl.get();
   if (!options.read_only) {

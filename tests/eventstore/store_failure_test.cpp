@@ -262,3 +262,18 @@ TEST_CASE("scan hands over every event before a corrupt one, in order, then repo
   REQUIRE(before.size() == 2999);
   CHECK(before.back() == 2999);
 }
+
+TEST_CASE("a truncated data.mdb is refused instead of crashing on a read past its end",
+          "[eventstore][failure]") {
+  TempDir tmp;
+  fill(tmp.path(), 2000);
+  auto full_size = std::filesystem::file_size(tmp.sub("data.mdb"));
+  REQUIRE(full_size > 3 * 4096);
+  std::filesystem::resize_file(tmp.sub("data.mdb"), 3 * 4096);
+  auto store = EventStore::open(tmp.path());
+  REQUIRE_FALSE(store.is_ok());
+  CHECK(store.status().code() == StatusCode::data_loss);
+  CHECK(store.status().message().rfind(tmp.sub("data.mdb") + " is truncated: 12288 bytes, its pages need ",
+                                       0) == 0);
+  CHECK(std::filesystem::file_size(tmp.sub("data.mdb")) == 3 * 4096);
+}
