@@ -3,13 +3,10 @@
 #include "eventstore/store.hpp"
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
-#include <string_view>
-#include <unordered_map>
 
 #include "eventstore/codec.hpp"
 #include "eventstore/store_impl.hpp"
