@@ -1,4 +1,5 @@
-// EventStore::Impl: the state shared by the store's translation units (store.cpp: open and the writer;
+// EventStore::Impl: the state shared by the store's translation units (store.cpp: open and append;
+// store_writer.cpp: the writer thread;
 // store_read.cpp: reads and stats; store_verify.cpp: verify).
 //
 // Contract: private to eventstore/. The writer thread is the only code that begins write transactions
@@ -70,7 +71,7 @@ struct EventStore::Impl {
   Result<ReadTxn> begin_read() const;
   Status open_databases();
 
-  // Writer side (store.cpp).
+  // Writer side (store_writer.cpp).
   void writer_loop();
   void commit_batch(std::vector<PendingAppend>& batch);
   Status write_batch(std::vector<PendingAppend>& batch, std::vector<Result<AppendResult>>* answers,
