@@ -3,11 +3,9 @@
 #include <ctime>
 
 namespace voxlog {
-namespace {
-
 using nlohmann::json;
 
-Result<std::uint64_t> integer(const QueryParams& q, const std::string& name, std::uint64_t fallback,
+Result<std::uint64_t> query_integer(const QueryParams& q, const std::string& name, std::uint64_t fallback,
                               std::uint64_t min, std::uint64_t max) {
   auto it = q.find(name);
   if (it == q.end() || it->second.empty()) return fallback;
@@ -20,6 +18,8 @@ Result<std::uint64_t> integer(const QueryParams& q, const std::string& name, std
                             std::to_string(max));
   return v;
 }
+
+namespace {
 
 std::string text(const QueryParams& q, const std::string& name) {
   auto it = q.find(name);
@@ -56,9 +56,9 @@ Result<std::int64_t> parse_time_ms(const std::string& s) {
 
 HttpResponse list_calls(const CallsView& view, const QueryParams& q) {
   CallFilter filter;
-  auto limit = integer(q, "limit", 50, 1, 500);
+  auto limit = query_integer(q, "limit", 50, 1, 500);
   if (!limit) return problem_for(limit.status());
-  auto cursor = integer(q, "cursor", 0, 0, UINT64_MAX);
+  auto cursor = query_integer(q, "cursor", 0, 0, UINT64_MAX);
   if (!cursor) return problem_for(cursor.status());
   filter.limit = *limit;
   filter.before_id = *cursor;
@@ -99,9 +99,9 @@ HttpResponse call_events(const CallsView& view, const EventStore& store, const s
 }
 
 HttpResponse global_events(const EventStore& store, const QueryParams& q) {
-  auto after = integer(q, "after", 0, 0, UINT64_MAX);
+  auto after = query_integer(q, "after", 0, 0, UINT64_MAX);
   if (!after) return problem_for(after.status());
-  auto limit = integer(q, "limit", 100, 1, 1000);
+  auto limit = query_integer(q, "limit", 100, 1, 1000);
   if (!limit) return problem_for(limit.status());
   auto page = store.read_all(*after, *limit);
   if (!page) return problem_for(page.status());

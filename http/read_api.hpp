@@ -28,6 +28,11 @@ HttpResponse get_call(const CallsView& view, const std::string& id);
 HttpResponse call_events(const CallsView& view, const EventStore& store, const std::string& id);
 HttpResponse global_events(const EventStore& store, const QueryParams& query);
 
+// The query parameter `name` as an integer in [min, max]; `fallback` when absent or empty; else
+// invalid_argument naming the parameter.
+Result<std::uint64_t> query_integer(const QueryParams& query, const std::string& name, std::uint64_t fallback,
+                                    std::uint64_t min, std::uint64_t max);
+
 // Parses "1700000000000" (ms), "2024-03-21" or "2024-03-21T10:30:00Z" into ms since the epoch.
 Result<std::int64_t> parse_time_ms(const std::string& text);
 

@@ -10,6 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "http/read_api.hpp"
+#include "http/respond.hpp"
 #include "http/restinio_fwd.hpp"
 #include "http/twilio_signature.hpp"
 #include "http/webhook_parse.hpp"
@@ -44,6 +45,8 @@ const char* reason_phrase(int status) {
 std::string header(const RequestHandle& req, restinio::string_view_t name) {
   return std::string(req->header().get_field_or(name, ""));
 }
+
+}  // namespace
 
 // CORS for the allowed origins (the Node app's dashboard runs on another port).
 void add_cors(const ServerContext& ctx, const RequestHandle& req,
@@ -93,6 +96,8 @@ bool authorized(const ServerContext& ctx, const RequestHandle& req) {
   auto it = q.find("token");
   return it != q.end() && equal_secret(it->second, ctx.config.api_token);
 }
+
+namespace {
 
 // The URL Twilio requested: the configured public URL, else what the Host header says.
 std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& req) {

@@ -11,7 +11,9 @@
 #include "actors/metrics.hpp"
 #include "actors/projector.hpp"
 #include "eventstore/store.hpp"
+#include "http/legacy_routes.hpp"
 #include "http/server.hpp"
+#include "http/socketio.hpp"
 #include "projections/calls_view.hpp"
 #include "tools/config/config.hpp"
 
@@ -71,6 +73,12 @@ int main(int argc, char** argv) {
   http_context.broadcaster = broadcaster;
   const char* static_dir = std::getenv("STATIC_DIR");
   http_context.static_dir = static_dir ? static_dir : VOXLOG_STATIC_DIR;
+  // The Node app's clients: Socket.IO at /socket.io/ and its dashboard endpoints (before /api/calls/:id).
+  auto socket_io_options = SocketIoOptions::from_environment();
+  if (!socket_io_options) return fail(socket_io_options.status().to_string());
+  auto socket_io = SocketIoServer::start(system, http_context, *socket_io_options);
+  http_context.extra_routes.push_back(legacy_api_routes(http_context));
+  http_context.extra_routes.push_back(socket_io->routes());
   auto server = HttpServer::start(http_context);
   if (!server) return fail(server.status().to_string());
 
@@ -89,6 +97,7 @@ int main(int argc, char** argv) {
   {
     caf::scoped_actor self{system};
     self->request(broadcaster, std::chrono::seconds(5), close_atom::value).receive([](bool) {}, [](caf::error&) {});
+    socket_io->stop();
     (*server)->stop();
     projector.stop();
     self->send_exit(router, caf::exit_reason::user_shutdown);

@@ -1,0 +1,58 @@
+// Binds the Node app's dashboard endpoints (legacy_api.hpp) to routes. Installed through
+// ServerContext::extra_routes, i.e. before /api/calls/:id, which would otherwise take "history" and "stats".
+#include "http/legacy_routes.hpp"
+
+#include "http/legacy_api.hpp"
+#include "http/respond.hpp"
+
+namespace voxlog {
+namespace {
+
+using http::RequestHandle;
+
+template <class Fn>
+auto guarded(std::shared_ptr<const ServerContext> ctx, Fn fn) {
+  return [ctx, fn](const RequestHandle& req, const http::RouteParams& params) {
+    ctx->metrics->http_request();
+    if (!authorized(*ctx, req)) {
+      respond(
+          *ctx, req,
+          problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
+                  std::string(req->header().path())));
+      return restinio::request_accepted();
+    }
+    respond(*ctx, req, fn(*ctx, req, params));
+    return restinio::request_accepted();
+  };
+}
+
+}  // namespace
+
+RouteInstaller legacy_api_routes(const ServerContext& context) {
+  auto ctx = std::make_shared<ServerContext>(context);
+  ctx->extra_routes.clear();
+  return [ctx](void* raw) {
+    auto& r = *static_cast<http::Router*>(raw);
+    r.http_get("/api/calls/history/export/all",
+               guarded(ctx, [](const ServerContext& c, const RequestHandle&, auto&) {
+                 return call_history_export(*c.view, *c.store);
+               }));
+    r.http_get("/api/calls/history/:id",
+               guarded(ctx, [](const ServerContext& c, const RequestHandle&, auto& p) {
+                 return call_history_of(*c.view, *c.store, std::string(p["id"]));
+               }));
+    r.http_get("/api/calls/history",
+               guarded(ctx, [](const ServerContext& c, const RequestHandle& req, auto&) {
+                 return call_history(*c.view, *c.store, query_of(req));
+               }));
+    r.http_get("/api/calls/stats", guarded(ctx, [](const ServerContext& c, const RequestHandle&, auto&) {
+                 return call_stats(*c.view, now_ms());
+               }));
+    r.http_get("/api/calls/daily-summary",
+               guarded(ctx, [](const ServerContext& c, const RequestHandle& req, auto&) {
+                 return daily_summary(*c.view, query_of(req), now_ms());
+               }));
+  };
+}
+
+}  // namespace voxlog

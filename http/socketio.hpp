@@ -1,0 +1,62 @@
+// SocketIoServer: the Engine.IO v4 / Socket.IO v5 endpoint at /socket.io/, so the Node app's clients
+// (the official socket.io-client 4.x, its dashboard) keep working against voxlogd.
+//
+// Contract: HTTP long-polling (GET to receive, POST to send; packets joined with 0x1E), the upgrade to
+// WebSocket (2probe/3probe/5, the pending poll answered with a noop), and WebSocket-only sessions. The
+// server pings every ping_interval_ms and closes a session whose pong does not come within
+// ping_timeout_ms. Only the default namespace exists. Each connected socket is a broadcaster Subscriber:
+// it joins after the seq the client names in its CONNECT auth (`offset`, also sent back automatically by
+// socket.io-client's connection-state recovery, since every event carries its seq as a last string
+// argument and the CONNECT reply has a `pid`), else after the current checkpoint; it then receives the
+// Node app's events (socketio_events.hpp) for every later seq, in log order, however long it was away.
+// Polling responses carry CORS headers for the configured allowed origins. With API_TOKEN set, the
+// CONNECT auth must carry `token` (or the handshake URL `?token=`).
+//
+// Lifetime: start() before the HTTP server is built (install() is its RouteInstaller); stop() after the
+// broadcaster has closed its subscribers and before the HTTP server stops (stack-notes G13).
+//
+// Thread-safety: install() runs on main while the router is built; request handlers run on the io
+// thread, pushes on the broadcaster; each session serialises them with its own mutex.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <caf/all.hpp>
+
+#include "http/server.hpp"
+
+namespace voxlog {
+
+struct SocketIoOptions {
+  std::uint32_t ping_interval_ms = 25000;  // socket.io's defaults
+  std::uint32_t ping_timeout_ms = 20000;
+  std::uint32_t max_payload = 1000000;  // bytes of one polling POST
+  std::size_t max_queue = 4096;         // packets a client may have unsent before it is closed as slow
+
+  // Socket.IO's defaults, overridden by SOCKETIO_PING_INTERVAL_MS and SOCKETIO_PING_TIMEOUT_MS (tests use
+  // short ones); invalid values give invalid_argument.
+  static Result<SocketIoOptions> from_environment();
+};
+
+class SocketIoServer {
+ public:
+  // `context` supplies the allowed origins, API token, broadcaster, view and metrics; it is copied.
+  static std::unique_ptr<SocketIoServer> start(caf::actor_system& system, const ServerContext& context,
+                                               SocketIoOptions options);
+  ~SocketIoServer();
+
+  // The RouteInstaller for ServerContext::extra_routes.
+  RouteInstaller routes();
+  // Closes every session and stops the ping timer. Idempotent.
+  void stop();
+
+  struct Hub;
+
+ private:
+  SocketIoServer() = default;
+  std::shared_ptr<Hub> hub_;
+  caf::actor ticker_;
+};
+
+}  // namespace voxlog
