@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# server_bench.sh [BUILD_DIR]: voxlogd's server benchmarks, each beside a bare RESTinio baseline measured
+# in the same run. Builds nothing: takes the binaries from BUILD_DIR (default: build-bench, then build).
+#
+#  1. Webhook ingestion, durable: wrk -t1 -c$CONNS -d${DURATION}s replays pre-signed Twilio status
+#     callbacks (webhook_gen + webhook_post.lua; every request a new fact) against bare_server and against
+#     voxlogd with Twilio credentials set, so every signature is verified and every 200 follows a durable
+#     commit. Afterwards /healthz and /metrics must show lastSeq grown by exactly 2 events per accepted
+#     webhook (WebhookReceived + CallStatusChanged) and no duplicates.
+#  2. Webhook to WebSocket: ws_latency with $WS_SUBS subscribers, $WS_RATE signed webhooks/s for
+#     $WS_SECONDS s (after $WS_WARMUP warm-up webhooks), against bare_server's echo and a fresh voxlogd.
+#
+# The machine is shared (stack-notes G22): before each measurement the script waits up to $GATE_SECONDS
+# for other processes to go quiet, and it prints the CPU-seconds others used during each measurement.
+# RUNS=n repeats everything and prints medians. Knobs (env): RUNS=1 DURATION=10 CONNS=64 CALLS=60000
+# WS_SUBS=100 WS_RATE=100 WS_SECONDS=15 WS_WARMUP=100 BARE_PORT=44100 GATE_SECONDS=20 GATE_PCT=25.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_DIR="$ROOT/tools/bench"
+RUNS=${RUNS:-1} DURATION=${DURATION:-10} CONNS=${CONNS:-64} CALLS=${CALLS:-60000}
+WS_SUBS=${WS_SUBS:-100} WS_RATE=${WS_RATE:-100} WS_SECONDS=${WS_SECONDS:-15} WS_WARMUP=${WS_WARMUP:-100}
+BARE_PORT=${BARE_PORT:-44100} GATE_SECONDS=${GATE_SECONDS:-20} GATE_PCT=${GATE_PCT:-25}
+PUBLIC_URL=https://voxlog.example.com
+WEBHOOK_PATH=/api/calls/webhooks/status
+
+find_build() {
+  for dir in "${1:-}" "$ROOT/build-bench" "$ROOT/build"; do
+    [[ -n "$dir" && -x "$dir/tools/voxlogd/voxlogd" && -x "$dir/tools/bench/ws_latency" ]] && { echo "$dir"; return; }
+  done
+  echo "server_bench: no build with voxlogd and the bench tools; build the targets voxlogd webhook_gen" \
+       "ws_latency bare_server first" >&2
+  exit 2
+}
+BUILD=$(find_build "${1:-}")
+VOXLOGD="$BUILD/tools/voxlogd/voxlogd"
+BARE="$BUILD/tools/bench/bare_server"
+GEN="$BUILD/tools/bench/webhook_gen"
+WSLAT="$BUILD/tools/bench/ws_latency"
+command -v wrk >/dev/null || { echo "server_bench: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+
+WORK=$(mktemp -d /tmp/server_bench.XXXXXX)
+STARTED=()
+cleanup() {
+  for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A made-up account for this run: the token signs the requests and verifies them, and is never printed.
+export TWILIO_AUTH_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+HZ=$(getconf CLK_TCK)
+
+# --- CPU accounting: busy jiffies of the machine, and of the given pids (all their threads) ---------------
+machine_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+pids_busy() {
+  local total=0 pid t
+  for pid in "$@"; do
+    t=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+  done
+  echo "$total"
+}
+# Waits until processes other than ours use less than GATE_PCT% of one core over 2 s (or GATE_SECONDS pass).
+gate() {
+  local waited=0 before mine after mine_after pct
+  while :; do
+    before=$(machine_busy); mine=$(pids_busy "${STARTED[@]}")
+    sleep 2
+    after=$(machine_busy); mine_after=$(pids_busy "${STARTED[@]}")
+    pct=$(( ( (after - before) - (mine_after - mine) ) * 100 / (2 * HZ) ))
+    waited=$((waited + 2))
+    if (( pct < GATE_PCT )); then GATE_NOTE="quiet (${pct}%)"; return; fi
+    if (( waited >= GATE_SECONDS )); then GATE_NOTE="NOT quiet after ${waited}s (${pct}% of a core)"; return; fi
+  done
+}
+
+# --- servers -------------------------------------------------------------------------------------------------
+start_voxlogd() {  # $1: data dir; sets VOX_PID and VOX_PORT
+  mkdir -p "$1"
+  env PORT=0 DATA_DIR="$1" PUBLIC_URL="$PUBLIC_URL" TWILIO_ACCOUNT_SID=AC0a1b2c3d4e5f60718293a4b5c6d7e8f9 \
+    TWILIO_FLOW_SID=FW0a1b2c3d4e5f60718293a4b5c6d7e8f9 TWILIO_PHONE_NUMBER=+442071838750 \
+    TWILIO_API_BASE=http://127.0.0.1:9 "$VOXLOGD" /dev/null >"$1.log" 2>&1 &
+  VOX_PID=$!
+  STARTED+=("$VOX_PID")
+  for _ in $(seq 100); do
+    VOX_PORT=$(sed -n 's/^voxlogd listening on http:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$1.log")
+    [[ -n "$VOX_PORT" ]] && return
+    kill -0 "$VOX_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "server_bench: voxlogd did not start:" >&2; cat "$1.log" >&2; exit 1
+}
+stop_server() {  # $1: pid
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+start_bare() {
+  "$BARE" "$BARE_PORT" >"$WORK/bare.log" 2>&1 &
+  BARE_PID=$!
+  STARTED+=("$BARE_PID")
+  for _ in $(seq 50); do grep -q listening "$WORK/bare.log" && return; sleep 0.1; done
+  echo "server_bench: bare_server did not start on port $BARE_PORT:" >&2; cat "$WORK/bare.log" >&2; exit 1
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }  # field NAME LINE
+metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" 'index($0, m " ") == 1 {print $NF}'; }
+last_seq() { curl -sf "http://127.0.0.1:$1/healthz" | sed -n 's/.*"lastSeq":\([0-9]*\).*/\1/p'; }
+
+# --- measurements ----------------------------------------------------------------------------------------------
+# CPU-seconds of the shell's reaped children, from the `times` builtin (run in this shell, not a subshell).
+children_cpu() { awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$1"; }
+# measure SERVER_PID CMD...: runs the client CMD; sets OUT (its WRK/WSLAT line) and the CPU-seconds used
+# meanwhile by the server, by the client, and by everything else on the machine (FOREIGN_CPU).
+measure() {
+  local server=$1 m0 s0 m1 s1
+  shift
+  times >"$WORK/times0"; m0=$(machine_busy); s0=$(pids_busy "$server")
+  "$@" >"$WORK/client.out" 2>"$WORK/client.err" || true
+  times >"$WORK/times1"; m1=$(machine_busy); s1=$(pids_busy "$server")
+  OUT=$(grep -E '^(WRK|WSLAT) ' "$WORK/client.out" || true)
+  if [[ -z "$OUT" ]]; then echo "server_bench: the client failed:" >&2; cat "$WORK/client.out" "$WORK/client.err" >&2; exit 1; fi
+  SERVER_CPU=$(awk -v j=$((s1 - s0)) -v hz="$HZ" 'BEGIN { printf "%.1f", j / hz }')
+  CLIENT_CPU=$(awk -v a="$(children_cpu "$WORK/times0")" -v b="$(children_cpu "$WORK/times1")" 'BEGIN { printf "%.1f", b - a }')
+  FOREIGN_CPU=$(awk -v j=$((m1 - m0 - (s1 - s0))) -v hz="$HZ" -v c="$CLIENT_CPU" 'BEGIN { f = j / hz - c; printf "%.1f", f < 0 ? 0 : f }')
+}
+wrk_load() {  # $1: port
+  WEBHOOK_REQUESTS="$WORK/requests.txt" WEBHOOK_PATH="$WEBHOOK_PATH" \
+    wrk -t1 -c"$CONNS" -d"${DURATION}s" --timeout 5s -s "$BENCH_DIR/webhook_post.lua" "http://127.0.0.1:$1"
+}
+ws_load() {  # $1: port
+  "$WSLAT" --port "$1" --subscribers "$WS_SUBS" --rate "$WS_RATE" --seconds "$WS_SECONDS" --warmup "$WS_WARMUP" \
+    --url "$PUBLIC_URL"
+}
+record() {  # record RUN BENCH SERVER: appends the last measurement to the results
+  echo "run=$1 bench=$2 server=$3 $OUT server_cpu=$SERVER_CPU client_cpu=$CLIENT_CPU foreign_cpu=$FOREIGN_CPU" \
+       "gate=${GATE_NOTE// /_}" >>"$WORK/results"
+}
+
+ingest_voxlogd() {  # $1: run
+  start_voxlogd "$WORK/vox-ingest-$1"
+  local seq0 acc0 seq1 acc1 dup1 commits1 events1
+  seq0=$(last_seq "$VOX_PORT"); acc0=$(metric "$VOX_PORT" 'voxlog_webhooks_total{route="status",result="accepted"}')
+  gate
+  measure "$VOX_PID" wrk_load "$VOX_PORT"
+  sleep 1  # requests in flight when wrk stopped still commit
+  seq1=$(last_seq "$VOX_PORT")
+  acc1=$(metric "$VOX_PORT" 'voxlog_webhooks_total{route="status",result="accepted"}')
+  dup1=$(metric "$VOX_PORT" 'voxlog_webhooks_total{route="status",result="duplicate"}')
+  commits1=$(metric "$VOX_PORT" voxlog_commits_total); events1=$(metric "$VOX_PORT" voxlog_events_appended_total)
+  OUT="$OUT seq_delta=$((seq1 - seq0)) accepted=$((acc1 - acc0)) duplicates=$dup1 commits=$commits1 events=$events1"
+  record "$1" ingest voxlogd
+  stop_server "$VOX_PID"
+}
+ws_voxlogd() {  # $1: run
+  start_voxlogd "$WORK/vox-ws-$1"
+  gate
+  measure "$VOX_PID" ws_load "$VOX_PORT"
+  record "$1" ws voxlogd
+  stop_server "$VOX_PID"
+}
+
+# --- the run -------------------------------------------------------------------------------------------------
+GEN_OUT=$("$GEN" "$WORK/requests.txt" "$PUBLIC_URL$WEBHOOK_PATH" "$CALLS")
+REQUESTS=$(field requests "$GEN_OUT"); BODY_BYTES=$(field mean_body_bytes "$GEN_OUT")
+start_bare
+for run in $(seq "$RUNS"); do
+  gate; measure "$BARE_PID" wrk_load "$BARE_PORT"; record "$run" ingest bare
+  ingest_voxlogd "$run"
+  gate; measure "$BARE_PID" ws_load "$BARE_PORT"; record "$run" ws bare
+  ws_voxlogd "$run"
+done
+stop_server "$BARE_PID"
+
+# --- report --------------------------------------------------------------------------------------------------
+median() {  # median BENCH SERVER FIELD
+  grep " bench=$1 server=$2 " "$WORK/results" | sed -n "s/.* $3=\([^ ]*\).*/\1/p" | sort -g |
+    awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+echo
+echo "== voxlogd server benchmarks: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) vCPU, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "   binaries: $BUILD   runs: $RUNS (medians below; every run in the raw lines)"
+echo
+echo "1. Durable webhook ingestion: wrk 4.1 -t1 -c$CONNS -d${DURATION}s (webhook_post.lua), POST $WEBHOOK_PATH,"
+echo "   signed form-encoded Twilio status callbacks, mean body $BODY_BYTES B, $REQUESTS distinct requests"
+echo "   ($CALLS calls x 4 statuses). voxlogd: 1 io thread, signatures verified, 200 after the group commit."
+echo "   bare_server: same RESTinio traits, 1 io thread, answers 200 \"ok\"."
+printf '   %-12s %9s %8s %8s %8s %8s %10s %10s %11s\n' server req/s p50_ms p99_ms max_ms non2xx server_cpu client_cpu foreign_cpu
+for server in bare voxlogd; do
+  printf '   %-12s %9s %8s %8s %8s %8s %10s %10s %11s\n' "$server" "$(median ingest $server rps)" \
+    "$(median ingest $server p50_ms)" "$(median ingest $server p99_ms)" "$(median ingest $server max_ms)" \
+    "$(median ingest $server non2xx)" "$(median ingest $server server_cpu)" "$(median ingest $server client_cpu)" \
+    "$(median ingest $server foreign_cpu)"
+done
+awk -v v="$(median ingest voxlogd rps)" -v b="$(median ingest bare rps)" \
+  'BEGIN { printf "   voxlogd / bare throughput: %.2f\n", v / b }'
+grep " bench=ingest server=voxlogd " "$WORK/results" | while read -r line; do
+  n=$(field requests "$line"); acc=$(field accepted "$line"); seq=$(field seq_delta "$line")
+  verdict=$([[ $seq -eq $((2 * acc)) && $acc -ge $n && $((acc - n)) -le $CONNS && $(field duplicates "$line") -eq 0 &&
+               $(field wrapped "$line") -eq 0 && $(field non2xx "$line") -eq 0 ]] && echo OK || echo FAILED)
+  echo "   durability check run $(field run "$line"): $verdict: wrk got $n answers; voxlogd accepted $acc webhooks" \
+       "($((acc - n)) in flight at wrk's stop), lastSeq +$seq (2 events each), duplicates $(field duplicates "$line")," \
+       "$(field events "$line") events in $(field commits "$line") commits"
+done
+echo
+echo "2. Webhook to WebSocket: ws_latency (1 thread, epoll), $WS_SUBS subscribers on /ws, $WS_RATE webhooks/s for" \
+     "${WS_SECONDS}s after $WS_WARMUP warm-up ones, each a new call;"
+echo "   latency from just before the POST is written to the subscriber reading the first frame naming its CallSid."
+echo "   voxlogd: verify, actor, commit, broadcaster; bare_server: echoes the POST body to every subscriber."
+printf '   %-12s %9s %9s %9s %10s %10s %8s %8s %8s %10s %11s\n' server last_p50 last_p99 last_max pooled_p50 \
+  pooled_p99 http_p50 http_p99 missing client_cpu% foreign_cpu
+for server in bare voxlogd; do
+  printf '   %-12s %9s %9s %9s %10s %10s %8s %8s %8s %10s %11s\n' "$server" "$(median ws $server last_p50_ms)" \
+    "$(median ws $server last_p99_ms)" "$(median ws $server last_max_ms)" "$(median ws $server pooled_p50_ms)" \
+    "$(median ws $server pooled_p99_ms)" "$(median ws $server http_p50_ms)" "$(median ws $server http_p99_ms)" \
+    "$(median ws $server missing)" "$(median ws $server client_cpu_pct)" "$(median ws $server foreign_cpu)"
+done
+echo "   (milliseconds; CPU in seconds over the measurement; foreign = other processes on the machine)"
+echo
+echo "raw:"
+sed 's/^/   /' "$WORK/results"

@@ -1,0 +1,353 @@
+// ws_latency: webhook-to-WebSocket latency with many subscribers, against voxlogd or bare_server.
+//
+//   TWILIO_AUTH_TOKEN=... ws_latency --port P [--subscribers 100] [--rate 100] [--seconds 20]
+//       [--warmup 100] [--ws-path /ws] [--post-path /api/calls/webhooks/status] [--url SIGNED_BASE]
+//
+// Connects the subscribers to ws-path, then POSTs signed Twilio status callbacks (webhook_form.hpp) at
+// a fixed rate, each for a new call whose CallSid carries this run's tag and the webhook's index. For
+// every webhook it takes the time just before the POST is written and the time each subscriber has read
+// a whole frame containing that CallSid (the first such frame: voxlogd sends WebhookReceived, then
+// CallStatusChanged; bare_server echoes the body). It reports, over the webhooks after the warm-up, the
+// p50/p99/max of the latency to the LAST subscriber, the p50/p99 of all deliveries pooled, the POST's
+// own p50/p99, and deliveries still missing 5 s after the last POST. Sends follow the schedule (open
+// loop) over a few keep-alive connections, so a slow answer does not delay the next webhook.
+// One thread, epoll: its own CPU time is printed (client_cpu_*), since it shares the machine's 2 vCPUs.
+// The signing token comes from the environment, never from the command line. Prints one line,
+// "WSLAT key=value ...", for server_bench.sh.
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tools/bench/webhook_form.hpp"
+#include "tools/bench/ws_wire.hpp"
+
+namespace {
+
+using voxlog::bench::Frame;
+
+constexpr int kPostConnections = 8;
+constexpr std::int64_t kDrainNs = 5'000'000'000;
+
+std::int64_t now_ns() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+struct Options {
+  int port = 0;
+  int subscribers = 100;
+  double rate = 100;
+  double seconds = 20;
+  int warmup = 100;
+  std::string ws_path = "/ws";
+  std::string post_path = "/api/calls/webhooks/status";
+  std::string url;  // the base URL the server verifies signatures against (its PUBLIC_URL)
+};
+
+bool parse_options(int argc, char** argv, Options& o) {
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string key = argv[i], value = argv[i + 1];
+    if (key == "--port")
+      o.port = std::atoi(value.c_str());
+    else if (key == "--subscribers")
+      o.subscribers = std::atoi(value.c_str());
+    else if (key == "--rate")
+      o.rate = std::atof(value.c_str());
+    else if (key == "--seconds")
+      o.seconds = std::atof(value.c_str());
+    else if (key == "--warmup")
+      o.warmup = std::atoi(value.c_str());
+    else if (key == "--ws-path")
+      o.ws_path = value;
+    else if (key == "--post-path")
+      o.post_path = value;
+    else if (key == "--url")
+      o.url = value;
+    else
+      return false;
+  }
+  if (argc % 2 == 0) return false;
+  if (o.url.empty()) o.url = "http://127.0.0.1:" + std::to_string(o.port);
+  return o.port > 0 && o.subscribers > 0 && o.rate > 0 && o.seconds > 0 && o.warmup >= 0;
+}
+
+struct Connection {
+  int fd = -1;
+  std::string buffer;
+  long in_flight = -1;  // POST connections: the webhook awaiting its answer
+};
+
+struct Run {
+  Options options;
+  std::string marker;  // "CA" + run tag: every CallSid of this run starts with it
+  int webhooks = 0;
+  std::vector<std::string> requests;
+  std::vector<std::int64_t> sent_ns;
+  std::vector<std::int64_t> delivery_ns;  // [webhook * subscribers + subscriber], -1 until received
+  std::vector<int> waiting;               // subscribers not reached yet, per webhook
+  std::vector<std::int64_t> last_ns;      // latency to the last subscriber, per webhook
+  std::vector<std::int64_t> http_ns;      // POST answer latency, per webhook
+  std::vector<Connection> subscribers, posts;
+  long non2xx = 0, late_sends = 0, stray_frames = 0;
+  std::string failure;
+};
+
+void prepare_requests(Run& run, const std::string& token, const std::string& tag) {
+  const Options& o = run.options;
+  run.webhooks = o.warmup + static_cast<int>(std::lround(o.rate * o.seconds));
+  for (int i = 0; i < run.webhooks; ++i) {
+    auto params = voxlog::bench::status_callback(voxlog::bench::bench_call_sid(tag, i), i % 4, i);
+    auto form = voxlog::bench::signed_status_callback(token, o.url + o.post_path, params);
+    run.requests.push_back("POST " + o.post_path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(o.port) +
+                           "\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+                           "X-Twilio-Signature: " +
+                           form.signature + "\r\nContent-Length: " + std::to_string(form.body.size()) +
+                           "\r\n\r\n" + form.body);
+  }
+  std::size_t n = static_cast<std::size_t>(run.webhooks);
+  run.sent_ns.assign(n, -1);
+  run.delivery_ns.assign(n * static_cast<std::size_t>(o.subscribers), -1);
+  run.waiting.assign(n, o.subscribers);
+  run.last_ns.assign(n, -1);
+  run.http_ns.assign(n, -1);
+}
+
+// The webhook index carried by the first CallSid of this run in `payload`, or -1.
+long webhook_in(const Run& run, std::string_view payload) {
+  std::size_t at = payload.find(run.marker);
+  if (at == std::string_view::npos || at + run.marker.size() + 16 > payload.size()) return -1;
+  std::string digits(payload.substr(at + run.marker.size(), 16));
+  char* end = nullptr;
+  long index = std::strtol(digits.c_str(), &end, 16);
+  return *end == '\0' && index < run.webhooks ? index : -1;
+}
+
+// Reads what is there; false when the peer closed or failed.
+bool read_available(Connection& c) {
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = ::read(c.fd, chunk, sizeof chunk);
+    if (n > 0) {
+      c.buffer.append(chunk, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (n < 0 && errno == EINTR) continue;
+    return false;
+  }
+}
+
+void on_subscriber_readable(Run& run, int s) {
+  Connection& c = run.subscribers[static_cast<std::size_t>(s)];
+  bool open = read_available(c);
+  const std::int64_t t = now_ns();
+  std::size_t consumed = 0;
+  Frame frame;
+  for (long used;
+       (used = voxlog::bench::next_frame(std::string_view(c.buffer).substr(consumed), frame)) != 0;) {
+    if (used < 0) {
+      run.failure = "subscriber " + std::to_string(s) + " received a malformed frame";
+      return;
+    }
+    consumed += static_cast<std::size_t>(used);
+    if (frame.opcode == 8) {
+      run.failure = "the server closed subscriber " + std::to_string(s) + ": " +
+                    std::string(frame.payload.substr(std::min<std::size_t>(2, frame.payload.size())));
+      return;
+    }
+    if (frame.opcode != 1) continue;
+    long w = webhook_in(run, frame.payload);
+    if (w < 0 || run.sent_ns[static_cast<std::size_t>(w)] < 0) {
+      ++run.stray_frames;
+      continue;
+    }
+    std::int64_t& slot = run.delivery_ns[static_cast<std::size_t>(w) * run.subscribers.size() + s];
+    if (slot >= 0) continue;  // the same call's next event
+    slot = t - run.sent_ns[static_cast<std::size_t>(w)];
+    if (--run.waiting[static_cast<std::size_t>(w)] == 0) run.last_ns[static_cast<std::size_t>(w)] = slot;
+  }
+  c.buffer.erase(0, consumed);
+  if (!open && run.failure.empty()) run.failure = "subscriber " + std::to_string(s) + " was disconnected";
+}
+
+void on_post_readable(Run& run, int p) {
+  Connection& c = run.posts[static_cast<std::size_t>(p)];
+  bool open = read_available(c);
+  const std::int64_t t = now_ns();
+  int status = 0;
+  for (long used; (used = voxlog::bench::next_http_response(c.buffer, status)) != 0;) {
+    if (used < 0 || c.in_flight < 0) {
+      run.failure = "unexpected bytes on POST connection " + std::to_string(p);
+      return;
+    }
+    c.buffer.erase(0, static_cast<std::size_t>(used));
+    run.http_ns[static_cast<std::size_t>(c.in_flight)] =
+        t - run.sent_ns[static_cast<std::size_t>(c.in_flight)];
+    if (status < 200 || status > 299) ++run.non2xx;
+    c.in_flight = -1;
+  }
+  if (!open && run.failure.empty()) run.failure = "the server closed POST connection " + std::to_string(p);
+}
+
+// Writes webhook `w` on a free POST connection; false when all are busy.
+bool send_webhook(Run& run, long w) {
+  for (Connection& c : run.posts) {
+    if (c.in_flight >= 0) continue;
+    const std::string& request = run.requests[static_cast<std::size_t>(w)];
+    run.sent_ns[static_cast<std::size_t>(w)] = now_ns();
+    // ~700 bytes into an empty socket buffer: one write takes it all.
+    if (::write(c.fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+      run.failure = std::string("cannot write a webhook: ") + std::strerror(errno);
+      return true;
+    }
+    c.in_flight = w;
+    return true;
+  }
+  return false;
+}
+
+std::string connect_all(Run& run, int epoll_fd) {
+  auto watch = [&](int fd, std::uint64_t tag) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = tag;
+    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+  };
+  for (int s = 0; s < run.options.subscribers; ++s) {
+    Connection c;
+    c.fd = voxlog::bench::connect_loopback(run.options.port);
+    if (c.fd < 0) return std::string("cannot connect a subscriber: ") + std::strerror(errno);
+    std::string error = voxlog::bench::open_websocket(c.fd, run.options.port, run.options.ws_path, c.buffer);
+    if (!error.empty()) return error;
+    run.subscribers.push_back(std::move(c));
+  }
+  for (int p = 0; p < kPostConnections; ++p) {
+    Connection c;
+    c.fd = voxlog::bench::connect_loopback(run.options.port);
+    if (c.fd < 0) return std::string("cannot connect for POSTs: ") + std::strerror(errno);
+    run.posts.push_back(std::move(c));
+  }
+  for (std::size_t s = 0; s < run.subscribers.size(); ++s) watch(run.subscribers[s].fd, s);
+  for (std::size_t p = 0; p < run.posts.size(); ++p) watch(run.posts[p].fd, (1ull << 32) | p);
+  for (auto* group : {&run.subscribers, &run.posts})
+    for (Connection& c : *group) fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+  return "";
+}
+
+double percentile_ms(std::vector<std::int64_t> v, double p) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  std::size_t rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  return static_cast<double>(v[std::max<std::size_t>(rank, 1) - 1]) / 1e6;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Run run;
+  if (!parse_options(argc, argv, run.options)) {
+    std::fprintf(stderr,
+                 "usage: TWILIO_AUTH_TOKEN=... ws_latency --port P [--subscribers N] [--rate PER_S] "
+                 "[--seconds S] [--warmup N] [--ws-path P] [--post-path P] [--url BASE]\n");
+    return 2;
+  }
+  const char* token = std::getenv("TWILIO_AUTH_TOKEN");
+  const std::string tag = voxlog::bench::random_run_tag();
+  run.marker = "CA" + tag;
+  prepare_requests(run, token ? token : "", tag);
+
+  int epoll_fd = epoll_create1(0);
+  if (std::string error = connect_all(run, epoll_fd); !error.empty()) {
+    std::fprintf(stderr, "ws_latency: %s\n", error.c_str());
+    return 1;
+  }
+  // Bytes that arrived with a handshake answer are parsed like any later read.
+  for (std::size_t s = 0; s < run.subscribers.size(); ++s) on_subscriber_readable(run, static_cast<int>(s));
+
+  const std::int64_t period = static_cast<std::int64_t>(1e9 / run.options.rate);
+  const std::int64_t start = now_ns() + 200'000'000;  // let the server register the last subscriber
+  double cpu_at_start = cpu_seconds();
+  long next = 0;
+  std::int64_t deadline = 0;
+  std::vector<epoll_event> events(512);
+  while (run.failure.empty()) {
+    std::int64_t t = now_ns();
+    while (next < run.webhooks && t >= start + next * period) {
+      if (!send_webhook(run, next)) break;  // every connection waits for an answer: send when one frees
+      if (run.sent_ns[static_cast<std::size_t>(next)] - (start + next * period) > 1'000'000) ++run.late_sends;
+      ++next;
+    }
+    if (next == run.webhooks) {
+      if (deadline == 0) deadline = t + kDrainNs;
+      bool all_in = std::all_of(run.waiting.begin(), run.waiting.end(), [](int w) { return w == 0; }) &&
+                    std::all_of(run.posts.begin(), run.posts.end(),
+                                [](const Connection& c) { return c.in_flight < 0; });
+      if (all_in || t > deadline) break;
+    }
+    int timeout_ms =
+        next < run.webhooks
+            ? static_cast<int>(std::max<std::int64_t>(0, (start + next * period - t) / 1'000'000))
+            : 20;
+    int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms);
+    for (int i = 0; i < n; ++i) {
+      std::uint64_t tag_value = events[static_cast<std::size_t>(i)].data.u64;
+      if (tag_value >> 32)
+        on_post_readable(run, static_cast<int>(tag_value & 0xffffffff));
+      else
+        on_subscriber_readable(run, static_cast<int>(tag_value));
+    }
+  }
+  const double client_cpu = cpu_seconds() - cpu_at_start;
+  const double wall = static_cast<double>(now_ns() - start) / 1e9;
+  if (!run.failure.empty()) {
+    std::fprintf(stderr, "ws_latency: %s\n", run.failure.c_str());
+    return 1;
+  }
+
+  std::vector<std::int64_t> last, pooled, http;
+  long missing = 0;
+  const std::size_t n_subs = run.subscribers.size();
+  for (std::size_t w = static_cast<std::size_t>(run.options.warmup);
+       w < static_cast<std::size_t>(run.webhooks); ++w) {
+    if (run.last_ns[w] >= 0) last.push_back(run.last_ns[w]);
+    if (run.http_ns[w] >= 0) http.push_back(run.http_ns[w]);
+    for (std::size_t s = 0; s < n_subs; ++s) {
+      std::int64_t d = run.delivery_ns[w * n_subs + s];
+      if (d >= 0)
+        pooled.push_back(d);
+      else
+        ++missing;
+    }
+  }
+  std::printf(
+      "WSLAT webhooks=%zu subscribers=%zu rate=%g warmup=%d last_p50_ms=%.3f last_p99_ms=%.3f "
+      "last_max_ms=%.3f pooled_p50_ms=%.3f pooled_p99_ms=%.3f http_p50_ms=%.3f http_p99_ms=%.3f "
+      "missing=%ld non2xx=%ld late_sends=%ld stray_frames=%ld client_cpu_s=%.2f client_cpu_pct=%.1f "
+      "client_us_per_delivery=%.2f\n",
+      last.size(), n_subs, run.options.rate, run.options.warmup, percentile_ms(last, 50),
+      percentile_ms(last, 99), percentile_ms(last, 100), percentile_ms(pooled, 50), percentile_ms(pooled, 99),
+      percentile_ms(http, 50), percentile_ms(http, 99), missing, run.non2xx, run.late_sends, run.stray_frames,
+      client_cpu, 100.0 * client_cpu / wall,
+      1e6 * client_cpu /
+          static_cast<double>(std::max<std::size_t>(1, pooled.size() + run.options.warmup * n_subs)));
+  return missing == 0 && run.non2xx == 0 ? 0 : 1;
+}
