@@ -9,6 +9,7 @@ namespace voxlog {
 namespace {
 
 constexpr std::size_t kCatchUpPage = 256;
+constexpr std::chrono::milliseconds kCatchUpPause{20};
 
 struct Client {
   SubscriberPtr subscriber;
@@ -46,8 +47,13 @@ void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& me
   if (it == self->state.clients.end()) return;
   Client& client = it->second;
   std::uint64_t target = self->state.published_upto;
+  std::size_t room = std::min(client.subscriber->room(), kCatchUpPage);
+  if (client.sent_upto < target && room == 0) {
+    self->delayed_send(self, kCatchUpPause, catchup_atom::value, id);  // let the client drain first
+    return;
+  }
   if (client.sent_upto < target) {
-    auto page = store.read_all(client.sent_upto, kCatchUpPage);
+    auto page = store.read_all(client.sent_upto, room);
     if (!page) {
       client.subscriber->close(1011, "cannot read the log: " + page.status().message());
       drop(self, metrics, id);

@@ -119,9 +119,12 @@ const char* to_string(WebhookRoute route) {
 }
 
 std::string reported_status(const Webhook& w) {
+  // A flow step names what happened in `event`; its `call_status` is the call widget's status when the
+  // call was answered (still "in-progress" in the final "completed" report), so the event wins.
+  std::string from_event = status_for_flow_event(param(w.params, {"event"}));
+  if (!from_event.empty()) return from_event;
   std::string status = param(w.params, {"CallStatus", "call_status"});
-  if (status_rank(status) >= 0) return status;
-  return status_for_flow_event(param(w.params, {"event"}));
+  return status_rank(status) >= 0 ? status : std::string();
 }
 
 std::vector<NewEvent> decide(const CallRow& call, const Webhook& w) {

@@ -19,8 +19,9 @@ namespace voxlog {
 
 std::vector<NewEvent> decide(const CallRow& call, const Webhook& webhook);
 
-// The Twilio CallStatus a webhook reports ("" if none): CallStatus / call_status, else the flow's event
-// name (answered -> in-progress, no_answer -> no-answer, call_failed -> failed, ...).
+// The Twilio CallStatus a webhook reports ("" if none): the flow's event name when it is a call status
+// (answered -> in-progress, no_answer -> no-answer, call_failed -> failed, completed, ...), else
+// CallStatus / call_status.
 std::string reported_status(const Webhook& webhook);
 
 }  // namespace voxlog

@@ -11,6 +11,7 @@
 // from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -37,6 +38,9 @@ class Subscriber {
   virtual ~Subscriber() = default;
   virtual std::uint64_t id() const = 0;
   virtual bool push(const Change& change) = 0;
+  // How many more changes push() would take right now. Catching up from the log fills only this much
+  // and waits for the client to drain, so replaying a long history never counts as being slow.
+  virtual std::size_t room() const { return SIZE_MAX; }
   // Ends the connection; `reason` is shown to the client (close frame reason, or disconnect message).
   virtual void close(std::uint16_t code, const std::string& reason) = 0;
 };

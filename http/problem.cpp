@@ -7,7 +7,9 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
 }
 
 HttpResponse problem(int status, const std::string& title, const std::string& detail, const std::string& instance) {
-  nlohmann::json body = {{"type", "about:blank"}, {"title", title}, {"status", status}, {"detail", detail}};
+  // success/message: the Node app's error fields, so its clients read our errors too.
+  nlohmann::json body = {{"type", "about:blank"}, {"title", title},     {"status", status},
+                         {"detail", detail},      {"success", false}, {"message", detail}};
   if (!instance.empty()) body["instance"] = instance;
   // error_handler_t::replace: a detail quoting undecodable client bytes must still serialise.
   return {status, "application/problem+json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};

@@ -2,12 +2,14 @@
 // the actors (webhooks) or to read_api.cpp (reads).
 #include "http/server.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <sstream>
 
 #include <openssl/crypto.h>
 
+#include "actors/dialer.hpp"
 #include "actors/messages.hpp"
 #include "http/read_api.hpp"
 #include "http/respond.hpp"
@@ -214,6 +216,78 @@ HttpResponse static_file(const ServerContext& ctx, std::string path) {
   return {200, content_type_for(path), body.str()};
 }
 
+// The body of a start route as a JSON object, or the 400 that says why not.
+Result<nlohmann::json> json_object_body(const RequestHandle& req, const char* example) {
+  auto body = nlohmann::json::parse(req->body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return invalid_argument(std::string("the body must be a JSON object such as ") + example);
+  return body;
+}
+
+// Twilio refusing our credentials or failing is the server's problem (502), not the caller's.
+HttpResponse dial_problem(const DialOutcome& o, const std::string& instance) {
+  if (o.http_status == 400 || o.status.code() == StatusCode::invalid_argument)
+    return problem(400, "Bad Request", o.status.message(), instance);
+  if (o.status.code() == StatusCode::conflict) return problem(409, "Conflict", o.status.message(), instance);
+  if (o.http_status != 0 || o.status.code() == StatusCode::unauthenticated ||
+      o.status.code() == StatusCode::permission_denied)
+    return problem(502, "Bad Gateway", "Twilio refused the call: " + o.status.message(), instance);
+  return problem_for(o.status, instance);
+}
+
+// Checks the API token and the body, then hands the request to the dialer; it answers later.
+template <class Start>
+auto start_handler(const ServerContext& ctx, const char* example, Start start) {
+  return [&ctx, example, start](const RequestHandle& req, const http::RouteParams&) {
+    ctx.metrics->http_request();
+    std::string instance(req->header().path());
+    if (!authorized(ctx, req)) {
+      respond(ctx, req, problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'", instance));
+      return restinio::request_accepted();
+    }
+    auto body = json_object_body(req, example);
+    if (!body) {
+      respond(ctx, req, problem_for(body.status(), instance));
+      return restinio::request_accepted();
+    }
+    if (HttpResponse refused = start(req, *body, instance); refused.status != 0) respond(ctx, req, refused);
+    return restinio::request_accepted();
+  };
+}
+
+void add_start_routes(http::Router& r, const ServerContext& ctx) {
+  r.http_post("/api/calls/start", start_handler(ctx, "{\"to\": \"+447700900123\"}",
+    [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance) {
+      auto to = body.find("to");
+      if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
+        return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
+      const ServerContext* context = &ctx;
+      DialReply reply = [req, context, instance](const DialOutcome& o) {
+        if (!o.status) return respond(*context, req, dial_problem(o, instance));
+        respond(*context, req, json_response(200, {{"success", true}, {"message", "Call started"},
+                                                   {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
+      };
+      caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), std::move(reply));
+      return HttpResponse{0, {}, {}};
+    }));
+  r.http_post("/api/calls/start-bulk", start_handler(ctx, "{\"phoneNumbers\": [\"+447700900123\"]}",
+    [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance) {
+      auto numbers = body.find("phoneNumbers");
+      if (numbers == body.end() || !numbers->is_array() ||
+          !std::all_of(numbers->begin(), numbers->end(), [](const nlohmann::json& n) { return n.is_string(); }))
+        return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings", instance);
+      const ServerContext* context = &ctx;
+      BatchReply reply = [req, context, instance](const Result<BatchAccepted>& b) {
+        if (!b) return respond(*context, req, problem_for(b.status(), instance));
+        respond(*context, req, json_response(200, {{"success", true}, {"message", "Bulk call started"},
+                                                   {"data", {{"total", b->total}, {"initiated", b->initiated},
+                                                             {"batchId", b->batch_id}}}}));
+      };
+      caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(), std::move(reply));
+      return HttpResponse{0, {}, {}};
+    }));
+}
+
 std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   auto r = std::make_unique<http::Router>();
   using WR = WebhookRoute;
@@ -226,6 +300,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
                            {"lastSeq", ctx.store->last_seq()},
                            {"viewCheckpoint", ctx.view->checkpoint()},
                            {"simulator", ctx.config.simulate()},
+                           {"simulatorUrl", ctx.simulator_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(ctx.simulator_url)},
                            {"subscribers", ctx.metrics->subscribers()},
                            {"callActors", ctx.metrics->call_actors()}};
     respond(ctx, req, json_response(200, body));
@@ -238,6 +313,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
     return restinio::request_accepted();
   });
 
+  add_start_routes(*r, ctx);
   r->http_get("/api/events", read_handler(ctx, [&ctx](const RequestHandle& req, const http::RouteParams&) {
     return global_events(*ctx.store, query_of(req));
   }));

@@ -35,6 +35,11 @@ class WebSocketSubscriber final : public Subscriber {
     return true;
   }
 
+  std::size_t room() const override {
+    std::size_t unsent = unsent_->load();
+    return broken_->load() || unsent >= max_queue_ ? 0 : max_queue_ - unsent;
+  }
+
   void close(std::uint16_t code, const std::string& reason) override {
     if (!ws_) return;
     std::string payload = rws::status_code_to_bin(static_cast<rws::status_code_t>(code)) + reason.substr(0, 120);

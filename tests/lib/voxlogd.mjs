@@ -94,6 +94,13 @@ export async function startVoxlogd({ env = {}, dataDir = tempDir(), keepDataDir 
       try { parsed = JSON.parse(text); } catch { parsed = text; }
       return { status: res.status, headers: res.headers, body: parsed };
     },
+    // Waits until the projections have applied everything committed so far (reads are eventually consistent).
+    async settled() {
+      return eventually(async () => {
+        const h = (await handle.get('/healthz')).body;
+        return h.viewCheckpoint === h.lastSeq ? h : null;
+      }, 10000, 'the calls view to catch up with the log');
+    },
     ws(path = '/ws') {
       return new WebSocketClient(url.replace('http', 'ws') + path);
     },

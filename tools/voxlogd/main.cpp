@@ -1,5 +1,6 @@
 // voxlogd: the voxlog server. All the wiring is here, in start-up and shutdown order.
 #include <csignal>
+#include <random>
 #include <cstdlib>
 #include <iostream>
 
@@ -7,6 +8,7 @@
 
 #include "actors/broadcaster.hpp"
 #include "actors/call_actor.hpp"
+#include "actors/dialer.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
 #include "actors/projector.hpp"
@@ -16,6 +18,7 @@
 #include "http/socketio.hpp"
 #include "projections/calls_view.hpp"
 #include "tools/config/config.hpp"
+#include "tools/simulator/simulator.hpp"
 
 namespace {
 
@@ -25,6 +28,29 @@ int fail(const std::string& what) {
 }
 
 // CAF's scheduler and RESTinio's io thread inherit this mask; main alone waits for the signals (G14).
+std::string random_hex(std::size_t n) {
+  static const char* hex = "0123456789abcdef";
+  std::random_device rd;
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += hex[rd() & 0xf];
+  return s;
+}
+
+// With no Twilio credentials voxlogd runs the built-in simulator: it executes flow.json like Studio and
+// calls our webhooks back. Its credentials are made up for this run and never leave the process.
+voxlog::Result<std::unique_ptr<voxlog::sim::Simulator>> start_simulator(const voxlog::Config& config,
+                                                                       const std::string& auth_token) {
+  const char* flow_file = std::getenv("FLOW_FILE");
+  auto flow = voxlog::sim::load_flow_definition(flow_file ? flow_file : VOXLOG_FLOW_FILE);
+  if (!flow) return flow.status();
+  voxlog::sim::SimulatorOptions options;
+  options.account_sid = "AC" + random_hex(32);
+  options.auth_token = auth_token;
+  options.flow_definition = std::move(*flow);
+  options.time_scale = config.sim_time_scale;
+  return voxlog::sim::Simulator::start(std::move(options));
+}
+
 sigset_t block_shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -64,6 +90,31 @@ int main(int argc, char** argv) {
   call_settings.metrics = &metrics;
   caf::actor router = spawn_router(system, call_settings, aliases_from(**view));
 
+  init_http_client();
+  std::unique_ptr<sim::Simulator> simulator;
+  DialerSettings dialer_settings;
+  dialer_settings.store = store->get();
+  dialer_settings.view = view->get();
+  dialer_settings.default_region = config->default_region;
+  dialer_settings.calls_per_second = config->twilio_cps;
+  if (config->simulate()) {
+    std::string sim_token = random_hex(32);
+    auto started = start_simulator(*config, sim_token);
+    if (!started) return fail("cannot start the Twilio simulator: " + started.status().to_string());
+    simulator = std::move(*started);
+    dialer_settings.client.base_url = simulator->base_url();
+    dialer_settings.client.account_sid = simulator->account_sid();
+    dialer_settings.client.auth_token = sim_token;
+    dialer_settings.client.flow_sid = simulator->flow_sid();
+    dialer_settings.from = config->twilio_phone_number.empty() ? "+15005550006" : config->twilio_phone_number;
+  } else {
+    dialer_settings.client.base_url = config->twilio_api_base;
+    dialer_settings.client.account_sid = config->twilio_account_sid;
+    dialer_settings.client.auth_token = config->twilio_auth_token;
+    dialer_settings.client.flow_sid = config->twilio_flow_sid;
+    dialer_settings.from = config->twilio_phone_number;
+  }
+
   ServerContext http_context;
   http_context.config = *config;
   http_context.store = store->get();
@@ -73,6 +124,10 @@ int main(int argc, char** argv) {
   http_context.broadcaster = broadcaster;
   const char* static_dir = std::getenv("STATIC_DIR");
   http_context.static_dir = static_dir ? static_dir : VOXLOG_STATIC_DIR;
+  if (const char* q = std::getenv("WS_MAX_QUEUE")) http_context.ws_max_queue = std::max(1, std::atoi(q));
+  caf::actor dialer = spawn_dialer(system, dialer_settings);
+  http_context.dialer = dialer;
+  if (simulator) http_context.simulator_url = simulator->base_url();
   // The Node app's clients: Socket.IO at /socket.io/ and its dashboard endpoints (before /api/calls/:id).
   auto socket_io_options = SocketIoOptions::from_environment();
   if (!socket_io_options) return fail(socket_io_options.status().to_string());
@@ -82,7 +137,14 @@ int main(int argc, char** argv) {
   auto server = HttpServer::start(http_context);
   if (!server) return fail(server.status().to_string());
 
+  // The flow calls us back here; with PORT=0 it is known only now.
+  std::string public_url = !config->public_url.empty()
+                               ? config->public_url
+                               : "http://127.0.0.1:" + std::to_string((*server)->port());
+  caf::anon_send(dialer, public_url_atom::value, public_url);
+
   std::cout << "voxlogd: " << describe(*config) << '\n';
+  if (simulator) std::cout << "voxlogd: Twilio simulator at " << simulator->base_url() << " (no credentials set)\n";
   if (config->twilio_auth_token.empty())
     std::cout << "voxlogd: WARNING: TWILIO_AUTH_TOKEN is not set: webhooks are NOT verified (local simulation only)\n";
   std::cout << "voxlogd: log at seq " << (*store)->last_seq() << ", " << (*view)->count() << " calls\n";
@@ -102,8 +164,10 @@ int main(int argc, char** argv) {
     projector.stop();
     self->send_exit(router, caf::exit_reason::user_shutdown);
     self->send_exit(broadcaster, caf::exit_reason::user_shutdown);
+    self->send_exit(dialer, caf::exit_reason::user_shutdown);
   }
   system.await_all_actors_done();
+  simulator.reset();
   store->reset();
   std::cout << "voxlogd: stopped" << std::endl;
   return 0;
