@@ -27,6 +27,9 @@
 #include "http/server.hpp"
 
 namespace voxlog {
+namespace sio {
+class SessionHub;
+}  // namespace sio
 
 struct SocketIoOptions {
   std::uint32_t ping_interval_ms = 25000;  // socket.io's defaults
@@ -51,11 +54,9 @@ class SocketIoServer {
   // Closes every session and stops the ping timer. Idempotent.
   void stop();
 
-  struct Hub;
-
  private:
   SocketIoServer() = default;
-  std::shared_ptr<Hub> hub_;
+  std::shared_ptr<sio::SessionHub> hub_;
   caf::actor ticker_;
 };
 
