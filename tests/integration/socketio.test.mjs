@@ -277,3 +277,23 @@ test("socket.io-client's own recovery: a live socket survives a server restart a
   await eventually(() => named(socket, 'statusUpdate').length === 3, 5000, 'all statusUpdates');
   assert.deepEqual(named(socket, 'statusUpdate').map((e) => e.payload.status), ['ringing', 'in-progress', 'completed']);
 });
+
+test('a polling client away for hundreds of events gets them all, in order, over several catch-up pages', async (t) => {
+  const vx = await startVoxlogd({ env: PING_ENV });
+  t.after(() => vx.stop());
+  const { fn, ca } = sids();
+  const before = await post(vx, '/api/calls/webhooks/status', flowBody(fn, ca, 'answered', { call_status: 'in-progress' }));
+  const missed = 400;  // the broadcaster replays the log in pages of 256
+  for (let i = 0; i < missed; i++)
+    await post(vx, '/api/calls/webhooks/dtmf', flowBody(fn, ca, 'dtmf', { digits: String(3 + (i % 6)), widget_name: 'reminder' }));
+  const socket = connect(vx, { transports: ['polling'], auth: { offset: String(before) } });
+  t.after(() => socket.disconnect());
+  await socket.connected$;
+  await eventually(() => named(socket, 'dtmfUpdate').length === missed, 15000, `${missed} dtmfUpdates`);
+  const digits = named(socket, 'dtmfUpdate').map((e) => e.payload.digits);
+  assert.deepEqual(digits, Array.from({ length: missed }, (_, i) => String(3 + (i % 6))));
+  const offsets = socket.received.map((e) => Number(e.offset));
+  assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+  assert.equal(new Set(offsets).size, offsets.length, 'no event twice');
+  assert.equal(socket.connected, true);
+});
