@@ -26,6 +26,8 @@ const Command kCommands[] = {
      "verify                                                        check the log's invariants"},
     {"stats", voxlog::cli::stats_command,
      "stats [--json]                                                counts and sizes"},
+    {"replay", voxlog::cli::replay_command,
+     "replay [--check] [--out DIR]                                 rebuild the projections from the log"},
     {"flow", voxlog::cli::flow_command,
      "flow check|deploy [FILE] [--name N] [--draft]                 check flow.json, or deploy it to Studio"},
 };
