@@ -248,3 +248,39 @@ test('a restart keeps every event and row; the view is caught up from the log', 
   const audit = (await vx.get(`/api/calls/${FN}/events`)).body.data;
   assert.equal(audit.filter((e) => e.type === 'CallStatusChanged').length, 2);
 });
+
+test('GET /api/calls filters by status, outcome, number and time, newest first, with a cursor', async (t) => {
+  const vx = await startVoxlogd();
+  t.after(() => vx.stop());
+  const calls = [
+    ['FN01', '+447911000001', 'busy'], ['FN02', '+447911000002', 'answered'], ['FN03', '+447911000003', 'busy'],
+    ['FN04', '+447911000004', 'no_answer'], ['FN05', '+447911000005', 'answered'],
+  ];
+  for (const [sid, to, event] of calls) await vx.post('/api/calls/webhooks/status', { execution_sid: sid, to, event });
+  await vx.post('/api/calls/webhooks/dtmf', { execution_sid: 'FN05', event: 'dtmf', digits: '2' });
+  await vx.settled();
+  const all = (await vx.get('/api/calls')).body;
+  assert.deepEqual(all.data.map((c) => c.executionSid), ['FN05', 'FN04', 'FN03', 'FN02', 'FN01']);
+  assert.equal(all.nextCursor, null);
+  const busy = (await vx.get('/api/calls?status=busy')).body.data.map((c) => c.executionSid);
+  assert.deepEqual(busy, ['FN03', 'FN01']);
+  assert.deepEqual((await vx.get('/api/calls?outcome=cancelled')).body.data.map((c) => c.executionSid), ['FN05']);
+  assert.deepEqual((await vx.get('/api/calls?to=000004')).body.data.map((c) => c.executionSid), ['FN04']);
+  assert.equal((await vx.get('/api/calls?since=2999-01-01')).body.data.length, 0);
+  assert.equal((await vx.get('/api/calls?since=2000-01-01T00:00:00Z')).body.data.length, 5);
+  const page1 = (await vx.get('/api/calls?limit=2')).body;
+  assert.deepEqual(page1.data.map((c) => c.executionSid), ['FN05', 'FN04']);
+  const page2 = (await vx.get(`/api/calls?limit=2&cursor=${page1.nextCursor}`)).body;
+  assert.deepEqual(page2.data.map((c) => c.executionSid), ['FN03', 'FN02']);
+  const page3 = (await vx.get(`/api/calls?limit=2&cursor=${page2.nextCursor}`)).body;
+  assert.deepEqual(page3.data.map((c) => c.executionSid), ['FN01']);
+  assert.equal(page3.nextCursor, null);
+  assert.equal((await vx.get('/api/calls?limit=0')).status, 400);
+  assert.equal((await vx.get('/api/calls?since=yesterday')).status, 400);
+  assert.equal((await vx.get('/api/calls/FN999')).status, 404);
+  const metrics = (await vx.get('/metrics')).body;
+  for (const name of ['voxlog_webhooks_total', 'voxlog_events_appended_total', 'voxlog_commit_seconds_bucket',
+    'voxlog_websocket_subscribers', 'voxlog_call_actors'])
+    assert.match(metrics, new RegExp(name));
+  assert.match(metrics, /voxlog_webhooks_total\{route="status",result="accepted"\} 5/);
+});
