@@ -297,3 +297,22 @@ test('a polling client away for hundreds of events gets them all, in order, over
   assert.equal(new Set(offsets).size, offsets.length, 'no event twice');
   assert.equal(socket.connected, true);
 });
+
+test('with API_TOKEN a client must pass it in its auth (never echoed back)', async (t) => {
+  const vx = await startVoxlogd({ env: { ...PING_ENV, API_TOKEN: 'sio-secret-token' } });
+  t.after(() => vx.stop());
+  const refused = connect(vx);
+  t.after(() => refused.disconnect());
+  const error = await refused.connected$.then(() => null, (e) => e);
+  assert.match(error?.message ?? '', /Unauthorized/);
+  assert.ok(!error.message.includes('sio-secret-token'));
+  const wrong = connect(vx, { auth: { token: 'sio-secret-tokeX' } });
+  t.after(() => wrong.disconnect());
+  assert.ok(await wrong.connected$.then(() => false, () => true), 'a wrong token is refused');
+  const allowed = connect(vx, { transports: ['websocket'], auth: { token: 'sio-secret-token' } });
+  t.after(() => allowed.disconnect());
+  await allowed.connected$;
+  await post(vx, '/api/calls/webhooks/status', statusCallback(sids().ca, 'ringing', 1));
+  await eventually(() => named(allowed, 'statusUpdate').length === 1, 5000, 'statusUpdate');
+  assert.equal(named(refused, 'statusUpdate').length, 0);
+});
