@@ -93,8 +93,13 @@ start_voxlogd() {  # $1: data dir; sets VOX_PID and VOX_PORT
   done
   echo "server_bench: voxlogd did not start:" >&2; cat "$1.log" >&2; exit 1
 }
-stop_server() {  # $1: pid
+stop_server() {  # $1: pid. A server that ignores SIGTERM for 10 s is killed, and the run says so.
   kill "$1" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$1" 2>/dev/null; then
+    echo "server_bench: WARNING: pid $1 did not stop within 10 s of SIGTERM; killed" >&2
+    kill -KILL "$1" 2>/dev/null || true
+  fi
   wait "$1" 2>/dev/null || true
 }
 start_bare() {
