@@ -150,6 +150,8 @@ caf::behavior router(Router* self, CallActorSettings settings,
         return;
       }
     }
+    // A retired call actor (forgotten on idle_atom) still sends its normal exit; only a shutdown ends us.
+    if (msg.reason == caf::exit_reason::normal) return;
     self->quit(msg.reason);
   });
   return {
