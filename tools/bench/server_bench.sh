@@ -42,8 +42,7 @@ command -v wrk >/dev/null || { echo "server_bench: wrk is not installed (apt-get
 WORK=$(mktemp -d /tmp/server_bench.XXXXXX)
 STARTED=()
 cleanup() {
-  for pid in "${STARTED[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED[@]}"; do kill -0 "$pid" 2>/dev/null && stop_server "$pid"; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -107,7 +107,8 @@ struct Run {
   std::vector<std::int64_t> last_ns;      // latency to the last subscriber, per webhook
   std::vector<std::int64_t> http_ns;      // POST answer latency, per webhook
   std::vector<Connection> subscribers, posts;
-  long non2xx = 0, late_sends = 0, stray_frames = 0;
+  long non2xx = 0, late_sends = 0, stray_frames = 0, reconnects = 0;
+  int epoll_fd = -1;
   std::string failure;
 };
 
@@ -205,7 +206,28 @@ void on_post_readable(Run& run, int p) {
     if (status < 200 || status > 299) ++run.non2xx;
     c.in_flight = -1;
   }
-  if (!open && run.failure.empty()) run.failure = "the server closed POST connection " + std::to_string(p);
+  if (open || !run.failure.empty()) return;
+  // An idle keep-alive connection may be closed by the server; one with a webhook in flight lost it.
+  if (c.in_flight >= 0) {
+    run.failure =
+        "the server closed a POST connection before answering webhook " + std::to_string(c.in_flight);
+    return;
+  }
+  int fd = voxlog::bench::connect_loopback(run.options.port);
+  if (fd < 0) {
+    run.failure = std::string("cannot reconnect for POSTs: ") + std::strerror(errno);
+    return;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = (1ull << 32) | static_cast<std::uint64_t>(p);
+  epoll_ctl(run.epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  epoll_ctl(run.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+  c.fd = fd;
+  c.buffer.clear();
+  ++run.reconnects;
 }
 
 // Writes webhook `w` on a free POST connection; false when all are busy.
@@ -275,8 +297,8 @@ int main(int argc, char** argv) {
   run.marker = "CA" + tag;
   prepare_requests(run, token ? token : "", tag);
 
-  int epoll_fd = epoll_create1(0);
-  if (std::string error = connect_all(run, epoll_fd); !error.empty()) {
+  run.epoll_fd = epoll_create1(0);
+  if (std::string error = connect_all(run, run.epoll_fd); !error.empty()) {
     std::fprintf(stderr, "ws_latency: %s\n", error.c_str());
     return 1;
   }
@@ -307,7 +329,7 @@ int main(int argc, char** argv) {
         next < run.webhooks
             ? static_cast<int>(std::max<std::int64_t>(0, (start + next * period - t) / 1'000'000))
             : 20;
-    int n = epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms);
+    int n = epoll_wait(run.epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms);
     for (int i = 0; i < n; ++i) {
       std::uint64_t tag_value = events[static_cast<std::size_t>(i)].data.u64;
       if (tag_value >> 32)
@@ -341,12 +363,13 @@ int main(int argc, char** argv) {
   std::printf(
       "WSLAT webhooks=%zu subscribers=%zu rate=%g warmup=%d last_p50_ms=%.3f last_p99_ms=%.3f "
       "last_max_ms=%.3f pooled_p50_ms=%.3f pooled_p99_ms=%.3f http_p50_ms=%.3f http_p99_ms=%.3f "
-      "missing=%ld non2xx=%ld late_sends=%ld stray_frames=%ld client_cpu_s=%.2f client_cpu_pct=%.1f "
+      "missing=%ld non2xx=%ld late_sends=%ld stray_frames=%ld post_reconnects=%ld client_cpu_s=%.2f "
+      "client_cpu_pct=%.1f "
       "client_us_per_delivery=%.2f\n",
       last.size(), n_subs, run.options.rate, run.options.warmup, percentile_ms(last, 50),
       percentile_ms(last, 99), percentile_ms(last, 100), percentile_ms(pooled, 50), percentile_ms(pooled, 99),
       percentile_ms(http, 50), percentile_ms(http, 99), missing, run.non2xx, run.late_sends, run.stray_frames,
-      client_cpu, 100.0 * client_cpu / wall,
+      run.reconnects, client_cpu, 100.0 * client_cpu / wall,
       1e6 * client_cpu /
           static_cast<double>(std::max<std::size_t>(1, pooled.size() + run.options.warmup * n_subs)));
   return missing == 0 && run.non2xx == 0 ? 0 : 1;
