@@ -11,6 +11,7 @@
 // from any thread.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -46,5 +47,11 @@ class Subscriber {
 };
 
 using SubscriberPtr = std::shared_ptr<Subscriber>;
+
+// The broadcaster keys subscribers by id: every kind of subscriber takes its id from here.
+inline std::uint64_t next_subscriber_id() {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 }  // namespace voxlog

@@ -13,7 +13,6 @@ using http::rws::ws_handle_t;
 namespace rws = http::rws;
 
 // Distinct from the plain /ws subscribers' ids (a counter from 1): the broadcaster keys clients by id.
-std::atomic<std::uint64_t> next_socket_id{(std::uint64_t{1} << 62) + 1};
 
 // One Socket.IO connection in the default namespace: the broadcaster's Subscriber. It renders the Node
 // app's events and hands their packets to its session, which sends them if it is still the current socket.
@@ -313,7 +312,7 @@ void EngineSession::connect_locked(std::string_view packet) {
     pid = given_pid->get<std::string>();
   if (pid.empty()) pid = hub_.random_id();
   send_locked(connect_ok_packet(hub_.random_id(), pid));
-  socket_id_ = next_socket_id++;
+  socket_id_ = next_subscriber_id();
   auto socket = std::make_shared<NamespaceSocket>(weak_from_this(), socket_id_);
   std::uint64_t after = offset->value_or(hub_.context().view->checkpoint());
   caf::anon_send(hub_.context().broadcaster, join_atom::value, SubscriberPtr(std::move(socket)), after);

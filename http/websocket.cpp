@@ -10,12 +10,10 @@ namespace {
 using http::rws::ws_handle_t;
 namespace rws = http::rws;
 
-std::atomic<std::uint64_t> next_subscriber_id{1};
-
 class WebSocketSubscriber final : public Subscriber {
  public:
   WebSocketSubscriber(ws_handle_t ws, std::size_t max_queue)
-      : ws_(std::move(ws)), id_(next_subscriber_id++), max_queue_(max_queue) {}
+      : ws_(std::move(ws)), id_(next_subscriber_id()), max_queue_(max_queue) {}
   ~WebSocketSubscriber() override {
     if (ws_) ws_->kill();
   }
