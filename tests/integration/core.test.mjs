@@ -284,3 +284,27 @@ test('GET /api/calls filters by status, outcome, number and time, newest first, 
     assert.match(metrics, new RegExp(name));
   assert.match(metrics, /voxlog_webhooks_total\{route="status",result="accepted"\} 5/);
 });
+
+test('a finished call\'s actor retires when idle; later webhooks recover it from the log and the router keeps serving', async (t) => {
+  const vx = await startVoxlogd({ env: { CALL_IDLE_AFTER_END_MS: '200' } });
+  t.after(() => vx.stop());
+  await vx.post('/api/calls/webhooks/status', flowBody('answered', { call_status: 'in-progress' }));
+  await vx.post('/api/calls/webhooks/dtmf', flowBody('dtmf', { digits: '1' }));
+  await vx.post('/api/calls/webhooks/status', flowBody('completed'));
+  assert.ok((await vx.get('/healthz')).body.callActors >= 1);
+  await eventually(async () => (await vx.get('/healthz')).body.callActors === 0, 5000, 'the call actor to retire');
+  // A late webhook for the retired call: a new actor folds the stream and keeps the call completed.
+  const late = await vx.post('/api/calls/webhooks/status', flowBody('answered', { call_status: 'in-progress', timestamp: 'late' }));
+  assert.equal(late.status, 200);
+  const repeat = await vx.post('/api/calls/webhooks/dtmf', flowBody('dtmf_action', { digits: '1', action: 'confirm_appointment' }));
+  assert.equal(repeat.status, 200);
+  const other = await vx.post('/api/calls/webhooks/status', { execution_sid: 'FN-other', event: 'busy' });
+  assert.equal(other.status, 200);
+  await vx.settled();
+  const row = (await vx.get(`/api/calls/${FN}`)).body.data;
+  assert.equal(row.status, 'completed');
+  assert.equal(row.outcome, 'confirmed');
+  const types = (await vx.get(`/api/calls/${FN}/events`)).body.data.map((e) => e.type);
+  assert.equal(types.filter((x) => x === 'AppointmentConfirmed').length, 1, types.join(','));
+  assert.equal(types.filter((x) => x === 'CallStatusChanged').length, 2, types.join(','));
+});

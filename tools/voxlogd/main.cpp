@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
   CallActorSettings call_settings;
   call_settings.store = store->get();
   call_settings.metrics = &metrics;
+  if (const char* ms = std::getenv("CALL_IDLE_AFTER_END_MS"))  // how long a finished call's actor lingers
+    call_settings.idle_after_end = std::chrono::milliseconds(std::max(1, std::atoi(ms)));
   caf::actor router = spawn_router(system, call_settings, aliases_from(**view));
 
   init_http_client();
