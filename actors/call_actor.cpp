@@ -143,6 +143,9 @@ caf::behavior router(Router* self, CallActorSettings settings,
   // Call actors are linked so that they stop with the router; one that fails must not take the router
   // (and every other call) down: forget it, the next webhook recovers the call from the log.
   self->set_exit_handler([=](caf::exit_msg& msg) {
+    // A call actor exits normally only when retired (already forgotten on idle_atom). Returning before the
+    // scan matters: with tens of thousands of calls a scan per retirement is quadratic.
+    if (msg.reason == caf::exit_reason::normal) return;
     auto& actors = self->state.actors;
     for (auto it = actors.begin(); it != actors.end(); ++it) {
       if (it->second.address() == msg.source) {
@@ -150,9 +153,7 @@ caf::behavior router(Router* self, CallActorSettings settings,
         return;
       }
     }
-    // A retired call actor (forgotten on idle_atom) still sends its normal exit; only a shutdown ends us.
-    if (msg.reason == caf::exit_reason::normal) return;
-    self->quit(msg.reason);
+    self->quit(msg.reason);  // not one of ours: the shutdown's exit
   });
   return {
       [=](webhook_atom, const Webhook& w, const WebhookReply& reply) {
