@@ -39,7 +39,7 @@ function webhook(route, body) {
       res.on('data', (chunk) => (text += chunk));
       res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`${route}: ${res.statusCode} ${text}`))));
     });
-    req.on('error', reject);
+    req.on('error', (e) => reject(new Error(`${route} webhook ${payload}: ${e.message}; voxlogd said:\n${server.output()}`)));
     req.end(payload);
   });
 }
@@ -192,8 +192,163 @@ test('filters by status and outcome and searches by number', async () => {
     await eventually(async () => (await page.locator('#calls tbody tr').count()) === 1, 5000, 'one row for the search');
     await page.fill('#filter-number', '+449999');
     await page.locator('#calls-empty', { hasText: 'No calls match' }).waitFor();
+    assert.ok(await page.locator('#calls-more').isHidden(), 'no "load older" when there is nothing older');
     await page.fill('#filter-number', '');
   } finally {
     await context.close();
+  }
+});
+
+// Records every status a call's row shows, in order, as the table replaces the row.
+async function recordStatuses(page, number) {
+  await page.evaluate((wanted) => {
+    window.__statuses = [];
+    const seen = (tr) => {
+      if (tr.querySelector?.('td.number')?.textContent !== wanted) return;
+      const last = window.__statuses[window.__statuses.length - 1];
+      if (last !== tr.dataset.status) window.__statuses.push(tr.dataset.status);
+    };
+    new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach(seen))).observe(
+      document.querySelector('#calls tbody'), { childList: true });
+  }, number);
+  return () => page.evaluate(() => window.__statuses);
+}
+
+async function script(to, outcome) {
+  const { simulatorUrl } = (await server.get('/healthz')).body;
+  assert.ok(simulatorUrl, 'voxlogd runs its embedded simulator when no Twilio credentials are set');
+  const res = await fetch(`${simulatorUrl}/__sim/script`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ to, ...outcome }),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+test('starting a call from the page: the server refusal is shown inline, a good number rings through to its outcome', async () => {
+  const { page, context, problems } = await dashboard();
+  try {
+    const bad = 'call me maybe';
+    const refusal = await server.post('/api/calls/start', { to: bad });
+    assert.equal(refusal.status, 400);
+    await page.fill('#start-to', bad);
+    await page.click('#start-call button[type=submit]');
+    const message = page.locator('#start-message[data-kind="error"]');
+    await message.waitFor();
+    assert.equal(await message.textContent(), refusal.body.detail, 'the page shows the server\'s own words');
+    assert.equal(await page.getAttribute('#start-to', 'aria-invalid'), 'true');
+
+    const to = '+447911123401';
+    await script(to, { answer: 'human', digits: '1' });
+    const statuses = await recordStatuses(page, to);
+    await page.fill('#start-to', to);
+    await page.click('#start-call button[type=submit]');
+    await page.locator('#start-message[data-kind="ok"]', { hasText: /FN/ }).waitFor();
+    const row = rowsFor(page, to);
+    await row.and(page.locator('[data-outcome="confirmed"]')).waitFor({ timeout: 20000 });
+    await row.and(page.locator('[data-status="completed"]')).waitFor({ timeout: 20000 });
+    const seen = await statuses();
+    assert.equal(seen[0], 'queued', `first status shown: ${seen}`);
+    assert.ok(seen.includes('in-progress'), `the call was shown in progress: ${seen}`);
+    assert.equal(seen[seen.length - 1], 'completed');
+    const ranks = seen.map((s) => STATUS_RANK[s]);
+    assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), `statuses never go back: ${seen}`);
+    assert.equal(await row.locator('td.digits').textContent(), '1');
+    assert.equal(await row.count(), 1);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a batch from pasted numbers and one from a CSV file both show progress up to 100%', async () => {
+  const { page, context, problems } = await dashboard();
+  try {
+    const pasted = ['+447911123411', '+447911123412', '+447911123413'];
+    for (const to of pasted) await script(to, { answer: 'human', digits: '2' });
+    await page.fill('#batch-numbers', [...pasted, 'not-a-number'].join('\n'));
+    await page.locator('#batch-preview', { hasText: '4 numbers ready' }).waitFor();
+    await page.click('#start-batch button[type=submit]');
+    await page.locator('#batch-message[data-kind="ok"]').waitFor();
+    const first = page.locator('#batches .batch').first();
+    await first.and(page.locator('[data-percent="100"]')).waitFor({ timeout: 20000 });
+    assert.equal(await first.locator('[role=progressbar]').getAttribute('aria-valuenow'), '100');
+    assert.match(await first.locator('.batch-counts').textContent(), /3 dialled · 1 refused · 4 in total/);
+    for (const to of pasted) await rowsFor(page, to).and(page.locator('[data-outcome="cancelled"]')).waitFor({ timeout: 20000 });
+
+    const csv = 'name,phone\nAda,+447911123421\nGrace,+447911123422\n';
+    await page.setInputFiles('#batch-file', { name: 'numbers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.locator('#batch-preview', { hasText: 'numbers.csv: 2 numbers ready' }).waitFor();
+    assert.equal(await page.inputValue('#batch-numbers'), '+447911123421\n+447911123422');
+    await page.click('#start-batch button[type=submit]');
+    await page.locator('#batches .batch').nth(1).waitFor();
+    const second = page.locator('#batches .batch').first();
+    await second.and(page.locator('[data-percent="100"]')).waitFor({ timeout: 20000 });
+    assert.match(await second.locator('.batch-counts').textContent(), /2 dialled · 0 refused · 2 in total/);
+    await rowsFor(page, '+447911123422').waitFor();
+
+    await page.click('#start-batch button[type=submit]');
+    await page.locator('#batch-message[data-kind="error"]', { hasText: 'Paste at least one number' }).waitFor();
+    await eventually(async () => Number(await page.locator('[data-card="calls"] .card-value').textContent()) >= 5, 10000, 'the cards count the calls');
+    await saveScreenshot(page, 'dashboard-laptop');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('on a phone the page is one column and the table becomes cards', async () => {
+  const { page, context, problems } = await dashboard({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  try {
+    await page.locator('#calls tbody tr').first().waitFor();
+    assert.equal(await page.locator('#calls thead').evaluate((t) => getComputedStyle(t).display), 'none');
+    assert.equal(await page.locator('#calls tbody tr').first().evaluate((t) => getComputedStyle(t).display), 'block');
+    const widths = await page.evaluate(() => [window.innerWidth, document.documentElement.scrollWidth]);
+    assert.deepEqual(widths, [390, 390], 'nothing is wider than the phone (a mobile browser would zoom out)');
+    const [a, b] = await page.locator('.actions > form').evaluateAll((forms) => forms.map((f) => f.getBoundingClientRect().left));
+    assert.equal(a, b, 'the two forms are stacked in one column');
+    await saveScreenshot(page, 'dashboard-phone');
+    await page.locator('#calls tbody tr').first().click();
+    await page.locator('#panel .event').first().waitFor();
+    const sheet = await page.locator('#panel .sheet').boundingBox();
+    assert.equal(Math.round(sheet.width), 390, 'the timeline takes the whole phone screen');
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('with API_TOKEN the page asks for the token once per session and uses it for REST and /ws', async () => {
+  const secret = 'dashboard-test-token';
+  const guarded = await startVoxlogd({ env: { API_TOKEN: secret } });
+  const context = await browser.newContext();
+  try {
+    assert.equal((await guarded.get('/api/calls')).status, 401);
+    const page = await context.newPage();
+    await page.goto(guarded.url);
+    const dialog = page.locator('#token-dialog[open]');
+    await dialog.waitFor();
+    await page.fill('#token-input', 'wrong-token');
+    await page.keyboard.press('Enter');
+    await page.locator('#token-reason', { hasText: 'refused' }).waitFor();
+    await dialog.waitFor();
+    await page.fill('#token-input', secret);
+    await page.click('#token-dialog button[value=ok]');
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.locator('#connection[data-state="live"]').waitFor();
+
+    const to = '+447700900401';
+    const res = await guarded.post('/api/calls/webhooks/status', { ...callIds(401), to, event: 'answered', call_status: 'in-progress' });
+    assert.equal(res.status, 200);
+    await rowsFor(page, to).waitFor();
+    await page.reload();
+    await page.locator('body[data-ready="true"]').waitFor();
+    await page.locator('#connection[data-state="live"]').waitFor();
+    assert.equal(await page.locator('#token-dialog[open]').count(), 0, 'not asked again in the same session');
+    await rowsFor(page, to).waitFor();
+    assert.ok(!guarded.output().includes(secret), 'the token never appears in the server log');
+  } finally {
+    await context.close();
+    await guarded.stop();
   }
 });

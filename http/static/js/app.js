@@ -47,7 +47,7 @@ new BatchStarter({
 
 const feed = new LiveFeed({
   onEvent: (message) => {
-    if (message.call) store.upsert(message.call);
+    if (message.call) store.upsert(message.call, true);
     if (message.event) {
       batches.apply(message.event);
       panel.live(message);

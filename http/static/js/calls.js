@@ -13,13 +13,14 @@ export class CallStore {
     this.listeners = [];
   }
 
-  // Keeps `row` if it is newer than what we hold; returns whether anything changed.
-  upsert(row) {
+  // Keeps `row` if it is newer than what we hold; returns whether anything changed. `live` marks a change
+  // that just happened (from /ws), as opposed to history being loaded.
+  upsert(row, live = false) {
     if (!row || row.id === undefined || row.id === null) return false;
     const held = this.rows.get(row.id);
     if (held && held.lastSeq >= row.lastSeq) return false;
     this.rows.set(row.id, row);
-    for (const listener of this.listeners) listener(row);
+    for (const listener of this.listeners) listener(row, live);
     return true;
   }
 
@@ -58,10 +59,10 @@ export class CallsTable {
     this.cursor = null;
     this.rendered = new Map(); // id -> {lastSeq, tr}
     this.pending = false;
-    this.recentlyChanged = new Map(); // id -> time, for the highlight
+    this.justChanged = new Set(); // ids changed live since the last render: their new row flashes once
     this.loading = 0;
-    store.onChange((row) => {
-      this.recentlyChanged.set(row.id, Date.now());
+    store.onChange((row, live) => {
+      if (live) this.justChanged.add(row.id);
       this.scheduleRender();
     });
     moreButton.addEventListener('click', () => this.loadOlder());
@@ -73,7 +74,7 @@ export class CallsTable {
     const page = await api.get('/api/calls' + query({ ...this.serverFilter(), limit: PAGE }));
     if (ticket !== this.loading) return;
     for (const row of page.data) this.store.upsert(row);
-    this.cursor = page.nextCursor;
+    this.cursor = olderPage(page);
     this.scheduleRender();
   }
 
@@ -83,7 +84,7 @@ export class CallsTable {
     try {
       const page = await api.get('/api/calls' + query({ ...this.serverFilter(), cursor: this.cursor, limit: PAGE }));
       for (const row of page.data) this.store.upsert(row);
-      this.cursor = page.nextCursor;
+      this.cursor = olderPage(page);
     } finally {
       this.moreButton.disabled = false;
       this.scheduleRender();
@@ -115,15 +116,11 @@ export class CallsTable {
       const cached = this.rendered.get(row.id);
       if (cached && cached.lastSeq === row.lastSeq) return cached.tr;
       const tr = this.rowElement(row);
+      if (this.justChanged.has(row.id)) tr.classList.add('flash');
       this.rendered.set(row.id, { lastSeq: row.lastSeq, tr });
       return tr;
     });
-    const now = Date.now();
-    for (const [id, at] of this.recentlyChanged) {
-      const tr = this.rendered.get(id)?.tr;
-      if (now - at > 1500) this.recentlyChanged.delete(id);
-      if (tr) tr.classList.toggle('flash', now - at <= 1500);
-    }
+    this.justChanged.clear();
     this.body.replaceChildren(...trs);
     const filtered = this.filter.status || this.filter.outcome || this.filter.number;
     this.emptyState.hidden = rows.length > 0;
@@ -156,6 +153,11 @@ export class CallsTable {
     );
     return tr;
   }
+}
+
+// The cursor of the next older page, or null when this page was the last one.
+function olderPage(page) {
+  return page.data.length > 0 && page.nextCursor ? page.nextCursor : null;
 }
 
 export function badge(text, toneName, kind) {

@@ -119,15 +119,16 @@ export class BatchTracker {
     const b = this.batch(id);
     switch (event.type) {
       case 'CampaignCreated':
+        // Numbers refused before dialling (invalid, duplicate) come with the batch itself.
         b.total = d.total ?? (d.numbers || []).length;
         b.startedMs = event.ts;
+        for (const r of d.rejected || []) this.refuse(b, r.to, r.message);
         break;
       case 'ExecutionCreated':
         b.created += 1;
         break;
       case 'ExecutionRejected':
-        b.rejected += 1;
-        b.errors.push(`${d.to || 'number'}: ${d.message || d.code || 'rejected'}`);
+        this.refuse(b, d.to, d.message || d.code);
         break;
       case 'CampaignCompleted':
         b.done = true;
@@ -138,6 +139,11 @@ export class BatchTracker {
     }
     this.render();
     return true;
+  }
+
+  refuse(b, to, why) {
+    b.rejected += 1;
+    b.errors.push(`${to || 'number'}: ${why || 'refused'}`);
   }
 
   render() {
