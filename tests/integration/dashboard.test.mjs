@@ -11,7 +11,9 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startVoxlogd();
+  // Simulated calls at 1/20 of real time: fast, yet each status lasts several frames, so the page's row
+  // shows every one of them (at 1/100 a short ring could fall within one animation frame).
+  server = await startVoxlogd({ env: { SIM_TIME_SCALE: '0.05' } });
   browser = await launchBrowser();
 });
 
@@ -137,7 +139,7 @@ test('after a dropped WebSocket the table catches up with ?after, showing each c
     const seqBefore = await page.evaluate(() => window.__voxlog.lastSeq);
 
     // 1. The page's own hook: the socket closes, the indicator says so, events happen meanwhile.
-    await page.evaluate(() => window.__voxlog.dropSocket(1500));
+    await page.evaluate(() => window.__voxlog.dropSocket(60000));
     await page.locator('#connection[data-state="reconnecting"]').waitFor();
     await webhook('dtmf', { ...ids, to, event: 'dtmf', digits: '2' });
     await webhook('status', { ...ids, to, event: 'completed', call_status: 'completed' });
@@ -145,6 +147,7 @@ test('after a dropped WebSocket the table catches up with ?after, showing each c
     await webhook('status', { ...callIds(104), to: missed, event: 'answered', call_status: 'in-progress' });
     assert.equal(await page.evaluate(() => window.__voxlog.lastSeq), seqBefore, 'nothing arrives while dropped');
     await saveScreenshot(page, 'dashboard-reconnecting');
+    await page.evaluate(() => window.__voxlog.reconnectSocket());
     await page.locator('#connection[data-state="live"]').waitFor();
     await rowsFor(page, to).and(page.locator('[data-outcome="cancelled"]')).waitFor();
     await rowsFor(page, missed).waitFor();

@@ -65,6 +65,7 @@ window.__voxlog = {
   store,
   feed,
   dropSocket: (holdMs = 0) => feed.drop(holdMs),
+  reconnectSocket: () => feed.reconnectNow(),
   get lastSeq() {
     return feed.lastSeq;
   },

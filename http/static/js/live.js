@@ -75,6 +75,14 @@ export class LiveFeed {
     this.reconnectSoon(holdMs);
   }
 
+  // Ends a hold started by drop(holdMs) and reconnects at once.
+  reconnectNow() {
+    this.holdUntil = 0;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (!this.socket) this.connect();
+  }
+
   reconnectSoon(delayMs) {
     if (this.socket || this.retryTimer) return;
     const wait = Math.max(delayMs, this.holdUntil - Date.now());
