@@ -35,8 +35,8 @@ void fold_committed(CallActor* self, const std::vector<NewEvent>& events, const 
                     const Webhook& w) {
   std::uint64_t first_version = r.stream_version - events.size() + 1;
   for (std::size_t i = 0; i < events.size(); ++i) {
-    Event e{r.first_seq + i, self->state.stream, first_version + i, events[i].type, events[i].v,
-            w.received_ms, source::twilio_webhook, w.dedupe, events[i].data};
+    Event e{r.first_seq + i, self->state.stream,     first_version + i, events[i].type, events[i].v,
+            w.received_ms,   source::twilio_webhook, w.dedupe,          events[i].data};
     apply(self->state.row, e);
   }
 }
@@ -44,7 +44,8 @@ void fold_committed(CallActor* self, const std::vector<NewEvent>& events, const 
 caf::behavior ready(CallActor* self, CallActorSettings settings, caf::actor router);
 
 void arm_idle_timer(CallActor* self, const CallActorSettings& settings) {
-  auto after = is_terminal_status(self->state.row.status) ? settings.idle_after_end : settings.idle_while_live;
+  auto after =
+      is_terminal_status(self->state.row.status) ? settings.idle_after_end : settings.idle_while_live;
   self->delayed_send(self, after, tick_atom::value, ++self->state.idle_generation);
 }
 
@@ -54,11 +55,12 @@ caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor ro
 void write(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w, WebhookReply reply,
            int attempt) {
   auto events = decide(self->state.row, w);
-  AppendRequest request{self->state.stream, events, self->state.row.version, w.dedupe,
+  AppendRequest request{self->state.stream,     events,       self->state.row.version, w.dedupe,
                         source::twilio_webhook, w.received_ms};
   auto me = caf::actor_cast<caf::actor>(self);
-  settings.store->append(std::move(request),
-                         [me](const Result<AppendResult>& r) { caf::anon_send(me, appended_atom::value, r); });
+  settings.store->append(std::move(request), [me](const Result<AppendResult>& r) {
+    caf::anon_send(me, appended_atom::value, r);
+  });
   self->become(writing(self, settings, router, std::move(w), std::move(reply), std::move(events), attempt));
 }
 
@@ -86,9 +88,12 @@ caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor ro
 
 caf::behavior ready(CallActor* self, CallActorSettings settings, caf::actor router) {
   return {
-      [=](webhook_atom, const Webhook& w, const WebhookReply& reply) { write(self, settings, router, w, reply, 0); },
+      [=](webhook_atom, const Webhook& w, const WebhookReply& reply) {
+        write(self, settings, router, w, reply, 0);
+      },
       [=](tick_atom, std::uint64_t generation) {
-        if (generation == self->state.idle_generation) self->send(router, idle_atom::value, self->state.stream);
+        if (generation == self->state.idle_generation)
+          self->send(router, idle_atom::value, self->state.stream);
       },
       [=](stop_atom) { self->quit(); },
   };
@@ -159,13 +164,15 @@ caf::behavior router(Router* self, CallActorSettings settings,
       [=](webhook_atom, const Webhook& w, const WebhookReply& reply) {
         std::string stream = stream_for(self, w);
         auto& actor = self->state.actors[stream];
-        if (!actor) actor = self->spawn<caf::linked>(call_actor, stream, settings, caf::actor_cast<caf::actor>(self));
+        if (!actor)
+          actor = self->spawn<caf::linked>(call_actor, stream, settings, caf::actor_cast<caf::actor>(self));
         self->send(actor, webhook_atom::value, w, reply);
       },
       [=](alias_atom, const std::string& sid, const std::string& stream) { self->state.alias[sid] = stream; },
       [=](idle_atom, const std::string& stream) {
         auto it = self->state.actors.find(stream);
-        if (it == self->state.actors.end() || it->second != caf::actor_cast<caf::actor>(self->current_sender()))
+        if (it == self->state.actors.end() ||
+            it->second != caf::actor_cast<caf::actor>(self->current_sender()))
           return;
         // Everything routed to it so far is already in its mailbox, ahead of this stop.
         self->send(it->second, stop_atom::value);

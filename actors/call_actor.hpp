@@ -29,7 +29,7 @@ namespace voxlog {
 struct CallActorSettings {
   EventStore* store = nullptr;
   Metrics* metrics = nullptr;
-  std::chrono::milliseconds idle_after_end{5000};   // retire a finished call after this much quiet
+  std::chrono::milliseconds idle_after_end{5000};     // retire a finished call after this much quiet
   std::chrono::milliseconds idle_while_live{600000};  // and a live one after this (it recovers on demand)
 };
 

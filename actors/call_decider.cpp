@@ -86,7 +86,8 @@ void decide_digits(const CallRow& call, const Webhook& w, std::vector<NewEvent>&
   std::string event = param(w.params, {"event"});
   // The flow reports a key press ("dtmf") and then, for 1/2/0, the action it took ("dtmf_action") with the
   // same digits: count the keys once.
-  if (!digits.empty() && event != "dtmf_action") out.push_back({event_type::digits_pressed, {{"digits", digits}}});
+  if (!digits.empty() && event != "dtmf_action")
+    out.push_back({event_type::digits_pressed, {{"digits", digits}}});
   std::string type = outcome_event_for(digits, action);
   if (type.empty() || outcome_of_event_type(type) == call.outcome) return;
   json data = {{"digits", digits}};
@@ -97,7 +98,8 @@ void decide_digits(const CallRow& call, const Webhook& w, std::vector<NewEvent>&
 void decide_flow(const Webhook& w, std::vector<NewEvent>& out) {
   std::string event = param(w.params, {"event"});
   if (!event.empty())
-    out.push_back({event_type::flow_event_received, {{"event", event}, {"widget", param(w.params, {"widget_name"})}}});
+    out.push_back(
+        {event_type::flow_event_received, {{"event", event}, {"widget", param(w.params, {"widget_name"})}}});
   std::string recording = param(w.params, {"RecordingUrl", "recording_url"});
   if (!recording.empty()) {
     json data = {{"recording_url", recording}};
@@ -111,9 +113,12 @@ void decide_flow(const Webhook& w, std::vector<NewEvent>& out) {
 
 const char* to_string(WebhookRoute route) {
   switch (route) {
-    case WebhookRoute::flow: return "flow";
-    case WebhookRoute::status: return "status";
-    case WebhookRoute::dtmf: return "dtmf";
+    case WebhookRoute::flow:
+      return "flow";
+    case WebhookRoute::status:
+      return "status";
+    case WebhookRoute::dtmf:
+      return "dtmf";
   }
   return "unknown";
 }

@@ -41,7 +41,9 @@ using Dialer = caf::stateful_actor<DialerState>;
 std::string new_id(Dialer* self, const char* prefix) {
   static const char* hex = "0123456789abcdef";
   std::string id = prefix;
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
   for (int shift = 44; shift >= 0; shift -= 4) id += hex[(now >> shift) & 0xf];  // time-ordered
   for (int i = 0; i < 12; ++i) id += hex[self->state.rng() & 0xf];
   return id;
@@ -66,13 +68,17 @@ bool still_in_flight(Dialer* self, const DialerSettings& s, const std::string& t
 void pace(Dialer* self, const DialerSettings& s) {
   auto now = Clock::now();
   if (self->state.next_slot > now) std::this_thread::sleep_until(self->state.next_slot);
-  auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / s.calls_per_second));
+  auto interval =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / s.calls_per_second));
   self->state.next_slot = std::max(now, self->state.next_slot) + interval;
 }
 
 DialOutcome reject(const DialerSettings& s, const std::string& request_id, const std::string& to,
                    const std::string& batch_id, Status status, int http_status, int twilio_code) {
-  json data = {{"request_id", request_id}, {"to", to}, {"code", twilio_code}, {"http_status", http_status},
+  json data = {{"request_id", request_id},
+               {"to", to},
+               {"code", twilio_code},
+               {"http_status", http_status},
                {"message", status.message()}};
   if (!batch_id.empty()) data["batch_id"] = batch_id;
   if (Status w = append(*s.store, stream_prefix::dial + request_id, event_type::execution_rejected, data); !w)
@@ -81,26 +87,34 @@ DialOutcome reject(const DialerSettings& s, const std::string& request_id, const
 }
 
 // Places one call to an already normalised number and records what happened.
-DialOutcome place_call(Dialer* self, const DialerSettings& s, const std::string& to, const std::string& batch_id) {
+DialOutcome place_call(Dialer* self, const DialerSettings& s, const std::string& to,
+                       const std::string& batch_id) {
   std::string request_id = new_id(self, "RQ");
   json requested = {{"request_id", request_id}, {"to", to}, {"from", s.from}};
   if (!batch_id.empty()) requested["batch_id"] = batch_id;
-  if (Status w = append(*s.store, stream_prefix::dial + request_id, event_type::call_requested, requested); !w)
+  if (Status w = append(*s.store, stream_prefix::dial + request_id, event_type::call_requested, requested);
+      !w)
     return {to, {}, w};
   if (still_in_flight(self, s, to))
     return reject(s, request_id, to, batch_id,
-                  conflict("a call to " + to + " is already in flight (" + self->state.in_flight[to] + ")"), 409, 0);
+                  conflict("a call to " + to + " is already in flight (" + self->state.in_flight[to] + ")"),
+                  409, 0);
   pace(self, s);
   auto execution = self->state.client->create_execution(to, s.from, {{"public_url", self->state.public_url}});
   if (!execution) {
     const ApiError& e = execution.error();
     return reject(s, request_id, to, batch_id, e.status, e.http_status, e.twilio_code);
   }
-  json created = {{"request_id", request_id}, {"execution_sid", execution->sid}, {"to", to}, {"from", s.from},
+  json created = {{"request_id", request_id},
+                  {"execution_sid", execution->sid},
+                  {"to", to},
+                  {"from", s.from},
                   {"adopted", execution->adopted}};
   if (!batch_id.empty()) created["batch_id"] = batch_id;
   // No expected version: the flow may already have reported steps of this call.
-  if (Status w = append(*s.store, stream_prefix::call + execution->sid, event_type::execution_created, created); !w)
+  if (Status w =
+          append(*s.store, stream_prefix::call + execution->sid, event_type::execution_created, created);
+      !w)
     return {to, execution->sid, w};
   self->state.in_flight[to] = execution->sid;
   return {to, execution->sid, Status::ok()};
@@ -109,12 +123,8 @@ DialOutcome place_call(Dialer* self, const DialerSettings& s, const std::string&
 void finish_batch_if_done(const DialerSettings& s, Dialer* self, const std::string& batch_id) {
   Batch& b = self->state.batches[batch_id];
   if (b.pending > 0) return;
-  json data = {{"batch_id", batch_id},
-               {"total", b.total},
-               {"success", b.results.size()},
-               {"failed", b.errors.size()},
-               {"results", b.results},
-               {"errors", b.errors}};
+  json data = {{"batch_id", batch_id},      {"total", b.total},     {"success", b.results.size()},
+               {"failed", b.errors.size()}, {"results", b.results}, {"errors", b.errors}};
   append(*s.store, stream_prefix::batch + batch_id, event_type::campaign_completed, std::move(data));
   self->state.batches.erase(batch_id);
 }
@@ -152,15 +162,21 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
           if (!to) {
             batch.errors.push_back({{"to", number}, {"code", 0}, {"message", to.status().message()}});
           } else if (!seen.insert(*to).second) {
-            batch.errors.push_back({{"to", *to}, {"code", 0}, {"message", "duplicate of an earlier number in this batch"}});
+            batch.errors.push_back(
+                {{"to", *to}, {"code", 0}, {"message", "duplicate of an earlier number in this batch"}});
           } else {
             valid.push_back(*to);
           }
         }
         batch.pending = valid.size();
-        json created = {{"batch_id", batch_id}, {"total", numbers.size()}, {"numbers", valid},
-                        {"rejected", batch.errors}, {"source", "start-bulk"}};
-        if (Status w = append(*s.store, stream_prefix::batch + batch_id, event_type::campaign_created, created); !w) {
+        json created = {{"batch_id", batch_id},
+                        {"total", numbers.size()},
+                        {"numbers", valid},
+                        {"rejected", batch.errors},
+                        {"source", "start-bulk"}};
+        if (Status w =
+                append(*s.store, stream_prefix::batch + batch_id, event_type::campaign_created, created);
+            !w) {
           reply(w);
           return;
         }

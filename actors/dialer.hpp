@@ -1,10 +1,10 @@
 // The dialer: the one place where voxlog asks Twilio Studio to place calls.
 //
 // Contract: a detached actor (its libcurl calls block) that takes single calls and batches. Every request is
-// recorded before Twilio is asked (CallRequested, stream dial-<request id>), then its result: ExecutionCreated
-// opens the call's stream (call-<execution SID>), or ExecutionRejected records Twilio's code and message.
-// Numbers are normalised to E.164 first; a bad number is refused with invalid_argument naming it and is
-// never dialled. A number that already has a call in flight (placed by this server, not yet over) is
+// recorded before Twilio is asked (CallRequested, stream dial-<request id>), then its result:
+// ExecutionCreated opens the call's stream (call-<execution SID>), or ExecutionRejected records Twilio's code
+// and message. Numbers are normalised to E.164 first; a bad number is refused with invalid_argument naming it
+// and is never dialled. A number that already has a call in flight (placed by this server, not yet over) is
 // refused with conflict: nobody else's execution is ever ended. Creates are paced to TWILIO_CPS.
 // A batch is answered at once ({batch_id, total, initiated}); its calls are then placed in order and, when
 // every one has been placed or has failed, CampaignCompleted {batch_id, total, success, failed, results,
@@ -58,8 +58,8 @@ struct BatchAccepted {
 using DialReply = std::function<void(const DialOutcome&)>;
 using BatchReply = std::function<void(const Result<BatchAccepted>&)>;
 
-// Messages: (dial_atom, std::string number, DialReply) and (batch_atom, std::vector<std::string>, BatchReply).
-// The dialer holds every request until it is told the public URL the flow must call back
+// Messages: (dial_atom, std::string number, DialReply) and (batch_atom, std::vector<std::string>,
+// BatchReply). The dialer holds every request until it is told the public URL the flow must call back
 // ((public_url_atom, std::string), known once the HTTP server has bound its port).
 caf::actor spawn_dialer(caf::actor_system& system, DialerSettings settings);
 

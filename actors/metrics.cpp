@@ -48,7 +48,8 @@ std::string Metrics::render(const std::string& extra) const {
     << "voxlog_commit_seconds_count " << cumulative << '\n';
   o << "# HELP voxlog_websocket_subscribers Connected live subscribers (WebSocket and Socket.IO).\n"
        "# TYPE voxlog_websocket_subscribers gauge\nvoxlog_websocket_subscribers "
-    << subscribers_.load() << "\n# HELP voxlog_slow_subscribers_closed_total Subscribers closed for a full queue.\n"
+    << subscribers_.load()
+    << "\n# HELP voxlog_slow_subscribers_closed_total Subscribers closed for a full queue.\n"
     << "# TYPE voxlog_slow_subscribers_closed_total counter\nvoxlog_slow_subscribers_closed_total "
     << slow_closed_.load() << "\n# HELP voxlog_call_actors Call actors alive.\n"
     << "# TYPE voxlog_call_actors gauge\nvoxlog_call_actors " << call_actors_.load() << '\n'

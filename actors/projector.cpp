@@ -17,7 +17,9 @@ Change make_change(Event event, std::optional<CallRow> call) {
 Projector::Projector(EventStore& store, CallsView& view, caf::actor broadcaster)
     : store_(store), view_(view), broadcaster_(std::move(broadcaster)) {}
 
-Projector::~Projector() { stop(); }
+Projector::~Projector() {
+  stop();
+}
 
 Status Projector::start() {
   subscription_ = store_.subscribe([this](const std::shared_ptr<const std::vector<Event>>& committed) {
@@ -65,7 +67,8 @@ Status Projector::apply_pending(std::vector<Event> events) {
   for (Event& e : events) {
     if (e.seq <= checkpoint) continue;
     std::optional<CallRow> row;
-    if (next_row < changed->size() && (*changed)[next_row].first == e.seq) row = (*changed)[next_row++].second;
+    if (next_row < changed->size() && (*changed)[next_row].first == e.seq)
+      row = (*changed)[next_row++].second;
     batch->push_back(make_change(std::move(e), std::move(row)));
   }
   if (!batch->empty()) caf::anon_send(broadcaster_, publish_atom::value, ChangeBatch(std::move(batch)));

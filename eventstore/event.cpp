@@ -5,8 +5,8 @@
 namespace voxlog {
 
 nlohmann::json to_json(const Event& e) {
-  nlohmann::json j = {{"seq", e.seq},   {"stream", e.stream}, {"version", e.version}, {"type", e.type},
-                      {"v", e.v},       {"ts", e.ts},         {"source", e.source}};
+  nlohmann::json j = {{"seq", e.seq}, {"stream", e.stream}, {"version", e.version}, {"type", e.type},
+                      {"v", e.v},     {"ts", e.ts},         {"source", e.source}};
   if (!e.dedupe.empty()) j["dedupe"] = e.dedupe;
   j["data"] = e.data;
   return j;

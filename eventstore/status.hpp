@@ -58,29 +58,54 @@ class Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string m) { return {StatusCode::invalid_argument, std::move(m)}; }
-inline Status not_found(std::string m) { return {StatusCode::not_found, std::move(m)}; }
-inline Status conflict(std::string m) { return {StatusCode::conflict, std::move(m)}; }
-inline Status unavailable(std::string m) { return {StatusCode::unavailable, std::move(m)}; }
-inline Status resource_exhausted(std::string m) { return {StatusCode::resource_exhausted, std::move(m)}; }
-inline Status failed_precondition(std::string m) { return {StatusCode::failed_precondition, std::move(m)}; }
-inline Status data_loss(std::string m) { return {StatusCode::data_loss, std::move(m)}; }
-inline Status internal_error(std::string m) { return {StatusCode::internal, std::move(m)}; }
+inline Status invalid_argument(std::string m) {
+  return {StatusCode::invalid_argument, std::move(m)};
+}
+inline Status not_found(std::string m) {
+  return {StatusCode::not_found, std::move(m)};
+}
+inline Status conflict(std::string m) {
+  return {StatusCode::conflict, std::move(m)};
+}
+inline Status unavailable(std::string m) {
+  return {StatusCode::unavailable, std::move(m)};
+}
+inline Status resource_exhausted(std::string m) {
+  return {StatusCode::resource_exhausted, std::move(m)};
+}
+inline Status failed_precondition(std::string m) {
+  return {StatusCode::failed_precondition, std::move(m)};
+}
+inline Status data_loss(std::string m) {
+  return {StatusCode::data_loss, std::move(m)};
+}
+inline Status internal_error(std::string m) {
+  return {StatusCode::internal, std::move(m)};
+}
 
 // A value or the Status that explains why there is none.
 template <class T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}                               // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) { assert(!status_.is_ok()); }  // NOLINT
 
   bool is_ok() const { return value_.has_value(); }
   explicit operator bool() const { return is_ok(); }
   const Status& status() const { return status_; }
 
-  T& value() & { assert(value_); return *value_; }
-  const T& value() const& { assert(value_); return *value_; }
-  T&& value() && { assert(value_); return std::move(*value_); }
+  T& value() & {
+    assert(value_);
+    return *value_;
+  }
+  const T& value() const& {
+    assert(value_);
+    return *value_;
+  }
+  T&& value() && {
+    assert(value_);
+    return std::move(*value_);
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }

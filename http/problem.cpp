@@ -6,39 +6,62 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
   return {status, "application/json", body.dump()};
 }
 
-HttpResponse problem(int status, const std::string& title, const std::string& detail, const std::string& instance) {
+HttpResponse problem(int status, const std::string& title, const std::string& detail,
+                     const std::string& instance) {
   // success/message: the Node app's error fields, so its clients read our errors too.
-  nlohmann::json body = {{"type", "about:blank"}, {"title", title},     {"status", status},
+  nlohmann::json body = {{"type", "about:blank"}, {"title", title},   {"status", status},
                          {"detail", detail},      {"success", false}, {"message", detail}};
   if (!instance.empty()) body["instance"] = instance;
   // error_handler_t::replace: a detail quoting undecodable client bytes must still serialise.
-  return {status, "application/problem+json", body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+  return {status, "application/problem+json",
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 int http_status_for(StatusCode code) {
   switch (code) {
-    case StatusCode::ok: return 200;
-    case StatusCode::invalid_argument: return 400;
-    case StatusCode::unauthenticated: return 401;
-    case StatusCode::permission_denied: return 403;
-    case StatusCode::not_found: return 404;
-    case StatusCode::conflict: return 409;
-    case StatusCode::resource_exhausted: return 503;
-    case StatusCode::unavailable: return 503;
-    case StatusCode::deadline_exceeded: return 504;
-    case StatusCode::failed_precondition: return 500;
-    case StatusCode::data_loss: return 500;
-    case StatusCode::internal: return 500;
+    case StatusCode::ok:
+      return 200;
+    case StatusCode::invalid_argument:
+      return 400;
+    case StatusCode::unauthenticated:
+      return 401;
+    case StatusCode::permission_denied:
+      return 403;
+    case StatusCode::not_found:
+      return 404;
+    case StatusCode::conflict:
+      return 409;
+    case StatusCode::resource_exhausted:
+      return 503;
+    case StatusCode::unavailable:
+      return 503;
+    case StatusCode::deadline_exceeded:
+      return 504;
+    case StatusCode::failed_precondition:
+      return 500;
+    case StatusCode::data_loss:
+      return 500;
+    case StatusCode::internal:
+      return 500;
   }
   return 500;
 }
 
 HttpResponse problem_for(const Status& status, const std::string& instance) {
-  static const char* titles[] = {"OK",           "Bad Request",         "Not Found",           "Conflict",
-                                 "Unauthorized", "Forbidden",           "Service Unavailable", "Service Unavailable",
-                                 "Gateway Timeout", "Internal Server Error", "Internal Server Error",
+  static const char* titles[] = {"OK",
+                                 "Bad Request",
+                                 "Not Found",
+                                 "Conflict",
+                                 "Unauthorized",
+                                 "Forbidden",
+                                 "Service Unavailable",
+                                 "Service Unavailable",
+                                 "Gateway Timeout",
+                                 "Internal Server Error",
+                                 "Internal Server Error",
                                  "Internal Server Error"};
-  return problem(http_status_for(status.code()), titles[static_cast<int>(status.code())], status.message(), instance);
+  return problem(http_status_for(status.code()), titles[static_cast<int>(status.code())], status.message(),
+                 instance);
 }
 
 }  // namespace voxlog

@@ -6,7 +6,7 @@ namespace voxlog {
 using nlohmann::json;
 
 Result<std::uint64_t> query_integer(const QueryParams& q, const std::string& name, std::uint64_t fallback,
-                              std::uint64_t min, std::uint64_t max) {
+                                    std::uint64_t min, std::uint64_t max) {
   auto it = q.find(name);
   if (it == q.end() || it->second.empty()) return fallback;
   const std::string& s = it->second;
@@ -14,8 +14,8 @@ Result<std::uint64_t> query_integer(const QueryParams& q, const std::string& nam
     return invalid_argument("query parameter '" + name + "' must be a non-negative integer");
   std::uint64_t v = std::stoull(s);
   if (v < min || v > max)
-    return invalid_argument("query parameter '" + name + "' must be between " + std::to_string(min) + " and " +
-                            std::to_string(max));
+    return invalid_argument("query parameter '" + name + "' must be between " + std::to_string(min) +
+                            " and " + std::to_string(max));
   return v;
 }
 
@@ -37,7 +37,8 @@ Result<std::int64_t> parse_time_ms(const std::string& s) {
     tm = std::tm{};
     end = strptime(s.c_str(), "%Y-%m-%d", &tm);
   }
-  if (!end) return invalid_argument("'" + s.substr(0, 40) + "' is not a time: use ms since epoch or ISO 8601");
+  if (!end)
+    return invalid_argument("'" + s.substr(0, 40) + "' is not a time: use ms since epoch or ISO 8601");
   std::int64_t ms = static_cast<std::int64_t>(timegm(&tm)) * 1000;
   if (*end == '.') {
     ++end;
@@ -108,7 +109,8 @@ HttpResponse global_events(const EventStore& store, const QueryParams& q) {
   json events = json::array();
   for (const Event& e : *page) events.push_back(to_json(e));
   std::uint64_t next = page->empty() ? *after : page->back().seq;
-  return json_response(200, {{"events", std::move(events)}, {"lastSeq", store.last_seq()}, {"nextAfter", next}});
+  return json_response(200,
+                       {{"events", std::move(events)}, {"lastSeq", store.last_seq()}, {"nextAfter", next}});
 }
 
 }  // namespace voxlog

@@ -3,11 +3,13 @@
 //
 // Contract: inputs are the decoded query parameters; bad parameters give a 400 problem naming them and
 // read nothing. Shapes:
-//   GET /api/calls            {success, data:[CallRow], nextCursor|null}   filters status, outcome, to, since,
+//   GET /api/calls            {success, data:[CallRow], nextCursor|null}   filters status, outcome, to,
+//   since,
 //                             cursor, limit (1..500, default 50); newest first
 //   GET /api/calls/{id}       {success, data: CallRow}       id = numeric id, execution SID or CallSid
-//   GET /api/calls/{id}/events {success, data:[envelope]}   the call's whole stream, raw webhook params included
-//   GET /api/events           {events:[envelope], lastSeq, nextAfter}   after (default 0), limit (1..1000)
+//   GET /api/calls/{id}/events {success, data:[envelope]}   the call's whole stream, raw webhook params
+//   included GET /api/events           {events:[envelope], lastSeq, nextAfter}   after (default 0), limit
+//   (1..1000)
 //
 // Thread-safety: pure functions over thread-safe readers; call from any thread.
 #pragma once

@@ -25,22 +25,38 @@ using http::RequestHandle;
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 500 ? "Client Error" : "Internal Server Error";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return status < 500 ? "Client Error" : "Internal Server Error";
   }
 }
 
@@ -93,7 +109,8 @@ bool authorized(const ServerContext& ctx, const RequestHandle& req) {
   if (ctx.config.api_token.empty()) return true;
   std::string auth = header(req, "Authorization");
   const std::string bearer = "Bearer ";
-  if (auth.rfind(bearer, 0) == 0 && equal_secret(auth.substr(bearer.size()), ctx.config.api_token)) return true;
+  if (auth.rfind(bearer, 0) == 0 && equal_secret(auth.substr(bearer.size()), ctx.config.api_token))
+    return true;
   auto q = query_of(req);
   auto it = q.find("token");
   return it != q.end() && equal_secret(it->second, ctx.config.api_token);
@@ -144,21 +161,24 @@ auto webhook_handler(const ServerContext& ctx, WebhookRoute route) {
     };
     if (req->body().size() > ctx.config.max_body_bytes) {
       ctx.metrics->webhook(route, WebhookResult::bad_request);
-      respond(ctx, req, problem(413, "Content Too Large",
-                                "the body exceeds MAX_BODY_BYTES (" + std::to_string(ctx.config.max_body_bytes) + ")",
-                                instance));
+      respond(ctx, req,
+              problem(413, "Content Too Large",
+                      "the body exceeds MAX_BODY_BYTES (" + std::to_string(ctx.config.max_body_bytes) + ")",
+                      instance));
       return restinio::request_accepted();
     }
     std::string content_type = header(req, "Content-Type");
     std::string kind = body_kind(content_type);
     if (kind.empty()) {
       ctx.metrics->webhook(route, WebhookResult::bad_request);
-      respond(ctx, req, problem(415, "Unsupported Media Type",
-                                "send application/json or application/x-www-form-urlencoded", instance));
+      respond(ctx, req,
+              problem(415, "Unsupported Media Type",
+                      "send application/json or application/x-www-form-urlencoded", instance));
       return restinio::request_accepted();
     }
     if (Status s = verify_signature(ctx, req, kind); !s) return fail(s);
-    auto webhook = parse_webhook(route, content_type, req->body(), header(req, "I-Twilio-Idempotency-Token"), now_ms());
+    auto webhook =
+        parse_webhook(route, content_type, req->body(), header(req, "I-Twilio-Idempotency-Token"), now_ms());
     if (!webhook) return fail(webhook.status());
     Metrics* metrics = ctx.metrics;
     const ServerContext* context = &ctx;
@@ -183,8 +203,10 @@ auto read_handler(const ServerContext& ctx, Fn fn) {
   return [&ctx, fn](const RequestHandle& req, const http::RouteParams& params) {
     ctx.metrics->http_request();
     if (!authorized(ctx, req)) {
-      respond(ctx, req, problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
-                                std::string(req->header().path())));
+      respond(
+          ctx, req,
+          problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
+                  std::string(req->header().path())));
       return restinio::request_accepted();
     }
     respond(ctx, req, fn(req, params));
@@ -242,7 +264,9 @@ auto start_handler(const ServerContext& ctx, const char* example, Start start) {
     ctx.metrics->http_request();
     std::string instance(req->header().path());
     if (!authorized(ctx, req)) {
-      respond(ctx, req, problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'", instance));
+      respond(ctx, req,
+              problem(401, "Unauthorized",
+                      "this server needs API_TOKEN: send 'Authorization: Bearer <token>'", instance));
       return restinio::request_accepted();
     }
     auto body = json_object_body(req, example);
@@ -256,36 +280,51 @@ auto start_handler(const ServerContext& ctx, const char* example, Start start) {
 }
 
 void add_start_routes(http::Router& r, const ServerContext& ctx) {
-  r.http_post("/api/calls/start", start_handler(ctx, "{\"to\": \"+447700900123\"}",
-    [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance) {
-      auto to = body.find("to");
-      if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
-        return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
-      const ServerContext* context = &ctx;
-      DialReply reply = [req, context, instance](const DialOutcome& o) {
-        if (!o.status) return respond(*context, req, dial_problem(o, instance));
-        respond(*context, req, json_response(200, {{"success", true}, {"message", "Call started"},
-                                                   {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
-      };
-      caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), std::move(reply));
-      return HttpResponse{0, {}, {}};
-    }));
-  r.http_post("/api/calls/start-bulk", start_handler(ctx, "{\"phoneNumbers\": [\"+447700900123\"]}",
-    [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance) {
-      auto numbers = body.find("phoneNumbers");
-      if (numbers == body.end() || !numbers->is_array() ||
-          !std::all_of(numbers->begin(), numbers->end(), [](const nlohmann::json& n) { return n.is_string(); }))
-        return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings", instance);
-      const ServerContext* context = &ctx;
-      BatchReply reply = [req, context, instance](const Result<BatchAccepted>& b) {
-        if (!b) return respond(*context, req, problem_for(b.status(), instance));
-        respond(*context, req, json_response(200, {{"success", true}, {"message", "Bulk call started"},
-                                                   {"data", {{"total", b->total}, {"initiated", b->initiated},
-                                                             {"batchId", b->batch_id}}}}));
-      };
-      caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(), std::move(reply));
-      return HttpResponse{0, {}, {}};
-    }));
+  r.http_post(
+      "/api/calls/start",
+      start_handler(
+          ctx, "{\"to\": \"+447700900123\"}",
+          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance) {
+            auto to = body.find("to");
+            if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
+              return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
+            const ServerContext* context = &ctx;
+            DialReply reply = [req, context, instance](const DialOutcome& o) {
+              if (!o.status) return respond(*context, req, dial_problem(o, instance));
+              respond(*context, req,
+                      json_response(200, {{"success", true},
+                                          {"message", "Call started"},
+                                          {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
+            };
+            caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), std::move(reply));
+            return HttpResponse{0, {}, {}};
+          }));
+  r.http_post(
+      "/api/calls/start-bulk",
+      start_handler(
+          ctx, "{\"phoneNumbers\": [\"+447700900123\"]}",
+          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance) {
+            auto numbers = body.find("phoneNumbers");
+            if (numbers == body.end() || !numbers->is_array() ||
+                !std::all_of(numbers->begin(), numbers->end(),
+                             [](const nlohmann::json& n) { return n.is_string(); }))
+              return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings",
+                             instance);
+            const ServerContext* context = &ctx;
+            BatchReply reply = [req, context, instance](const Result<BatchAccepted>& b) {
+              if (!b) return respond(*context, req, problem_for(b.status(), instance));
+              respond(
+                  *context, req,
+                  json_response(
+                      200, {{"success", true},
+                            {"message", "Bulk call started"},
+                            {"data",
+                             {{"total", b->total}, {"initiated", b->initiated}, {"batchId", b->batch_id}}}}));
+            };
+            caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(),
+                           std::move(reply));
+            return HttpResponse{0, {}, {}};
+          }));
 }
 
 std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
@@ -300,38 +339,43 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
                            {"lastSeq", ctx.store->last_seq()},
                            {"viewCheckpoint", ctx.view->checkpoint()},
                            {"simulator", ctx.config.simulate()},
-                           {"simulatorUrl", ctx.simulator_url.empty() ? nlohmann::json(nullptr) : nlohmann::json(ctx.simulator_url)},
+                           {"simulatorUrl", ctx.simulator_url.empty() ? nlohmann::json(nullptr)
+                                                                      : nlohmann::json(ctx.simulator_url)},
                            {"subscribers", ctx.metrics->subscribers()},
                            {"callActors", ctx.metrics->call_actors()}};
     respond(ctx, req, json_response(200, body));
     return restinio::request_accepted();
   });
   r->http_get("/metrics", [&ctx](const RequestHandle& req, auto) {
-    std::string extra = "# HELP voxlog_log_last_seq Highest committed seq.\n# TYPE voxlog_log_last_seq gauge\n"
-                        "voxlog_log_last_seq " + std::to_string(ctx.store->last_seq()) + "\n";
+    std::string extra =
+        "# HELP voxlog_log_last_seq Highest committed seq.\n# TYPE voxlog_log_last_seq gauge\n"
+        "voxlog_log_last_seq " +
+        std::to_string(ctx.store->last_seq()) + "\n";
     respond(ctx, req, {200, "text/plain; version=0.0.4; charset=utf-8", ctx.metrics->render(extra)});
     return restinio::request_accepted();
   });
 
   add_start_routes(*r, ctx);
   r->http_get("/api/events", read_handler(ctx, [&ctx](const RequestHandle& req, const http::RouteParams&) {
-    return global_events(*ctx.store, query_of(req));
-  }));
+                return global_events(*ctx.store, query_of(req));
+              }));
   r->http_get("/api/calls", read_handler(ctx, [&ctx](const RequestHandle& req, const http::RouteParams&) {
-    return list_calls(*ctx.view, query_of(req));
-  }));
+                return list_calls(*ctx.view, query_of(req));
+              }));
   for (const auto& install : ctx.extra_routes) install(r.get());
-  r->http_get("/api/calls/:id/events", read_handler(ctx, [&ctx](const RequestHandle&, const http::RouteParams& p) {
-    return call_events(*ctx.view, *ctx.store, std::string(p["id"]));
-  }));
+  r->http_get("/api/calls/:id/events",
+              read_handler(ctx, [&ctx](const RequestHandle&, const http::RouteParams& p) {
+                return call_events(*ctx.view, *ctx.store, std::string(p["id"]));
+              }));
   r->http_get("/api/calls/:id", read_handler(ctx, [&ctx](const RequestHandle&, const http::RouteParams& p) {
-    return get_call(*ctx.view, std::string(p["id"]));
-  }));
+                return get_call(*ctx.view, std::string(p["id"]));
+              }));
 
   r->http_get("/ws", [&ctx](const RequestHandle& req, auto) {
     ctx.metrics->http_request();
     if (!authorized(ctx, req)) {
-      respond(ctx, req, problem(401, "Unauthorized", "this server needs API_TOKEN: pass ?token=<token>", "/ws"));
+      respond(ctx, req,
+              problem(401, "Unauthorized", "this server needs API_TOKEN: pass ?token=<token>", "/ws"));
       return restinio::request_accepted();
     }
     auto q = query_of(req);
@@ -359,8 +403,9 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
     return restinio::request_accepted();
   });
   r->non_matched_request_handler([&ctx](const RequestHandle& req) {
-    respond(ctx, req, problem(404, "Not Found", "no route for " + std::string(req->header().path()).substr(0, 200),
-                              std::string(req->header().path()).substr(0, 200)));
+    respond(ctx, req,
+            problem(404, "Not Found", "no route for " + std::string(req->header().path()).substr(0, 200),
+                    std::string(req->header().path()).substr(0, 200)));
     return restinio::request_accepted();
   });
   return r;
@@ -375,8 +420,12 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-HttpServer::~HttpServer() { stop(); }
-int HttpServer::port() const { return impl_->port; }
+HttpServer::~HttpServer() {
+  stop();
+}
+int HttpServer::port() const {
+  return impl_->port;
+}
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
   auto impl = std::make_unique<Impl>();

@@ -35,8 +35,8 @@ struct ServerContext {
   caf::actor router;
   caf::actor broadcaster;
   caf::actor dialer;
-  std::string simulator_url;  // the embedded Twilio simulator's base URL, when it runs
-  std::string static_dir;  // the dashboard's files
+  std::string simulator_url;        // the embedded Twilio simulator's base URL, when it runs
+  std::string static_dir;           // the dashboard's files
   std::size_t ws_max_queue = 1024;  // messages a WebSocket client may have unsent before it is closed
   std::vector<RouteInstaller> extra_routes;
 };

@@ -25,7 +25,8 @@ Result<std::string> decode_component(std::string_view s) {
     } else if (c == '%') {
       int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
       int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return invalid_argument("bad percent-escape at byte " + std::to_string(i) + " of the form body");
+      if (hi < 0 || lo < 0)
+        return invalid_argument("bad percent-escape at byte " + std::to_string(i) + " of the form body");
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
     } else {
@@ -38,7 +39,8 @@ Result<std::string> decode_component(std::string_view s) {
 std::string string_param(const nlohmann::json& params, std::initializer_list<const char*> keys) {
   for (const char* key : keys) {
     auto it = params.find(key);
-    if (it != params.end() && it->is_string() && !it->get<std::string>().empty()) return it->get<std::string>();
+    if (it != params.end() && it->is_string() && !it->get<std::string>().empty())
+      return it->get<std::string>();
   }
   return {};
 }
@@ -73,7 +75,8 @@ Result<FormParams> parse_form(std::string_view body) {
 
 std::string body_kind(std::string_view content_type) {
   std::string type = lower(content_type.substr(0, content_type.find(';')));
-  type.erase(std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c); }), type.end());
+  type.erase(std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c); }),
+             type.end());
   if (type == "application/json") return "json";
   if (type == "application/x-www-form-urlencoded") return "form";
   return {};
@@ -116,14 +119,16 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
   w.call_sid = string_param(w.params, {"CallSid", "call_sid"});
   if (w.execution_sid.empty() && w.call_sid.empty())
     return invalid_argument("the webhook names no call: expected execution_sid or CallSid");
-  if (w.execution_sid.size() > 64 || w.call_sid.size() > 64) return invalid_argument("execution_sid/CallSid too long");
+  if (w.execution_sid.size() > 64 || w.call_sid.size() > 64)
+    return invalid_argument("execution_sid/CallSid too long");
 
   w.idempotency_token = std::string(idempotency_token);
   std::string sequence = string_param(w.params, {"SequenceNumber"});
   std::string status = string_param(w.params, {"CallStatus"});
   if (!idempotency_token.empty()) {
     w.dedupe = "idem:" + w.idempotency_token;
-  } else if (route == WebhookRoute::status && w.content_type == "form" && !sequence.empty() && !status.empty()) {
+  } else if (route == WebhookRoute::status && w.content_type == "form" && !sequence.empty() &&
+             !status.empty()) {
     w.dedupe = "status:" + w.call_sid + ":" + sequence + ":" + status;
   } else {
     w.dedupe = std::string("body:") + to_string(route) + ":" + twilio::sha256_hex(body);

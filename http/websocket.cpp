@@ -40,8 +40,10 @@ class WebSocketSubscriber final : public Subscriber {
 
   void close(std::uint16_t code, const std::string& reason) override {
     if (!ws_) return;
-    std::string payload = rws::status_code_to_bin(static_cast<rws::status_code_t>(code)) + reason.substr(0, 120);
-    ws_->send_message(rws::final_frame, rws::opcode_t::connection_close_frame, restinio::writable_item_t{payload});
+    std::string payload =
+        rws::status_code_to_bin(static_cast<rws::status_code_t>(code)) + reason.substr(0, 120);
+    ws_->send_message(rws::final_frame, rws::opcode_t::connection_close_frame,
+                      restinio::writable_item_t{payload});
     ws_->shutdown();
     ws_.reset();
   }
@@ -57,20 +59,21 @@ class WebSocketSubscriber final : public Subscriber {
 }  // namespace
 
 restinio::request_handling_status_t upgrade_to_websocket(const restinio::request_handle_t& req,
-                                                          caf::actor broadcaster, std::uint64_t after,
-                                                          std::size_t max_queue) {
-  if (restinio::http_connection_header_t::upgrade != req->header().connection()) return restinio::request_rejected();
+                                                         caf::actor broadcaster, std::uint64_t after,
+                                                         std::size_t max_queue) {
+  if (restinio::http_connection_header_t::upgrade != req->header().connection())
+    return restinio::request_rejected();
   auto id_holder = std::make_shared<std::uint64_t>(0);
-  auto ws = rws::upgrade<http::Traits>(
-      *req, rws::activation_t::immediate, [broadcaster, id_holder](ws_handle_t wsh, rws::message_handle_t m) {
-        if (m->opcode() == rws::opcode_t::ping_frame) {
-          auto pong = *m;
-          pong.set_opcode(rws::opcode_t::pong_frame);
-          wsh->send_message(pong);
-        } else if (m->opcode() == rws::opcode_t::connection_close_frame) {
-          caf::anon_send(broadcaster, leave_atom::value, *id_holder);
-        }
-      });
+  auto ws = rws::upgrade<http::Traits>(*req, rws::activation_t::immediate,
+                                       [broadcaster, id_holder](ws_handle_t wsh, rws::message_handle_t m) {
+                                         if (m->opcode() == rws::opcode_t::ping_frame) {
+                                           auto pong = *m;
+                                           pong.set_opcode(rws::opcode_t::pong_frame);
+                                           wsh->send_message(pong);
+                                         } else if (m->opcode() == rws::opcode_t::connection_close_frame) {
+                                           caf::anon_send(broadcaster, leave_atom::value, *id_holder);
+                                         }
+                                       });
   auto subscriber = std::make_shared<WebSocketSubscriber>(std::move(ws), max_queue);
   *id_holder = subscriber->id();
   caf::anon_send(broadcaster, join_atom::value, SubscriberPtr(std::move(subscriber)), after);

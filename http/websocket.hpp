@@ -15,7 +15,7 @@
 namespace voxlog {
 
 restinio::request_handling_status_t upgrade_to_websocket(const restinio::request_handle_t& req,
-                                                          caf::actor broadcaster, std::uint64_t after,
-                                                          std::size_t max_queue);
+                                                         caf::actor broadcaster, std::uint64_t after,
+                                                         std::size_t max_queue);
 
 }  // namespace voxlog

@@ -45,7 +45,8 @@ void apply_status(CallRow& row, const json& data) {
   row.status = string_field(data, "status");
   if (auto n = data.find("sequence_number"); n != data.end() && n->is_number_integer())
     row.last_sequence_number = n->get<std::int64_t>();
-  if (auto d = data.find("duration"); d != data.end() && d->is_number_integer()) row.duration = d->get<std::int64_t>();
+  if (auto d = data.find("duration"); d != data.end() && d->is_number_integer())
+    row.duration = d->get<std::int64_t>();
   std::string answered_by = string_field(data, "answered_by");
   if (!answered_by.empty()) row.answered_by = answered_by;
   learn(row.direction, string_field(data, "direction"));
@@ -118,7 +119,9 @@ std::string iso8601_ms(std::int64_t ms) {
 }
 
 namespace {
-json or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+json or_null(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(s);
+}
 std::string string_or_empty(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();

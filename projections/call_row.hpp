@@ -28,13 +28,15 @@ struct CallRow {
   std::string call_sid;
   std::string to;
   std::string from;
-  std::string status;  // Twilio CallStatus vocabulary: queued, initiated, ringing, in-progress, completed, ...
+  std::string
+      status;  // Twilio CallStatus vocabulary: queued, initiated, ringing, in-progress, completed, ...
   std::string direction;
   std::int64_t duration = 0;  // seconds
   std::string dtmf_digits;    // every key pressed, in order
   std::string recording_url;
   std::string answered_by;
-  std::string outcome;  // confirmed, cancelled, voicemail, busy, no-answer, failed, canceled, machine, or empty
+  std::string
+      outcome;  // confirmed, cancelled, voicemail, busy, no-answer, failed, canceled, machine, or empty
   std::string request_id;
   std::string batch_id;
   std::int64_t last_sequence_number = -1;  // Twilio SequenceNumber of the last applied status callback

@@ -30,10 +30,16 @@ std::uint64_t from_be64(const lmdb::val& v) {
   return x;
 }
 
-lmdb::val as_val(const std::string& s) { return lmdb::val{s.data(), s.size()}; }
-std::string as_string(const lmdb::val& v) { return std::string(v.data(), v.size()); }
+lmdb::val as_val(const std::string& s) {
+  return lmdb::val{s.data(), s.size()};
+}
+std::string as_string(const lmdb::val& v) {
+  return std::string(v.data(), v.size());
+}
 
-bool is_call_stream(const std::string& stream) { return stream.rfind(stream_prefix::call, 0) == 0; }
+bool is_call_stream(const std::string& stream) {
+  return stream.rfind(stream_prefix::call, 0) == 0;
+}
 
 }  // namespace
 
@@ -99,7 +105,8 @@ std::uint64_t CallsView::checkpoint() const {
   return impl_->get_u64(txn, impl_->meta, "checkpoint").value_or(0);
 }
 
-Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(const std::vector<Event>& events) {
+Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(
+    const std::vector<Event>& events) {
   std::vector<std::pair<std::uint64_t, CallRow>> changed;
   if (events.empty()) return changed;
   try {

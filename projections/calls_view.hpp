@@ -26,8 +26,8 @@ namespace voxlog {
 struct CallFilter {
   std::string status;
   std::string outcome;
-  std::string to;            // substring match on the number
-  std::int64_t since_ms = 0; // createdAt >= since
+  std::string to;               // substring match on the number
+  std::int64_t since_ms = 0;    // createdAt >= since
   std::uint64_t before_id = 0;  // cursor: only rows with id < before_id (0: from the newest)
   std::size_t limit = 50;
 };

@@ -22,8 +22,9 @@ Webhook webhook(WebhookRoute route, json params) {
 }
 
 Webhook status_callback(const std::string& status, int sequence) {
-  Webhook w = webhook(WebhookRoute::status, {{"CallSid", "CA1"}, {"CallStatus", status},
-                                             {"SequenceNumber", std::to_string(sequence)}});
+  Webhook w =
+      webhook(WebhookRoute::status,
+              {{"CallSid", "CA1"}, {"CallStatus", status}, {"SequenceNumber", std::to_string(sequence)}});
   w.content_type = "form";
   return w;
 }
@@ -32,7 +33,8 @@ Webhook status_callback(const std::string& status, int sequence) {
 std::vector<std::string> feed(CallRow& row, const Webhook& w) {
   std::vector<std::string> types;
   for (const NewEvent& ne : decide(row, w)) {
-    Event e{row.last_seq + 1, "call-FN1", row.version + 1, ne.type, ne.v, w.received_ms, "twilio-webhook", "", ne.data};
+    Event e{row.last_seq + 1, "call-FN1", row.version + 1, ne.type, ne.v, w.received_ms,
+            "twilio-webhook", "",         ne.data};
     apply(row, e);
     types.push_back(ne.type);
   }
@@ -71,9 +73,11 @@ TEST_CASE("an older SequenceNumber does not move the status even before the call
 
 TEST_CASE("the flow's event names the status; its stale call_status does not") {
   CallRow row;
-  feed(row, webhook(WebhookRoute::status, {{"execution_sid", "FN1"}, {"event", "answered"}, {"call_status", "in-progress"}}));
+  feed(row, webhook(WebhookRoute::status,
+                    {{"execution_sid", "FN1"}, {"event", "answered"}, {"call_status", "in-progress"}}));
   CHECK(row.status == "in-progress");
-  feed(row, webhook(WebhookRoute::status, {{"execution_sid", "FN1"}, {"event", "completed"}, {"call_status", "in-progress"}}));
+  feed(row, webhook(WebhookRoute::status,
+                    {{"execution_sid", "FN1"}, {"event", "completed"}, {"call_status", "in-progress"}}));
   CHECK(row.status == "completed");
   CHECK(row.outcome.empty());
 }
@@ -90,27 +94,35 @@ TEST_CASE("busy, no answer and failed are outcomes of their own") {
 
 TEST_CASE("keys 1, 2 and 0 decide the appointment; the flow's action report is not a second key press") {
   CallRow row;
-  CHECK(feed(row, webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "1"}})) ==
+  CHECK(feed(row,
+             webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "1"}})) ==
         Types{"WebhookReceived", "DigitsPressed", "AppointmentConfirmed"});
-  CHECK(feed(row, webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf_action"}, {"digits", "1"},
-                                               {"action", "confirm_appointment"}})) == Types{"WebhookReceived"});
+  CHECK(feed(row, webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"},
+                                               {"event", "dtmf_action"},
+                                               {"digits", "1"},
+                                               {"action", "confirm_appointment"}})) ==
+        Types{"WebhookReceived"});
   CHECK(row.dtmf_digits == "1");
   CHECK(row.outcome == "confirmed");
-  CHECK(feed(row, webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "2"}})) ==
+  CHECK(feed(row,
+             webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "2"}})) ==
         Types{"WebhookReceived", "DigitsPressed", "AppointmentCancelled"});
   CHECK(row.outcome == "cancelled");
-  CHECK(feed(row, webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "0"}})).back() ==
-        "VoicemailRequested");
+  CHECK(feed(row, webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "0"}}))
+            .back() == "VoicemailRequested");
   CHECK(row.outcome == "voicemail");
-  CHECK(feed(row, webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "5"}})) ==
+  CHECK(feed(row,
+             webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "5"}})) ==
         Types{"WebhookReceived", "DigitsPressed"});
   CHECK(row.dtmf_digits == "1205");
 }
 
 TEST_CASE("a recording and flow steps are recorded; a machine is an outcome") {
   CallRow row;
-  CHECK(feed(row, webhook(WebhookRoute::flow, {{"execution_sid", "FN1"}, {"event", "voicemail_recorded"},
-                                               {"recording_url", "https://r/1"}, {"recording_sid", "RE1"}})) ==
+  CHECK(feed(row, webhook(WebhookRoute::flow, {{"execution_sid", "FN1"},
+                                               {"event", "voicemail_recorded"},
+                                               {"recording_url", "https://r/1"},
+                                               {"recording_sid", "RE1"}})) ==
         Types{"WebhookReceived", "FlowEventReceived", "RecordingAvailable"});
   CHECK(row.recording_url == "https://r/1");
   CallRow machine;
@@ -120,10 +132,13 @@ TEST_CASE("a recording and flow steps are recorded; a machine is an outcome") {
 
 TEST_CASE("identity is learned once and never rewritten") {
   CallRow row;
-  feed(row, webhook(WebhookRoute::status, {{"execution_sid", "FN1"}, {"call_sid", "CA1"}, {"to", "+447911123456"},
-                                           {"event", "answered"}}));
-  feed(row, webhook(WebhookRoute::status, {{"execution_sid", "FN1"}, {"call_sid", "CA1"}, {"to", "+440000"},
-                                           {"event", "completed"}}));
+  feed(row,
+       webhook(
+           WebhookRoute::status,
+           {{"execution_sid", "FN1"}, {"call_sid", "CA1"}, {"to", "+447911123456"}, {"event", "answered"}}));
+  feed(row,
+       webhook(WebhookRoute::status,
+               {{"execution_sid", "FN1"}, {"call_sid", "CA1"}, {"to", "+440000"}, {"event", "completed"}}));
   CHECK(row.to == "+447911123456");
   CHECK(row.execution_sid == "FN1");
   CHECK(row.call_sid == "CA1");

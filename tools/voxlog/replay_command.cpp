@@ -1,6 +1,7 @@
 // voxlog replay: rebuilds the projections (the calls view) from the log, the one source of truth.
 //
-//   voxlog replay            rebuild into DIR/views.rebuild, then swap it in for DIR/views (stop voxlogd first:
+//   voxlog replay            rebuild into DIR/views.rebuild, then swap it in for DIR/views (stop voxlogd
+//   first:
 //                            a running server keeps the old files open)
 //   voxlog replay --out D    rebuild into D (new or empty), leave DIR/views alone
 //   voxlog replay --check    rebuild into a temporary directory and compare with DIR/views byte for byte;
@@ -53,10 +54,12 @@ std::string first_difference(const std::string& a, const std::string& b) {
   std::istringstream left(a), right(b);
   std::string l, r;
   for (int line = 1;; ++line) {
-    bool more_l = static_cast<bool>(std::getline(left, l)), more_r = static_cast<bool>(std::getline(right, r));
+    bool more_l = static_cast<bool>(std::getline(left, l)),
+         more_r = static_cast<bool>(std::getline(right, r));
     if (!more_l && !more_r) return "no difference";
     if (l != r || more_l != more_r)
-      return "entry " + std::to_string(line) + ":\n  live:    " + l.substr(0, 300) + "\n  rebuilt: " + r.substr(0, 300);
+      return "entry " + std::to_string(line) + ":\n  live:    " + l.substr(0, 300) +
+             "\n  rebuilt: " + r.substr(0, 300);
   }
 }
 
@@ -85,7 +88,8 @@ int replay_command(const Args& args) {
   if (!events) return report_failure(args, events.status());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cout << "replayed " << *events << " events in " << seconds << " s ("
-            << static_cast<std::uint64_t>(*events / std::max(seconds, 1e-9)) << " events/s) into " << target << "\n";
+            << static_cast<std::uint64_t>(*events / std::max(seconds, 1e-9)) << " events/s) into " << target
+            << "\n";
 
   if (check) {
     auto live = CallsView::open(args.views_dir());
@@ -112,7 +116,8 @@ int replay_command(const Args& args) {
   if (fs::exists(live)) fs::rename(live, old, ec);
   if (ec) return report_failure(args, internal_error("cannot move " + live + " aside: " + ec.message()));
   fs::rename(target, live, ec);
-  if (ec) return report_failure(args, internal_error("cannot move " + target + " into place: " + ec.message()));
+  if (ec)
+    return report_failure(args, internal_error("cannot move " + target + " into place: " + ec.message()));
   fs::remove_all(old, ec);
   std::cout << "the calls view in " << live << " now comes from the log\n";
   return kExitOk;

@@ -1,8 +1,8 @@
 // voxlogd: the voxlog server. All the wiring is here, in start-up and shutdown order.
 #include <csignal>
-#include <random>
 #include <cstdlib>
 #include <iostream>
+#include <random>
 
 #include <caf/all.hpp>
 
@@ -39,7 +39,7 @@ std::string random_hex(std::size_t n) {
 // With no Twilio credentials voxlogd runs the built-in simulator: it executes flow.json like Studio and
 // calls our webhooks back. Its credentials are made up for this run and never leave the process.
 voxlog::Result<std::unique_ptr<voxlog::sim::Simulator>> start_simulator(const voxlog::Config& config,
-                                                                       const std::string& auth_token) {
+                                                                        const std::string& auth_token) {
   const char* flow_file = std::getenv("FLOW_FILE");
   auto flow = voxlog::sim::load_flow_definition(flow_file ? flow_file : VOXLOG_FLOW_FILE);
   if (!flow) return flow.status();
@@ -146,11 +146,14 @@ int main(int argc, char** argv) {
   caf::anon_send(dialer, public_url_atom::value, public_url);
 
   std::cout << "voxlogd: " << describe(*config) << '\n';
-  if (simulator) std::cout << "voxlogd: Twilio simulator at " << simulator->base_url() << " (no credentials set)\n";
+  if (simulator)
+    std::cout << "voxlogd: Twilio simulator at " << simulator->base_url() << " (no credentials set)\n";
   if (config->twilio_auth_token.empty())
-    std::cout << "voxlogd: WARNING: TWILIO_AUTH_TOKEN is not set: webhooks are NOT verified (local simulation only)\n";
+    std::cout << "voxlogd: WARNING: TWILIO_AUTH_TOKEN is not set: webhooks are NOT verified (local "
+                 "simulation only)\n";
   std::cout << "voxlogd: log at seq " << (*store)->last_seq() << ", " << (*view)->count() << " calls\n";
-  std::cout << "voxlogd listening on http://" << config->bind_address << ":" << (*server)->port() << std::endl;
+  std::cout << "voxlogd listening on http://" << config->bind_address << ":" << (*server)->port()
+            << std::endl;
 
   int signal = 0;
   sigwait(&signals, &signal);
@@ -160,7 +163,8 @@ int main(int argc, char** argv) {
   // (its writer may still answer appends: the actor system must outlive it).
   {
     caf::scoped_actor self{system};
-    self->request(broadcaster, std::chrono::seconds(5), close_atom::value).receive([](bool) {}, [](caf::error&) {});
+    self->request(broadcaster, std::chrono::seconds(5), close_atom::value)
+        .receive([](bool) {}, [](caf::error&) {});
     socket_io->stop();
     (*server)->stop();
     projector.stop();
