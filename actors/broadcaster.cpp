@@ -74,9 +74,20 @@ void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& me
 }
 
 caf::behavior broadcaster(Broadcaster* self, EventStore* store, CallsView* view, Metrics* metrics,
-                          std::uint64_t published_upto) {
+                          std::uint64_t published_upto, std::chrono::milliseconds heartbeat) {
   self->state.published_upto = published_upto;
+  self->delayed_send(self, heartbeat, heartbeat_atom::value);
   return {
+      [=](heartbeat_atom) {
+        std::vector<std::uint64_t> silent;
+        for (auto& [id, client] : self->state.clients)
+          if (!client.subscriber->heartbeat()) silent.push_back(id);
+        for (std::uint64_t id : silent) {
+          self->state.clients.at(id).subscriber->close(1001, "no answer to pings: connection presumed dead");
+          drop(self, *metrics, id);
+        }
+        self->delayed_send(self, heartbeat, heartbeat_atom::value);
+      },
       [=](join_atom, const SubscriberPtr& subscriber, std::uint64_t after) {
         Client client{subscriber, std::min(after, self->state.published_upto), false};
         self->state.clients.emplace(subscriber->id(), client);
@@ -113,8 +124,8 @@ caf::behavior broadcaster(Broadcaster* self, EventStore* store, CallsView* view,
 }  // namespace
 
 caf::actor spawn_broadcaster(caf::actor_system& system, EventStore& store, CallsView& view, Metrics& metrics,
-                             std::uint64_t published_upto) {
-  return system.spawn(broadcaster, &store, &view, &metrics, published_upto);
+                             std::uint64_t published_upto, std::chrono::milliseconds heartbeat) {
+  return system.spawn(broadcaster, &store, &view, &metrics, published_upto, heartbeat);
 }
 
 }  // namespace voxlog

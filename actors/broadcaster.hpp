@@ -9,6 +9,8 @@
 // Thread-safety: an actor; use the messages in messages.hpp.
 #pragma once
 
+#include <chrono>
+
 #include <caf/all.hpp>
 
 #include "actors/metrics.hpp"
@@ -20,7 +22,9 @@ namespace voxlog {
 constexpr std::uint16_t kCloseSlowConsumer = 4000;
 
 // `published_upto`: the seq the projector has already published (the view's checkpoint at start).
+// Every `heartbeat` each subscriber is asked for a sign of life (subscriber.hpp); a silent one is closed.
 caf::actor spawn_broadcaster(caf::actor_system& system, EventStore& store, CallsView& view, Metrics& metrics,
-                             std::uint64_t published_upto);
+                             std::uint64_t published_upto,
+                             std::chrono::milliseconds heartbeat = std::chrono::seconds(30));
 
 }  // namespace voxlog

@@ -7,7 +7,8 @@
 //                (count) -> std::size_t                       call actors alive
 //   call actor:  (webhook, Webhook, WebhookReply), (appended, Result<AppendResult>), (tick, u64), (stop)
 //   broadcaster: (join, SubscriberPtr, u64 after), (leave, u64 id), (publish, ChangeBatch),
-//                (catchup, u64 id), (count) -> std::size_t, (close) -> bool (closes every subscriber)
+//                (catchup, u64 id), (heartbeat), (count) -> std::size_t, (close) -> bool (closes every
+//                subscriber)
 // In-process types that cross actors (std::function, shared_ptr) are allowed as unsafe message types:
 // voxlogd never sends them over a network.
 //
@@ -34,6 +35,7 @@ using leave_atom = caf::atom_constant<caf::atom("leave")>;
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using catchup_atom = caf::atom_constant<caf::atom("catchup")>;
 using close_atom = caf::atom_constant<caf::atom("close")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("heartbeat")>;
 
 }  // namespace voxlog
 

@@ -42,6 +42,9 @@ class Subscriber {
   // How many more changes push() would take right now. Catching up from the log fills only this much
   // and waits for the client to drain, so replaying a long history never counts as being slow.
   virtual std::size_t room() const { return SIZE_MAX; }
+  // Called every heartbeat interval. Returns false when the client has shown no sign of life since the
+  // previous call (a half-open connection); the broadcaster then closes it. May send a ping.
+  virtual bool heartbeat() { return true; }
   // Ends the connection; `reason` is shown to the client (close frame reason, or disconnect message).
   virtual void close(std::uint16_t code, const std::string& reason) = 0;
 };

@@ -308,3 +308,24 @@ test('a finished call\'s actor retires when idle; later webhooks recover it from
   assert.equal(types.filter((x) => x === 'AppointmentConfirmed').length, 1, types.join(','));
   assert.equal(types.filter((x) => x === 'CallStatusChanged').length, 2, types.join(','));
 });
+
+test('/ws pings its clients: one that never answers is closed, one that answers stays', async (t) => {
+  const vx = await startVoxlogd({ env: { WS_PING_MS: '150' } });
+  t.after(() => vx.stop());
+  const { default: WebSocket } = await import('ws');
+  const wsUrl = vx.url.replace('http', 'ws') + '/ws';
+  const silent = new WebSocket(wsUrl, { autoPong: false });
+  const healthy = new WebSocket(wsUrl);
+  let pings = 0;
+  healthy.on('ping', () => pings++);
+  await Promise.all([silent, healthy].map((s) => new Promise((resolve) => s.once('open', resolve))));
+  const closed = await new Promise((resolve) => silent.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  assert.equal(closed.code, 1001);
+  assert.match(closed.reason, /no answer to pings/);
+  await eventually(async () => (await vx.get('/healthz')).body.subscribers === 1, 3000, 'one subscriber left');
+  assert.ok(pings >= 2, `the healthy client was pinged (${pings})`);
+  assert.equal(healthy.readyState, WebSocket.OPEN);
+  await vx.post('/api/calls/webhooks/status', flowBody('answered'));
+  await new Promise((resolve) => healthy.once('message', resolve));
+  healthy.close();
+});

@@ -80,7 +80,11 @@ int main(int argc, char** argv) {
   caf_config.set("logger.console", caf::atom("none"));
   caf::actor_system system{caf_config};
 
-  caf::actor broadcaster = spawn_broadcaster(system, **store, **view, metrics, (*view)->checkpoint());
+  std::chrono::milliseconds heartbeat{30000};  // WS_PING_MS: how often live subscribers must show life
+  if (const char* ms = std::getenv("WS_PING_MS"))
+    heartbeat = std::chrono::milliseconds(std::max(10, std::atoi(ms)));
+  caf::actor broadcaster =
+      spawn_broadcaster(system, **store, **view, metrics, (*view)->checkpoint(), heartbeat);
   // The projector catches the view up before anything is served, so reads and aliases are current.
   Projector projector(**store, **view, broadcaster);
   if (Status s = projector.start(); !s) return fail(s.to_string());
