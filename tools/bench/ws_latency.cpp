@@ -11,7 +11,8 @@
 // p50/p99/max of the latency to the LAST subscriber, the p50/p99 of all deliveries pooled, the POST's
 // own p50/p99, and deliveries still missing 5 s after the last POST. Sends follow the schedule (open
 // loop) over a few keep-alive connections, so a slow answer does not delay the next webhook.
-// One thread, epoll: its own CPU time is printed (client_cpu_*), since it shares the machine's 2 vCPUs.
+// Subscribers answer the server's pings. One thread, epoll: its own CPU time is printed (client_cpu_*),
+// since it shares the machine's 2 vCPUs.
 // The signing token comes from the environment, never from the command line. Prints one line,
 // "WSLAT key=value ...", for server_bench.sh.
 #include <fcntl.h>
@@ -174,6 +175,12 @@ void on_subscriber_readable(Run& run, int s) {
       run.failure = "the server closed subscriber " + std::to_string(s) + ": " +
                     std::string(frame.payload.substr(std::min<std::size_t>(2, frame.payload.size())));
       return;
+    }
+    if (frame.opcode == 9) {  // a heartbeat: answer it, or the server closes us as a dead client
+      std::string pong = voxlog::bench::client_frame(10, frame.payload);
+      if (::write(c.fd, pong.data(), pong.size()) != static_cast<ssize_t>(pong.size()))
+        run.failure = "cannot answer a ping on subscriber " + std::to_string(s);
+      continue;
     }
     if (frame.opcode != 1) continue;
     long w = webhook_in(run, frame.payload);

@@ -113,6 +113,23 @@ long next_frame(std::string_view buffer, Frame& frame) {
   return static_cast<long>(header + length);
 }
 
+std::string client_frame(int opcode, std::string_view payload) {
+  static const unsigned char mask[4] = {0x5a, 0x17, 0xc3, 0x2e};
+  std::string frame;
+  frame += static_cast<char>(0x80 | (opcode & 0x0f));
+  if (payload.size() < 126) {
+    frame += static_cast<char>(0x80 | payload.size());
+  } else {  // control frames never get here; data frames of a benchmark stay below 64 KiB
+    frame += static_cast<char>(0x80 | 126);
+    frame += static_cast<char>((payload.size() >> 8) & 0xff);
+    frame += static_cast<char>(payload.size() & 0xff);
+  }
+  frame.append(reinterpret_cast<const char*>(mask), 4);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    frame += static_cast<char>(static_cast<unsigned char>(payload[i]) ^ mask[i % 4]);
+  return frame;
+}
+
 long next_http_response(std::string_view buffer, int& status) {
   std::size_t head_end = buffer.find("\r\n\r\n");
   if (head_end == std::string_view::npos) return 0;

@@ -6,7 +6,8 @@
 // `next_frame` and `next_http_response` are incremental parsers over a receive buffer: each returns how
 // many bytes the first complete frame / response takes (0 while it is incomplete, -1 when the bytes
 // cannot be one), so a caller appends what read() gives and consumes whole messages. Only what a
-// server sends is parsed: unmasked frames, responses framed by Content-Length.
+// server sends is parsed: unmasked frames, responses framed by Content-Length. `client_frame` builds
+// what a client sends (voxlogd pings its subscribers and closes those that never answer).
 //
 // Thread-safety: pure functions and calls on the caller's own sockets.
 #pragma once
@@ -30,6 +31,9 @@ struct Frame {
 };
 
 long next_frame(std::string_view buffer, Frame& frame);
+
+// A masked client frame (RFC 6455 5.3: every client frame is masked), e.g. the pong answering a ping.
+std::string client_frame(int opcode, std::string_view payload);
 
 // `status` receives the status code of the parsed response.
 long next_http_response(std::string_view buffer, int& status);
