@@ -63,7 +63,7 @@ void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& me
       if (e.seq > target) break;
       std::optional<CallRow> row;
       if (e.stream.rfind(stream_prefix::call, 0) == 0) row = view.find_by_stream(e.stream);
-      if (!deliver(self, metrics, client, make_change(std::move(e), std::move(row)))) return;
+      if (!deliver(self, metrics, client, Change(std::move(e), std::move(row)))) return;
     }
   }
   if (client.sent_upto >= self->state.published_upto) {

@@ -28,7 +28,11 @@ struct Batch {
 
 struct DialerState {
   std::unique_ptr<StudioClient> client;
-  std::unordered_map<std::string, std::string> in_flight;  // E.164 -> execution SID
+  struct Placed {
+    std::string execution_sid;
+    std::int64_t at_ms = 0;
+  };
+  std::unordered_map<std::string, Placed> in_flight;  // E.164 -> the last call this server placed to it
   std::unordered_map<std::string, Batch> batches;
   Clock::time_point next_slot = Clock::now();
   std::mt19937_64 rng{std::random_device{}()};
@@ -58,8 +62,11 @@ Status append(EventStore& store, const std::string& stream, const char* type, js
 bool still_in_flight(Dialer* self, const DialerSettings& s, const std::string& to) {
   auto it = self->state.in_flight.find(to);
   if (it == self->state.in_flight.end()) return false;
-  auto row = s.view->find(it->second);
-  if (row && !is_terminal_status(row->status) && now_ms() - row->updated_ms < kInFlightSilenceMs) return true;
+  // The view may not show a call placed a moment ago yet: until it does, the call counts as in flight.
+  auto row = s.view->find(it->second.execution_sid);
+  std::int64_t last_sign_of_life = row ? row->updated_ms : it->second.at_ms;
+  if ((!row || !is_terminal_status(row->status)) && now_ms() - last_sign_of_life < kInFlightSilenceMs)
+    return true;
   self->state.in_flight.erase(it);
   return false;
 }
@@ -97,7 +104,8 @@ DialOutcome place_call(Dialer* self, const DialerSettings& s, const std::string&
     return {to, {}, w};
   if (still_in_flight(self, s, to))
     return reject(s, request_id, to, batch_id,
-                  conflict("a call to " + to + " is already in flight (" + self->state.in_flight[to] + ")"),
+                  conflict("a call to " + to + " is already in flight (" +
+                           self->state.in_flight[to].execution_sid + ")"),
                   409, 0);
   pace(self, s);
   auto execution = self->state.client->create_execution(to, s.from, {{"public_url", self->state.public_url}});
@@ -116,7 +124,7 @@ DialOutcome place_call(Dialer* self, const DialerSettings& s, const std::string&
           append(*s.store, stream_prefix::call + execution->sid, event_type::execution_created, created);
       !w)
     return {to, execution->sid, w};
-  self->state.in_flight[to] = execution->sid;
+  self->state.in_flight[to] = {execution->sid, now_ms()};
   return {to, execution->sid, Status::ok()};
 }
 

@@ -6,12 +6,13 @@
 
 namespace voxlog {
 
-Change make_change(Event event, std::optional<CallRow> call) {
-  Change c{std::move(event), std::move(call), {}};
-  nlohmann::json j = {{"seq", c.event.seq}, {"type", "event"}, {"event", to_json(c.event)}};
-  j["call"] = c.call ? to_json(*c.call) : nlohmann::json(nullptr);
-  c.ws_json = j.dump();
-  return c;
+const std::string& Change::ws_json() const {
+  if (ws_json_.empty()) {
+    nlohmann::json j = {{"seq", event.seq}, {"type", "event"}, {"event", to_json(event)}};
+    j["call"] = call ? to_json(*call) : nlohmann::json(nullptr);
+    ws_json_ = j.dump();
+  }
+  return ws_json_;
 }
 
 Projector::Projector(EventStore& store, CallsView& view, caf::actor broadcaster)
@@ -69,7 +70,7 @@ Status Projector::apply_pending(std::vector<Event> events) {
     std::optional<CallRow> row;
     if (next_row < changed->size() && (*changed)[next_row].first == e.seq)
       row = (*changed)[next_row++].second;
-    batch->push_back(make_change(std::move(e), std::move(row)));
+    batch->emplace_back(std::move(e), std::move(row));
   }
   if (!batch->empty()) caf::anon_send(broadcaster_, publish_atom::value, ChangeBatch(std::move(batch)));
   return Status::ok();

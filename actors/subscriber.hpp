@@ -1,8 +1,9 @@
 // Change and Subscriber: what the broadcaster pushes and to whom.
 //
 // Contract: a Change is one committed event plus, for a call's event, the call's row right after it
-// (live) or as it is now (when a subscriber catches up from the log). `ws_json` is the plain WebSocket
-// message, rendered once per change: {"seq", "type":"event", "event":{envelope}, "call":{row}|null}.
+// (live) or as it is now (when a subscriber catches up from the log). `ws_json()` is the plain WebSocket
+// message, {"seq", "type":"event", "event":{envelope}, "call":{row}|null}: rendered on first use and
+// kept, so a change is rendered once however many clients get it, and never when nobody listens.
 // A Subscriber is one connected client (plain WebSocket, Socket.IO, ...). The broadcaster is its only
 // caller: `push` must not block; it returns false when the client's bounded queue is full, and the
 // broadcaster then closes it with a reason telling it to resume with `after`.
@@ -25,14 +26,19 @@
 namespace voxlog {
 
 struct Change {
+  Change(Event e, std::optional<CallRow> c) : event(std::move(e)), call(std::move(c)) {}
+
   Event event;
   std::optional<CallRow> call;
-  std::string ws_json;
+
+  // Only the broadcaster's thread may call this (the cache is not synchronised).
+  const std::string& ws_json() const;
+
+ private:
+  mutable std::string ws_json_;
 };
 
 using ChangeBatch = std::shared_ptr<const std::vector<Change>>;
-
-Change make_change(Event event, std::optional<CallRow> call);
 
 class Subscriber {
  public:

@@ -15,7 +15,9 @@
 namespace voxlog::http {
 
 using Router = restinio::router::express_router_t<>;
-using Traits = restinio::traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t, Router>;
+// The request handler is a plain function (server.cpp): webhooks are dispatched by exact path before
+// the express router, whose std::regex matching cost more than the rest of the webhook path.
+using Traits = restinio::traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
 using RequestHandle = restinio::request_handle_t;
 using RouteParams = restinio::router::route_params_t;
 namespace rws = restinio::websocket::basic;

@@ -329,10 +329,6 @@ void add_start_routes(http::Router& r, const ServerContext& ctx) {
 
 std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   auto r = std::make_unique<http::Router>();
-  using WR = WebhookRoute;
-  r->http_post("/api/calls/webhooks/flow", webhook_handler(ctx, WR::flow));
-  r->http_post("/api/calls/webhooks/status", webhook_handler(ctx, WR::status));
-  r->http_post("/api/calls/webhooks/dtmf", webhook_handler(ctx, WR::dtmf));
 
   r->http_get("/healthz", [&ctx](const RequestHandle& req, auto) {
     nlohmann::json body = {{"status", "ok"},
@@ -411,6 +407,23 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   return r;
 }
 
+// Webhooks, most of the traffic, go by exact path; everything else through the express router.
+restinio::default_request_handler_t make_request_handler(const ServerContext& ctx) {
+  std::shared_ptr<http::Router> router = make_router(ctx);
+  auto flow = webhook_handler(ctx, WebhookRoute::flow);
+  auto status = webhook_handler(ctx, WebhookRoute::status);
+  auto dtmf = webhook_handler(ctx, WebhookRoute::dtmf);
+  return [router, flow, status, dtmf](RequestHandle req) {
+    if (req->header().method() == restinio::http_method_post()) {
+      restinio::string_view_t path = req->header().path();
+      if (path == "/api/calls/webhooks/status") return status(req, {});
+      if (path == "/api/calls/webhooks/dtmf") return dtmf(req, {});
+      if (path == "/api/calls/webhooks/flow") return flow(req, {});
+    }
+    return (*router)(std::move(req));
+  };
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -438,7 +451,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
         restinio::server_settings_t<http::Traits>{}
             .address(impl->ctx.config.bind_address)
             .port(static_cast<std::uint16_t>(impl->ctx.config.port))
-            .request_handler(make_router(impl->ctx))
+            .request_handler(make_request_handler(impl->ctx))
             // Bodies past MAX_BODY_BYTES get a 413 from the handler; this hard cap only stops abuse.
             .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(
                 std::max<std::uint64_t>(impl->ctx.config.max_body_bytes * 16, 1 << 20)))

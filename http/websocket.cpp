@@ -25,7 +25,8 @@ class WebSocketSubscriber final : public Subscriber {
     unsent_->fetch_add(1);
     auto unsent = unsent_;
     auto broken = broken_;
-    ws_->send_message(rws::final_frame, rws::opcode_t::text_frame, restinio::writable_item_t{change.ws_json},
+    ws_->send_message(rws::final_frame, rws::opcode_t::text_frame,
+                      restinio::writable_item_t{change.ws_json()},
                       [unsent, broken](const asio::error_code& ec) {
                         unsent->fetch_sub(1);
                         if (ec) broken->store(true);

@@ -60,7 +60,8 @@ test('start places a call that runs to the simulated outcome, for each outcome o
     assert.equal(row.executionSid, sid);
     assert.match(row.callSid ?? '', o.status === 'failed' ? /.*/ : /^CA[0-9a-f]{32}$/, o.name);
     const types = events.map((e) => e.type);
-    assert.equal(types[0], 'ExecutionCreated', `${o.name}: ${types}`);
+    // The flow may report its first step before the dialer has recorded Twilio's answer: both are there.
+    assert.equal(types.filter((x) => x === 'ExecutionCreated').length, 1, `${o.name}: ${types}`);
     assert.ok(types.includes(o.type), `${o.name}: ${types}`);
     assert.ok(events.filter((e) => e.type === 'WebhookReceived').every((e) => e.data.params.execution_sid === sid));
     // The WebSocket saw the same call reach the same state.

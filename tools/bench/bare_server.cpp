@@ -21,17 +21,9 @@ namespace rws = voxlog::http::rws;
 using voxlog::http::RequestHandle;
 using voxlog::http::Traits;
 
-std::unique_ptr<voxlog::http::Router> make_router(std::map<std::uint64_t, rws::ws_handle_t>& subscribers) {
-  auto router = std::make_unique<voxlog::http::Router>();
-  router->http_post("/api/calls/webhooks/status", [&subscribers](const RequestHandle& req, auto) {
-    for (auto& [id, ws] : subscribers)
-      ws->send_message(rws::final_frame, rws::opcode_t::text_frame, restinio::writable_item_t{req->body()});
-    req->create_response()
-        .append_header(restinio::http_field::content_type, "text/plain")
-        .set_body("ok")
-        .done();
-    return restinio::request_accepted();
-  });
+// Dispatched like voxlogd's (http/server.cpp): the webhook by exact path, the rest by the express router.
+restinio::default_request_handler_t make_handler(std::map<std::uint64_t, rws::ws_handle_t>& subscribers) {
+  std::shared_ptr<voxlog::http::Router> router = std::make_unique<voxlog::http::Router>();
   router->http_get("/ws", [&subscribers](const RequestHandle& req, auto) {
     if (restinio::http_connection_header_t::upgrade != req->header().connection())
       return restinio::request_rejected();
@@ -48,7 +40,18 @@ std::unique_ptr<voxlog::http::Router> make_router(std::map<std::uint64_t, rws::w
     subscribers.emplace(ws->connection_id(), std::move(ws));
     return restinio::request_accepted();
   });
-  return router;
+  return [router, &subscribers](RequestHandle req) {
+    if (req->header().method() != restinio::http_method_post() ||
+        req->header().path() != "/api/calls/webhooks/status")
+      return (*router)(std::move(req));
+    for (auto& [id, ws] : subscribers)
+      ws->send_message(rws::final_frame, rws::opcode_t::text_frame, restinio::writable_item_t{req->body()});
+    req->create_response()
+        .append_header(restinio::http_field::content_type, "text/plain")
+        .set_body("ok")
+        .done();
+    return restinio::request_accepted();
+  };
 }
 
 }  // namespace
@@ -74,7 +77,7 @@ int main(int argc, char** argv) {
                                             restinio::server_settings_t<Traits>{}
                                                 .address("127.0.0.1")
                                                 .port(static_cast<std::uint16_t>(port))
-                                                .request_handler(make_router(subscribers)),
+                                                .request_handler(make_handler(subscribers)),
                                             1);
   std::printf("bare_server listening on http://127.0.0.1:%d\n", port);
   std::fflush(stdout);
