@@ -113,12 +113,9 @@ void decide_flow(const Webhook& w, std::vector<NewEvent>& out) {
 
 const char* to_string(WebhookRoute route) {
   switch (route) {
-    case WebhookRoute::flow:
-      return "flow";
-    case WebhookRoute::status:
-      return "status";
-    case WebhookRoute::dtmf:
-      return "dtmf";
+    case WebhookRoute::flow: return "flow";
+    case WebhookRoute::status: return "status";
+    case WebhookRoute::dtmf: return "dtmf";
   }
   return "unknown";
 }
@@ -140,12 +137,8 @@ std::vector<NewEvent> decide(const CallRow& call, const Webhook& w) {
   std::vector<NewEvent> out{{event_type::webhook_received, std::move(received)}};
 
   switch (w.route) {
-    case WebhookRoute::status:
-      decide_status(call, w, out);
-      break;
-    case WebhookRoute::dtmf:
-      decide_digits(call, w, out);
-      break;
+    case WebhookRoute::status: decide_status(call, w, out); break;
+    case WebhookRoute::dtmf: decide_digits(call, w, out); break;
     case WebhookRoute::flow:
       decide_flow(w, out);
       if (!param(w.params, {"Digits", "digits"}).empty()) decide_digits(call, w, out);

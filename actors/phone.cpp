@@ -11,17 +11,12 @@ using i18n::phonenumbers::PhoneNumberUtil;
 
 const char* parse_problem(PhoneNumberUtil::ErrorType error) {
   switch (error) {
-    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
-      return "unknown country code";
-    case PhoneNumberUtil::NOT_A_NUMBER:
-      return "not a number";
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR: return "unknown country code";
+    case PhoneNumberUtil::NOT_A_NUMBER: return "not a number";
     case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
-    case PhoneNumberUtil::TOO_SHORT_NSN:
-      return "too short";
-    case PhoneNumberUtil::TOO_LONG_NSN:
-      return "too long";
-    case PhoneNumberUtil::NO_PARSING_ERROR:
-      break;
+    case PhoneNumberUtil::TOO_SHORT_NSN: return "too short";
+    case PhoneNumberUtil::TOO_LONG_NSN: return "too long";
+    case PhoneNumberUtil::NO_PARSING_ERROR: break;
   }
   return "unparseable";
 }

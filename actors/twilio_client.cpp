@@ -60,20 +60,13 @@ std::string truncated(std::string text, std::size_t limit = kMaxDetailChars) {
 StatusCode code_for_http(long http_status) {
   switch (http_status) {
     case 400:
-    case 422:
-      return StatusCode::invalid_argument;
-    case 401:
-      return StatusCode::unauthenticated;
-    case 403:
-      return StatusCode::permission_denied;
-    case 404:
-      return StatusCode::not_found;
-    case 409:
-      return StatusCode::conflict;
-    case 429:
-      return StatusCode::resource_exhausted;
-    default:
-      break;
+    case 422: return StatusCode::invalid_argument;
+    case 401: return StatusCode::unauthenticated;
+    case 403: return StatusCode::permission_denied;
+    case 404: return StatusCode::not_found;
+    case 409: return StatusCode::conflict;
+    case 429: return StatusCode::resource_exhausted;
+    default: break;
   }
   if (http_status >= 500) return StatusCode::unavailable;
   return StatusCode::internal;

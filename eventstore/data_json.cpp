@@ -24,24 +24,18 @@ class FastReader {
   bool read_value(json* out, int depth) {
     if (p_ == end_ || depth > kMaxFastDepth) return false;
     switch (*p_) {
-      case '{':
-        return read_object(out, depth);
-      case '[':
-        return read_array(out, depth);
+      case '{': return read_object(out, depth);
+      case '[': return read_array(out, depth);
       case '"': {
         std::string_view s;
         if (!read_string(&s)) return false;
         *out = std::string(s);
         return true;
       }
-      case 't':
-        return read_literal("true", json(true), out);
-      case 'f':
-        return read_literal("false", json(false), out);
-      case 'n':
-        return read_literal("null", json(nullptr), out);
-      default:
-        return read_integer(out);
+      case 't': return read_literal("true", json(true), out);
+      case 'f': return read_literal("false", json(false), out);
+      case 'n': return read_literal("null", json(nullptr), out);
+      default: return read_integer(out);
     }
   }
 

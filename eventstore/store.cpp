@@ -23,21 +23,15 @@ namespace lmdb_handle {
 Status lmdb_status(const std::string& what, int rc) {
   std::string msg = what + ": " + mdb_strerror(rc);
   switch (rc) {
-    case MDB_MAP_FULL:
-      return resource_exhausted(msg + " (map full)");
+    case MDB_MAP_FULL: return resource_exhausted(msg + " (map full)");
     case ENOSPC:
-    case EDQUOT:
-      return resource_exhausted(msg + " (disk full)");
-    case EFBIG:
-      return resource_exhausted(msg + " (file size limit reached)");
+    case EDQUOT: return resource_exhausted(msg + " (disk full)");
+    case EFBIG: return resource_exhausted(msg + " (file size limit reached)");
     case MDB_CORRUPTED:
-    case MDB_PAGE_NOTFOUND:
-      return data_loss(msg);
+    case MDB_PAGE_NOTFOUND: return data_loss(msg);
     case MDB_INVALID:
-    case MDB_VERSION_MISMATCH:
-      return failed_precondition(msg);
-    default:
-      return internal_error(msg);
+    case MDB_VERSION_MISMATCH: return failed_precondition(msg);
+    default: return internal_error(msg);
   }
 }
 }  // namespace lmdb_handle

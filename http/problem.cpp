@@ -19,30 +19,18 @@ HttpResponse problem(int status, const std::string& title, const std::string& de
 
 int http_status_for(StatusCode code) {
   switch (code) {
-    case StatusCode::ok:
-      return 200;
-    case StatusCode::invalid_argument:
-      return 400;
-    case StatusCode::unauthenticated:
-      return 401;
-    case StatusCode::permission_denied:
-      return 403;
-    case StatusCode::not_found:
-      return 404;
-    case StatusCode::conflict:
-      return 409;
-    case StatusCode::resource_exhausted:
-      return 503;
-    case StatusCode::unavailable:
-      return 503;
-    case StatusCode::deadline_exceeded:
-      return 504;
-    case StatusCode::failed_precondition:
-      return 500;
-    case StatusCode::data_loss:
-      return 500;
-    case StatusCode::internal:
-      return 500;
+    case StatusCode::ok: return 200;
+    case StatusCode::invalid_argument: return 400;
+    case StatusCode::unauthenticated: return 401;
+    case StatusCode::permission_denied: return 403;
+    case StatusCode::not_found: return 404;
+    case StatusCode::conflict: return 409;
+    case StatusCode::resource_exhausted: return 503;
+    case StatusCode::unavailable: return 503;
+    case StatusCode::deadline_exceeded: return 504;
+    case StatusCode::failed_precondition: return 500;
+    case StatusCode::data_loss: return 500;
+    case StatusCode::internal: return 500;
   }
   return 500;
 }

@@ -12,6 +12,7 @@
 #include "actors/dialer.hpp"
 #include "actors/messages.hpp"
 #include "http/read_api.hpp"
+#include "http/reason_phrase.hpp"
 #include "http/respond.hpp"
 #include "http/restinio_fwd.hpp"
 #include "http/twilio_signature.hpp"
@@ -22,43 +23,6 @@ namespace voxlog {
 namespace {
 
 using http::RequestHandle;
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Content Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 429:
-      return "Too Many Requests";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return status < 500 ? "Client Error" : "Internal Server Error";
-  }
-}
 
 std::string header(const RequestHandle& req, restinio::string_view_t name) {
   return std::string(req->header().get_field_or(name, ""));
@@ -430,6 +394,7 @@ struct HttpServer::Impl {
   ServerContext ctx;
   int port = 0;
   restinio::running_server_handle_t<http::Traits> server;
+  bool stopped = false;
 };
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -468,10 +433,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
 }
 
 void HttpServer::stop() {
-  if (!impl_ || !impl_->server) return;
+  if (!impl_ || !impl_->server || impl_->stopped) return;
   impl_->server->stop();
   impl_->server->wait();
-  impl_->server.reset();
+  // The io_context stays alive until the destructor: a request handle that an actor still holds (a
+  // webhook whose commit was under way) cancels its timers on it when it is released (stack-notes G13).
+  impl_->stopped = true;
 }
 
 }  // namespace voxlog

@@ -43,8 +43,7 @@ ws_handle_t upgrade(const RequestHandle& req, std::weak_ptr<EngineSession> weak)
                                         case rws::opcode_t::connection_close_frame:
                                           session->on_ws_closed(wsh.get());
                                           break;
-                                        default:
-                                          break;
+                                        default: break;
                                       }
                                     });
 }

@@ -267,17 +267,10 @@ bool EngineSession::handle_packet_locked(const std::string& packet) {
     case '1':  // the client closes the session
       terminate_locked(false);
       return true;
-    case '2':
-      send_locked("3" + packet.substr(1));
-      return true;
-    case '3':
-      awaiting_pong_ = false;
-      return true;
-    case '4':
-      handle_socket_packet_locked(std::string_view(packet).substr(1));
-      return true;
-    case '6':
-      return true;
+    case '2': send_locked("3" + packet.substr(1)); return true;
+    case '3': awaiting_pong_ = false; return true;
+    case '4': handle_socket_packet_locked(std::string_view(packet).substr(1)); return true;
+    case '6': return true;
     default:  // unknown packet type (or an upgrade over polling): the protocol is broken
       terminate_locked(true);
       return false;

@@ -17,18 +17,12 @@ json random_value(std::mt19937_64& rng, int depth) {
       "tab\tx", "ünïcödé ğ",   "emoji 😀",       "nl\n",     "CA0123456789"};
   std::uniform_int_distribution<int> kind(0, depth > 3 ? 5 : 7);
   switch (kind(rng)) {
-    case 0:
-      return kStrings[rng() % 10];
-    case 1:
-      return static_cast<std::uint64_t>(rng() >> (rng() % 64));
-    case 2:
-      return -static_cast<std::int64_t>(rng() >> (1 + rng() % 63));
-    case 3:
-      return static_cast<double>(rng() % 100000) / 7.0;
-    case 4:
-      return rng() % 2 == 0;
-    case 5:
-      return nullptr;
+    case 0: return kStrings[rng() % 10];
+    case 1: return static_cast<std::uint64_t>(rng() >> (rng() % 64));
+    case 2: return -static_cast<std::int64_t>(rng() >> (1 + rng() % 63));
+    case 3: return static_cast<double>(rng() % 100000) / 7.0;
+    case 4: return rng() % 2 == 0;
+    case 5: return nullptr;
     case 6: {
       json o = json::object();
       for (int i = 0, n = static_cast<int>(rng() % 6); i < n; ++i)

@@ -1,6 +1,7 @@
 // The simulator's HTTP transport: the only translation unit that includes RESTinio.
 #include "tools/simulator/simulator.hpp"
 
+#include "http/reason_phrase.hpp"
 #include "tools/simulator/flow_walker.hpp"
 #include "tools/simulator/studio_service.hpp"
 
@@ -24,31 +25,6 @@ twilio::FormParams to_params(const restinio::query_string_params_t& parsed) {
   twilio::FormParams params;
   for (const auto& [key, value] : parsed) params.emplace_back(std::string(key), std::string(value));
   return params;
-}
-
-const char* reason_phrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 204:
-      return "No Content";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 429:
-      return "Too Many Requests";
-    default:
-      return status >= 500 ? "Internal Server Error" : "Error";
-  }
 }
 
 ApiRequest to_api_request(const restinio::request_t& req) {

@@ -177,6 +177,7 @@ int main(int argc, char** argv) {
     self->send_exit(dialer, caf::exit_reason::user_shutdown);
   }
   system.await_all_actors_done();
+  server->reset();  // after the actors: they may have held requests until they stopped
   simulator.reset();
   store->reset();
   std::cout << "voxlogd: stopped" << std::endl;
