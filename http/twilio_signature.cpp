@@ -78,11 +78,32 @@ std::vector<std::string> url_variants(std::string_view url) {
   return variants;
 }
 
+// The parameters' part of the signed string: sorted byte-wise, duplicates dropped, name+value each.
+std::string signed_params(const FormParams& form_params) {
+  FormParams sorted = form_params;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::string text;
+  for (const auto& [key, value] : sorted) {
+    text += key;
+    text += value;
+  }
+  return text;
+}
+
+std::string sign_with(std::string_view auth_token, std::string_view url, std::string_view params_text) {
+  std::string message(url);
+  message += params_text;
+  return hmac_sha1_base64(auth_token, message);
+}
+
+// The parameters are sorted and joined once; only the URL differs between the variants.
 bool matches_any_variant(std::string_view auth_token, std::string_view signature, std::string_view url,
                          const FormParams& form_params) {
+  std::string params_text = signed_params(form_params);
   bool matched = false;
   for (const std::string& variant : url_variants(url)) {
-    matched |= equal_constant_time(sign(auth_token, variant, form_params), signature);
+    matched |= equal_constant_time(sign_with(auth_token, variant, params_text), signature);
   }
   return matched;
 }
@@ -110,15 +131,7 @@ bool query_param(std::string_view url, std::string_view name, std::string_view& 
 }  // namespace
 
 std::string sign(std::string_view auth_token, std::string_view url, const FormParams& form_params) {
-  FormParams sorted = form_params;
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string message(url);
-  for (const auto& [key, value] : sorted) {
-    message += key;
-    message += value;
-  }
-  return hmac_sha1_base64(auth_token, message);
+  return sign_with(auth_token, url, signed_params(form_params));
 }
 
 std::string sha256_hex(std::string_view bytes) {
