@@ -201,8 +201,11 @@ test('a slow WebSocket client is closed with a reason and resumes with after; ot
   await Promise.all([slow.opened, fast.opened]);
   slow.socket._socket.pause();  // stops reading: the kernel buffers fill, then frames queue in the server
   const big = 'x'.repeat(30000);
+  const closedForSlowness = async () =>
+    /voxlog_slow_subscribers_closed_total 1/.test((await vx.get('/metrics')).body);
   let n = 0;
-  while (!slow.closed && n < 400) {
+  // Until the server gives up on the slow client (it cannot see the close while it does not read).
+  while (!(await closedForSlowness()) && n < 400) {
     const batch = [];
     for (let i = 0; i < 10; i++, n++)
       batch.push(vx.post('/api/calls/webhooks/flow', { execution_sid: 'FN' + n, event: 'note', pad: big }));
