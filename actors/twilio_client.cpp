@@ -11,6 +11,8 @@
 
 #include <curl/curl.h>
 
+#include "eventstore/json_fields.hpp"
+
 namespace voxlog {
 namespace {
 
@@ -155,11 +157,6 @@ std::optional<std::time_t> parse_iso8601(const std::string& text) {
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   return timegm(&tm);
-}
-
-std::string string_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 Execution execution_from(const json& j) {

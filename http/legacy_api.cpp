@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "eventstore/json_fields.hpp"
 #include "http/socketio_events.hpp"
 #include "projections/event_types.hpp"
 
@@ -15,15 +16,6 @@ constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
 // Rows are numbered in order of first appearance; their createdAt (receive time) may step back a little
 // between threads, so a newest-first scan by id stops only well past the window it wants.
 constexpr std::int64_t kScanSlackMs = 3600 * 1000;
-
-json or_null(const std::string& s) {
-  return s.empty() ? json(nullptr) : json(s);
-}
-
-std::string string_field(const json& data, const char* key) {
-  auto it = data.find(key);
-  return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 std::string utc_date(std::int64_t ms) {
   return iso8601_ms(ms).substr(0, 10);
@@ -59,9 +51,9 @@ std::string action_of(const Event& e) {
 json event_item(const Event& e) {
   return {{"id", e.seq},
           {"eventType", e.type},
-          {"status", or_null(string_field(e.data, "status"))},
-          {"dtmfDigits", or_null(string_field(e.data, "digits"))},
-          {"action", or_null(action_of(e))},
+          {"status", string_or_null(string_field(e.data, "status"))},
+          {"dtmfDigits", string_or_null(string_field(e.data, "digits"))},
+          {"action", string_or_null(action_of(e))},
           {"timestamp", iso8601_ms(e.ts)},
           {"eventData", e.data}};
 }
@@ -77,11 +69,11 @@ Result<json> history_item(const CallRow& row, const EventStore& store) {
                          {"action", action_of(e)},
                          {"timestamp", iso8601_ms(e.ts)}});
   }
-  return json{{"executionSid", or_null(row.execution_sid)},
-              {"callSid", or_null(row.call_sid)},
-              {"to", or_null(row.to)},
-              {"from", or_null(row.from)},
-              {"status", or_null(row.status)},
+  return json{{"executionSid", string_or_null(row.execution_sid)},
+              {"callSid", string_or_null(row.call_sid)},
+              {"to", string_or_null(row.to)},
+              {"from", string_or_null(row.from)},
+              {"status", string_or_null(row.status)},
               {"lastActivity", iso8601_ms(row.updated_ms)},
               {"createdAt", iso8601_ms(row.created_ms)},
               {"dtmfActions", std::move(actions)},
@@ -105,14 +97,14 @@ struct DurationStats {
 };
 
 json daily_call(const CallRow& row) {
-  return {{"sid", or_null(row.call_sid.empty() ? row.execution_sid : row.call_sid)},
-          {"from", or_null(row.from)},
-          {"to", or_null(row.to)},
-          {"status", or_null(row.status)},
+  return {{"sid", string_or_null(row.call_sid.empty() ? row.execution_sid : row.call_sid)},
+          {"from", string_or_null(row.from)},
+          {"to", string_or_null(row.to)},
+          {"status", string_or_null(row.status)},
           {"duration", row.duration},
           {"startTime", iso8601_ms(row.created_ms)},
           {"endTime", is_terminal_status(row.status) ? json(iso8601_ms(row.updated_ms)) : json(nullptr)},
-          {"direction", or_null(row.direction)}};
+          {"direction", string_or_null(row.direction)}};
 }
 
 }  // namespace

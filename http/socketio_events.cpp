@@ -1,20 +1,12 @@
 #include "http/socketio_events.hpp"
 
+#include "eventstore/json_fields.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog::sio {
 namespace {
 
 using nlohmann::json;
-
-std::string string_field(const json& object, const char* key) {
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-json or_null(const std::string& s) {
-  return s.empty() ? json(nullptr) : json(s);
-}
 
 }  // namespace
 
@@ -63,25 +55,26 @@ std::vector<SocketIoEvent> SocketIoTranslator::translate(const Change& change) {
   std::string dial_call_status =
       last_webhook_stream_ == e.stream ? string_field(last_webhook_params_, "DialCallStatus") : std::string();
   auto status_update = [&](const std::string& status, const std::string& event) {
-    return SocketIoEvent{"statusUpdate",
-                         {{"execution_sid", or_null(execution_sid)},
-                          {"CallStatus", or_null(status)},
-                          {"DialCallStatus", or_null(dial_call_status)},
-                          {"To", or_null(to)},
-                          {"to", or_null(to)},
-                          {"status", or_null(status)},
-                          {"event", event},
-                          {"call_sid", or_null(call ? call->call_sid : string_field(data, "call_sid"))},
-                          {"timestamp", iso8601_ms(e.ts)},
-                          {"seq", e.seq}}};
+    return SocketIoEvent{
+        "statusUpdate",
+        {{"execution_sid", string_or_null(execution_sid)},
+         {"CallStatus", string_or_null(status)},
+         {"DialCallStatus", string_or_null(dial_call_status)},
+         {"To", string_or_null(to)},
+         {"to", string_or_null(to)},
+         {"status", string_or_null(status)},
+         {"event", event},
+         {"call_sid", string_or_null(call ? call->call_sid : string_field(data, "call_sid"))},
+         {"timestamp", iso8601_ms(e.ts)},
+         {"seq", e.seq}}};
   };
   auto dtmf_update = [&](const std::string& action, const std::string& event) {
     return SocketIoEvent{"dtmfUpdate",
-                         {{"execution_sid", or_null(execution_sid)},
+                         {{"execution_sid", string_or_null(execution_sid)},
                           {"digits", string_field(data, "digits")},
-                          {"action", or_null(action)},
+                          {"action", string_or_null(action)},
                           {"is_action", !action.empty()},
-                          {"to", or_null(to)},
+                          {"to", string_or_null(to)},
                           {"event", event},
                           {"timestamp", e.ts},
                           {"seq", e.seq}}};

@@ -2,18 +2,13 @@
 
 #include <ctime>
 
+#include "eventstore/json_fields.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
 namespace {
 
 using nlohmann::json;
-
-std::string string_field(const json& data, const char* key) {
-  auto it = data.find(key);
-  if (it == data.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
 
 // Identity facts may arrive with any event; the first value seen wins, later ones never rewrite history.
 void learn(std::string& field, const std::string& value) {
@@ -118,33 +113,25 @@ std::string iso8601_ms(std::int64_t ms) {
   return buf;
 }
 
-namespace {
-json or_null(const std::string& s) {
-  return s.empty() ? json(nullptr) : json(s);
-}
-std::string string_or_empty(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-}  // namespace
+namespace {}  // namespace
 
 json to_json(const CallRow& r) {
   return json{{"id", r.id},
-              {"executionSid", or_null(r.execution_sid)},
-              {"callSid", or_null(r.call_sid)},
-              {"to", or_null(r.to)},
-              {"from", or_null(r.from)},
-              {"status", or_null(r.status)},
-              {"direction", or_null(r.direction)},
+              {"executionSid", string_or_null(r.execution_sid)},
+              {"callSid", string_or_null(r.call_sid)},
+              {"to", string_or_null(r.to)},
+              {"from", string_or_null(r.from)},
+              {"status", string_or_null(r.status)},
+              {"direction", string_or_null(r.direction)},
               {"duration", r.duration},
-              {"dtmfDigits", or_null(r.dtmf_digits)},
-              {"recordingUrl", or_null(r.recording_url)},
+              {"dtmfDigits", string_or_null(r.dtmf_digits)},
+              {"recordingUrl", string_or_null(r.recording_url)},
               {"createdAt", iso8601_ms(r.created_ms)},
               {"updatedAt", iso8601_ms(r.updated_ms)},
-              {"outcome", or_null(r.outcome)},
-              {"answeredBy", or_null(r.answered_by)},
-              {"requestId", or_null(r.request_id)},
-              {"batchId", or_null(r.batch_id)},
+              {"outcome", string_or_null(r.outcome)},
+              {"answeredBy", string_or_null(r.answered_by)},
+              {"requestId", string_or_null(r.request_id)},
+              {"batchId", string_or_null(r.batch_id)},
               {"stream", r.stream},
               {"createdMs", r.created_ms},
               {"updatedMs", r.updated_ms},
@@ -156,20 +143,20 @@ json to_json(const CallRow& r) {
 CallRow call_row_from_json(const json& j) {
   CallRow r;
   r.id = j.value("id", std::uint64_t{0});
-  r.stream = string_or_empty(j, "stream");
-  r.execution_sid = string_or_empty(j, "executionSid");
-  r.call_sid = string_or_empty(j, "callSid");
-  r.to = string_or_empty(j, "to");
-  r.from = string_or_empty(j, "from");
-  r.status = string_or_empty(j, "status");
-  r.direction = string_or_empty(j, "direction");
+  r.stream = string_field(j, "stream");
+  r.execution_sid = string_field(j, "executionSid");
+  r.call_sid = string_field(j, "callSid");
+  r.to = string_field(j, "to");
+  r.from = string_field(j, "from");
+  r.status = string_field(j, "status");
+  r.direction = string_field(j, "direction");
   r.duration = j.value("duration", std::int64_t{0});
-  r.dtmf_digits = string_or_empty(j, "dtmfDigits");
-  r.recording_url = string_or_empty(j, "recordingUrl");
-  r.outcome = string_or_empty(j, "outcome");
-  r.answered_by = string_or_empty(j, "answeredBy");
-  r.request_id = string_or_empty(j, "requestId");
-  r.batch_id = string_or_empty(j, "batchId");
+  r.dtmf_digits = string_field(j, "dtmfDigits");
+  r.recording_url = string_field(j, "recordingUrl");
+  r.outcome = string_field(j, "outcome");
+  r.answered_by = string_field(j, "answeredBy");
+  r.request_id = string_field(j, "requestId");
+  r.batch_id = string_field(j, "batchId");
   r.created_ms = j.value("createdMs", std::int64_t{0});
   r.updated_ms = j.value("updatedMs", std::int64_t{0});
   r.last_sequence_number = j.value("lastSequenceNumber", std::int64_t{-1});

@@ -1,0 +1,24 @@
+// Reading and writing optional string fields of JSON objects (event data, webhook params, API rows): the
+// one pair of helpers every module uses, so "absent", "not a string" and "empty" mean the same everywhere.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace voxlog {
+
+// The string at `key`, or "" when it is absent or not a string.
+inline std::string string_field(const nlohmann::json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// "" becomes null, as the Node app's nullable columns are.
+inline nlohmann::json string_or_null(const std::string& s) {
+  return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+
+}  // namespace voxlog
