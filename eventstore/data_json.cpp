@@ -29,7 +29,11 @@ class FastReader {
       case '"': {
         std::string_view s;
         if (!read_string(&s)) return false;
-        *out = std::string(s);
+        if (out->is_string()) {
+          out->get_ref<std::string&>().assign(s.data(), s.size());  // keeps its buffer
+        } else {
+          *out = std::string(s);
+        }
         return true;
       }
       case 't': return read_literal("true", json(true), out);
@@ -39,46 +43,66 @@ class FastReader {
     }
   }
 
+  // Overwrites the previous value in place while its keys match the text's, in order: a replay decodes
+  // event after event of the same shape into one Event, and reusing the map nodes and string buffers
+  // avoids nearly every allocation and free. From the first key that differs, the rest is rebuilt.
   bool read_object(json* out, int depth) {
     ++p_;
-    *out = json::object();
+    if (!out->is_object()) *out = json::object();
     auto& object = out->get_ref<json::object_t&>();
-    if (p_ != end_ && *p_ == '}') return ++p_, true;
+    auto reuse = object.begin();  // the first old entry not yet overwritten
+    auto close = [&] {
+      object.erase(reuse, object.end());
+      ++p_;
+      return true;
+    };
+    if (p_ != end_ && *p_ == '}') return close();
     for (;;) {
       std::string_view key;
       if (p_ == end_ || *p_ != '"' || !read_string(&key)) return false;
       if (p_ == end_ || *p_ != ':') return false;
       ++p_;
-      json value;
-      if (!read_value(&value, depth + 1)) return false;
-      std::size_t before = object.size();
-      object.emplace_hint(object.end(), std::string(key), std::move(value));  // dump() sorts keys
-      if (object.size() == before) return false;  // a repeated key: nlohmann's rule decides
+      if (reuse != object.end() && reuse->first == key) {
+        if (!read_value(&reuse->second, depth + 1)) return false;
+        ++reuse;
+      } else {
+        reuse = object.erase(reuse, object.end());
+        json value;
+        if (!read_value(&value, depth + 1)) return false;
+        std::size_t before = object.size();
+        object.emplace_hint(object.end(), std::string(key), std::move(value));  // dump() sorts keys
+        if (object.size() == before) return false;  // a repeated key: nlohmann's rule decides
+      }
       if (p_ == end_) return false;
       if (*p_ == ',') {
         ++p_;
         continue;
       }
-      if (*p_ == '}') return ++p_, true;
+      if (*p_ == '}') return close();
       return false;
     }
   }
 
   bool read_array(json* out, int depth) {
     ++p_;
-    *out = json::array();
+    if (!out->is_array()) *out = json::array();
     auto& array = out->get_ref<json::array_t&>();
-    if (p_ != end_ && *p_ == ']') return ++p_, true;
+    std::size_t used = 0;
+    auto close = [&] {
+      array.erase(array.begin() + static_cast<std::ptrdiff_t>(used), array.end());
+      ++p_;
+      return true;
+    };
+    if (p_ != end_ && *p_ == ']') return close();
     for (;;) {
-      json value;
-      if (!read_value(&value, depth + 1)) return false;
-      array.push_back(std::move(value));
+      if (used == array.size()) array.emplace_back();
+      if (!read_value(&array[used++], depth + 1)) return false;
       if (p_ == end_) return false;
       if (*p_ == ',') {
         ++p_;
         continue;
       }
-      if (*p_ == ']') return ++p_, true;
+      if (*p_ == ']') return close();
       return false;
     }
   }
@@ -140,13 +164,6 @@ class FastReader {
 }  // namespace
 
 bool parse_data_json(std::string_view text, nlohmann::json* out) {
-  // Empty the previous value first: a replay reuses one Event, and nlohmann's own destructor moves every
-  // member of an object onto a temporary vector before freeing it, a third of the replay's time.
-  if (out->is_object()) {
-    out->get_ref<nlohmann::json::object_t&>().clear();
-  } else if (out->is_array()) {
-    out->get_ref<nlohmann::json::array_t&>().clear();
-  }
   if (FastReader(text).read_document(out)) return true;
   *out = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
   return !out->is_discarded();

@@ -4,7 +4,9 @@
 // Contract: the result always equals nlohmann::json::parse(text). The fast path handles what dump()
 // writes for webhook parameters (objects, arrays, strings without escapes, integers, true/false/null);
 // on anything else (an escape, a float, deep nesting, odd whitespace) it hands the whole text to
-// nlohmann. Returns false when the text is not valid JSON. Used by codec::decode_event only.
+// nlohmann. Returns false when the text is not valid JSON. `*out` may hold a previous document: it is
+// replaced, reusing its map nodes and string buffers where the shapes match (a replay decodes event
+// after event into one Event). Used by codec::decode_event only.
 //
 // Thread-safety: stateless; call from any thread.
 #pragma once

@@ -260,6 +260,8 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   if (!options.read_only) {
     raw->writer = std::thread([raw] { raw->writer_loop(); });
     raw->writer_id = raw->writer.get_id();
+    raw->publisher = std::thread([raw] { raw->publisher_loop(); });
+    raw->publisher_id = raw->publisher.get_id();
   }
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
 }
@@ -272,7 +274,8 @@ EventStore::~EventStore() {
     impl_->stopping = true;
   }
   impl_->queue_cv.notify_all();
-  if (impl_->writer.joinable()) impl_->writer.join();
+  if (impl_->writer.joinable()) impl_->writer.join();  // writes what is pending, then lets the publisher end
+  if (impl_->publisher.joinable()) impl_->publisher.join();
 }
 
 const std::string& EventStore::dir() const {
@@ -300,7 +303,7 @@ void EventStore::append(AppendRequest request, AppendCallback done) {
     } else if (impl_->stopping) {
       pending.precheck = failed_precondition("event store " + impl_->dir + " is closing");
     } else {
-      // Rejected requests go through the queue too: every answer comes from the writer thread.
+      // Rejected requests go through the queue too: every answer comes from the publisher thread.
       impl_->queue.push_back(std::move(pending));
       impl_->queue_cv.notify_one();
       return;
@@ -310,8 +313,8 @@ void EventStore::append(AppendRequest request, AppendCallback done) {
 }
 
 Result<AppendResult> EventStore::append_sync(AppendRequest request) {
-  if (std::this_thread::get_id() == impl_->writer_id) {
-    return failed_precondition("append_sync called from a store callback would deadlock the writer");
+  if (std::this_thread::get_id() == impl_->publisher_id) {
+    return failed_precondition("append_sync called from a store callback would deadlock the publisher");
   }
   std::promise<Result<AppendResult>> promise;
   auto answer = promise.get_future();
@@ -332,7 +335,7 @@ void EventStore::unsubscribe(std::uint64_t id) {
     impl_->subscribers.erase(id);
   }
   // Wait out a publication in progress, so the caller may destroy what the subscriber captured.
-  if (std::this_thread::get_id() != impl_->writer_id) std::lock_guard<std::mutex> wait(impl_->publish_mu);
+  if (std::this_thread::get_id() != impl_->publisher_id) std::lock_guard<std::mutex> wait(impl_->publish_mu);
 }
 
 void EventStore::on_commit(CommitObserver observer) {

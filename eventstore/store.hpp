@@ -2,8 +2,9 @@
 //
 // Contract:
 // - Appends go through one writer thread owned by the store. It takes everything pending, writes it in
-//   ONE LMDB write transaction, commits (durable: default LMDB sync), then answers every appender and
-//   finally publishes the committed events to subscribers in seq order. Seq numbers are dense from 1.
+//   ONE LMDB write transaction and commits (durable: default LMDB sync). A publisher thread then answers
+//   every appender of that commit and publishes its events to subscribers, commit after commit in seq
+//   order, while the writer goes on with the next transaction. Seq numbers are dense from 1.
 // - An AppendRequest writes 1..n events to one stream atomically. With `expected_version` the stream must
 //   be exactly at that version (0: the stream must not exist yet), else the answer is StatusCode::conflict
 //   and nothing is written. With a `dedupe` key that was seen before, nothing is written and the answer
@@ -14,7 +15,7 @@
 // - Reads may run on any thread, concurrently with appends, and never wait for the writer.
 //
 // Thread-safety: every public member may be called from any thread. Append callbacks and subscriber
-// callbacks run on the writer thread: they must be quick and must not call append_sync().
+// callbacks run on the publisher thread: they must be quick and must not call append_sync().
 #pragma once
 
 #include <cstdint>
@@ -92,7 +93,7 @@ class EventStore {
   // without a gap: subscribe first (buffering), then read_all() from the checkpoint until caught up, and
   // drop buffered events whose seq was already read.
   std::uint64_t subscribe(Subscriber subscriber);
-  // When it returns (off the writer thread), the subscriber is not running and is never called again, so
+  // When it returns (off the publisher thread), the subscriber is not running and is never called again, so
   // what it captured may be destroyed. Called from a subscriber, it takes effect after the current commit.
   void unsubscribe(std::uint64_t id);
   void on_commit(CommitObserver observer);  // one observer; for metrics

@@ -1,5 +1,5 @@
 // EventStore::Impl: the state shared by the store's translation units (store.cpp: open and append;
-// store_writer.cpp: the writer thread;
+// store_writer.cpp: the writer and publisher threads;
 // store_read.cpp: reads and stats; store_verify.cpp: verify).
 //
 // Contract: private to eventstore/. The writer thread is the only code that begins write transactions
@@ -43,6 +43,14 @@ struct PendingAppend {
   EventStore::AppendCallback done;
 };
 
+// A batch on its way from the writer to the publisher thread: committed, or failed as a whole.
+struct WrittenBatch {
+  std::vector<PendingAppend> requests;
+  std::vector<Result<AppendResult>> answers;  // one per request
+  bool committed = false;
+  CommitInfo info;
+};
+
 struct EventStore::Impl {
   std::string dir;
   StoreOptions options;
@@ -60,6 +68,14 @@ struct EventStore::Impl {
   std::thread writer;
   std::thread::id writer_id;
 
+  // The publisher answers appenders and runs subscribers while the writer commits the next batch.
+  std::mutex written_mu;
+  std::condition_variable written_cv;
+  std::deque<WrittenBatch> written;  // guarded by written_mu; in commit order
+  bool writer_done = false;          // guarded by written_mu
+  std::thread publisher;
+  std::thread::id publisher_id;
+
   std::mutex subscribers_mu;
   std::map<std::uint64_t, Subscriber> subscribers;  // guarded by subscribers_mu
   std::uint64_t next_subscriber_id = 1;             // guarded by subscribers_mu
@@ -73,12 +89,12 @@ struct EventStore::Impl {
 
   // Writer side (store_writer.cpp).
   void writer_loop();
-  void commit_batch(std::vector<PendingAppend>& batch);
+  WrittenBatch commit_batch(std::vector<PendingAppend> batch);
   Status write_batch(std::vector<PendingAppend>& batch, std::vector<Result<AppendResult>>* answers,
                      bool* map_full);
   Status grow_map();
-  void publish(std::vector<PendingAppend>& batch, const std::vector<Result<AppendResult>>& answers,
-               const CommitInfo& info);
+  void publisher_loop();
+  void publish(WrittenBatch& batch);
 };
 
 // The stream's current version in `txn` (0 when the stream has no events).

@@ -1,5 +1,7 @@
 // The event store's single writer: takes everything pending, writes it in one LMDB transaction, commits
-// (durably), answers every appender, then publishes the committed events in seq order.
+// (durably) and hands the batch to the publisher thread, which answers every appender, then publishes the
+// committed events in seq order. The two overlap: the next transaction is written while the last batch
+// is being answered.
 #include <chrono>
 #include <string_view>
 #include <unordered_map>
@@ -20,7 +22,12 @@ void EventStore::Impl::writer_loop() {
     {
       std::unique_lock<std::mutex> lock(queue_mu);
       queue_cv.wait(lock, [this] { return stopping || !queue.empty(); });
-      if (queue.empty()) return;  // stopping, and everything pending has been answered
+      if (queue.empty()) {  // stopping, and everything pending has been written
+        std::lock_guard<std::mutex> done(written_mu);
+        writer_done = true;
+        written_cv.notify_one();
+        return;
+      }
       std::size_t events = 0;
       while (!queue.empty()) {
         std::size_t n = queue.front().request.events.size();
@@ -30,31 +37,48 @@ void EventStore::Impl::writer_loop() {
         queue.pop_front();
       }
     }
-    commit_batch(batch);
+    WrittenBatch done = commit_batch(std::move(batch));
+    std::lock_guard<std::mutex> lock(written_mu);
+    written.push_back(std::move(done));
+    written_cv.notify_one();
   }
 }
 
-void EventStore::Impl::commit_batch(std::vector<PendingAppend>& batch) {
-  std::vector<Result<AppendResult>> answers;
+WrittenBatch EventStore::Impl::commit_batch(std::vector<PendingAppend> batch) {
+  WrittenBatch out;
   auto start = std::chrono::steady_clock::now();
   Status failure;
   for (;;) {
-    answers.clear();
+    out.answers.clear();
     bool map_full = false;
-    failure = write_batch(batch, &answers, &map_full);
+    failure = write_batch(batch, &out.answers, &map_full);
     if (!map_full) break;
     if (Status grown = grow_map(); !grown) {
       failure = grown;
       break;
     }
   }
-  if (!failure) {
-    for (PendingAppend& p : batch) p.done(p.precheck ? failure : p.precheck);
-    return;
+  out.committed = failure.is_ok();
+  if (!out.committed) {
+    out.answers.clear();
+    for (PendingAppend& p : batch) out.answers.push_back(p.precheck ? failure : p.precheck);
   }
-  CommitInfo info;
-  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  publish(batch, answers, info);
+  out.info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.requests = std::move(batch);
+  return out;
+}
+
+void EventStore::Impl::publisher_loop() {
+  for (;;) {
+    std::deque<WrittenBatch> ready;
+    {
+      std::unique_lock<std::mutex> lock(written_mu);
+      written_cv.wait(lock, [this] { return writer_done || !written.empty(); });
+      if (written.empty()) return;  // the writer has stopped and every batch has been answered
+      ready.swap(written);
+    }
+    for (WrittenBatch& batch : ready) publish(batch);
+  }
 }
 
 Status EventStore::Impl::grow_map() {
@@ -163,15 +187,16 @@ Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
   return Status::ok();
 }
 
-void EventStore::Impl::publish(std::vector<PendingAppend>& batch,
-                               const std::vector<Result<AppendResult>>& answers, const CommitInfo& base) {
+void EventStore::Impl::publish(WrittenBatch& batch) {
+  const auto& answers = batch.answers;
+  for (std::size_t i = 0; i < batch.requests.size(); ++i) batch.requests[i].done(answers[i]);
+  if (!batch.committed) return;
   auto committed = std::make_shared<std::vector<Event>>();
-  CommitInfo info = base;
-  info.requests = batch.size();
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done(answers[i]);
+  CommitInfo info = batch.info;
+  info.requests = batch.requests.size();
+  for (std::size_t i = 0; i < batch.requests.size(); ++i) {
     if (!answers[i] || answers[i]->duplicate) continue;
-    AppendRequest& r = batch[i].request;
+    AppendRequest& r = batch.requests[i].request;
     std::uint64_t seq = answers[i]->first_seq;
     std::uint64_t version = answers[i]->stream_version - r.events.size();
     for (NewEvent& e : r.events) {

@@ -54,6 +54,34 @@ TEST_CASE("parse_data_json equals nlohmann's parse on random documents", "[event
   }
 }
 
+TEST_CASE("parse_data_json into a value that already holds another document", "[eventstore][codec]") {
+  // A replay decodes every event into the same Event: whatever the previous document was (same keys,
+  // fewer, more, other types, an invalid text), the result must be exactly the new one.
+  std::mt19937_64 rng(777);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 400; ++i) {
+    json doc = json::object();
+    for (int k = 0, n = static_cast<int>(rng() % 8); k < n; ++k)
+      doc[(rng() % 2 ? "k" : "j") + std::to_string(rng() % 6)] = random_value(rng, 0);
+    texts.push_back(doc.dump());
+  }
+  texts.push_back(R"({"a":1,"a":2})");
+  texts.push_back(R"({"a":[1,2,3],"b":{"c":"d"}})");
+  texts.push_back(R"({"a":[1],"b":{}})");
+  texts.push_back(R"({"a":})");
+  json reused;
+  for (int i = 0; i < 4000; ++i) {
+    const std::string& text = texts[rng() % texts.size()];
+    INFO("previous " << reused.dump() << " then " << text);
+    json fresh;
+    bool ok = parse_data_json(text, &fresh);
+    REQUIRE(parse_data_json(text, &reused) == ok);
+    if (!ok) continue;
+    REQUIRE(reused == json::parse(text));
+    REQUIRE(reused.dump() == fresh.dump());
+  }
+}
+
 TEST_CASE("parse_data_json handles integer edges and rejects invalid JSON", "[eventstore][codec]") {
   for (const char* text :
        {R"({"a":0})", R"({"a":-0})", R"({"a":18446744073709551615})", R"({"a":18446744073709551616})",
