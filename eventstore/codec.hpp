@@ -28,11 +28,14 @@ inline constexpr std::size_t kValueHeaderBytes = 40;
 inline constexpr std::size_t kSeqKeyBytes = 8;
 inline constexpr std::size_t kDedupeValueBytes = 24;
 
-// meta DBI: written once when the store is created.
+// meta DBI: magic and format are written when the store is created; `indexed` (u64 BE, format 2) is
+// the highest seq whose streams and dedupe entries are written, updated with them.
 inline constexpr std::string_view kMetaMagicKey = "magic";
 inline constexpr std::string_view kMetaMagic = "voxlog-eventstore";
 inline constexpr std::string_view kMetaFormatKey = "format";
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::string_view kMetaIndexedKey = "indexed";
+inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kOldestReadableFormat = 1;  // version 1: everything indexed, no `indexed`
 
 void put_u64_be(char* out, std::uint64_t x);
 std::uint64_t get_u64_be(const char* in);
@@ -68,6 +71,9 @@ struct EventRecord {
 void encode_event(const EventRecord& rec, std::string* out);
 // Checks length and checksum and splits the value into views into `value`; data is not parsed.
 Status decode_record(std::string_view value, std::uint64_t seq, EventRecord* rec);
+// The fields the indexes need, read from the header and checked for length but not checksum: cheap
+// enough to run over the unindexed tail on every read.
+Status peek_record(std::string_view value, std::uint64_t seq, EventRecord* rec);
 // decode_record plus parsing data into a JSON object.
 Status decode_event(std::string_view value, std::uint64_t seq, Event* out);
 

@@ -165,6 +165,7 @@ Status EventStore::Impl::open_databases() {
   } else if (rc != 0) {
     return lmdb_status("mdb_dbi_open meta " + path, rc);
   }
+  bool upgrade = false;  // format 1 indexed every event as it was written: mark them all indexed
   char format[4];
   std::uint32_t format_version = codec::kFormatVersion;
   std::memcpy(format, &format_version, 4);  // host order; FORMAT.md says little-endian (x86, arm64)
@@ -192,10 +193,12 @@ Status EventStore::Impl::open_databases() {
     }
     std::uint32_t stored;
     std::memcpy(&stored, fmt.mv_data, 4);
-    if (stored != codec::kFormatVersion) {
-      return failed_precondition(path + " has format version " + std::to_string(stored) +
-                                 "; this build reads version " + std::to_string(codec::kFormatVersion));
+    if (stored < codec::kOldestReadableFormat || stored > codec::kFormatVersion) {
+      return failed_precondition(
+          path + " has format version " + std::to_string(stored) + "; this build reads versions " +
+          std::to_string(codec::kOldestReadableFormat) + " to " + std::to_string(codec::kFormatVersion));
     }
+    upgrade = stored < codec::kFormatVersion && !options.read_only;
   }
   unsigned create = fresh ? MDB_CREATE : 0;
   const std::pair<const char*, MDB_dbi*> dbis[] = {
@@ -206,17 +209,20 @@ Status EventStore::Impl::open_databases() {
       return lmdb_status(std::string("mdb_dbi_open ") + name + " " + path, rc2);
     }
   }
-  lmdb_handle::Cursor cursor;
-  if (int rc2 = cursor.open(txn.get(), events_dbi); rc2 != 0) return lmdb_status("mdb_cursor_open", rc2);
-  MDB_val key, value;
-  int last = cursor.get(&key, &value, MDB_LAST);
-  if (last == 0) {
-    std::uint64_t seq;
-    if (!codec::parse_seq_key(to_view(key), &seq))
-      return data_loss(path + ": last events key is not 8 bytes");
-    last_seq = seq;
-  } else if (last != MDB_NOTFOUND) {
-    return lmdb_status("mdb_cursor_get last", last);
+  // A cursor must not outlive its write transaction's commit: last_seq_in closes its own.
+  auto last = last_seq_in(txn.get());
+  if (!last) return last.status();
+  last_seq = *last;
+  if (fresh || upgrade) {
+    std::string indexed = codec::seq_key(last_seq.load());
+    MDB_val indexed_key = to_val(codec::kMetaIndexedKey), indexed_value = to_val(indexed);
+    MDB_val fmt = to_val({format, 4});
+    if (int rc2 = mdb_put(txn.get(), meta_dbi, &indexed_key, &indexed_value, 0); rc2 != 0) {
+      return lmdb_status("mdb_put meta " + path, rc2);
+    }
+    if (int rc2 = mdb_put(txn.get(), meta_dbi, &format_key, &fmt, 0); rc2 != 0) {
+      return lmdb_status("mdb_put meta " + path, rc2);
+    }
   }
   if (int rc2 = txn.commit(); rc2 != 0) return lmdb_status("mdb_txn_commit (open) " + path, rc2);
   return Status::ok();
@@ -224,6 +230,7 @@ Status EventStore::Impl::open_databases() {
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, StoreOptions options) {
   if (options.max_batch == 0) return invalid_argument("max_batch must be at least 1");
+  if (options.index_batch == 0) return invalid_argument("index_batch must be at least 1");
   if (options.initial_map_size == 0) return invalid_argument("initial_map_size must be positive");
   std::error_code ec;
   fs::path path(dir);
@@ -257,6 +264,11 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   if (Status st = check_not_truncated(impl->env, path / kDataFile); !st) return st;
   if (Status st = impl->open_databases(); !st) return st;
   Impl* raw = impl.get();
+  if (!options.read_only) {
+    auto txn = raw->begin_read();
+    if (!txn) return txn.status();
+    if (Status st = raw->tail.load(txn->get(), raw->index_dbis(), raw->last_seq.load()); !st) return st;
+  }
   if (!options.read_only) {
     raw->writer = std::thread([raw] { raw->writer_loop(); });
     raw->writer_id = raw->writer.get_id();

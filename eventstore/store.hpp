@@ -49,6 +49,9 @@ struct AppendResult {
 struct StoreOptions {
   std::size_t initial_map_size = std::size_t{1} << 30;  // grows by doubling when full
   std::size_t max_batch = 4096;                         // events per write transaction, at most
+  // The newest events' streams/dedupe entries are written in bulk once this many have gathered; reads
+  // scan that many events at most to complete the indexes (store_index.hpp).
+  std::size_t index_batch = 1024;
   // Growth stops here: an append that needs more fails with resource_exhausted ("map full").
   std::size_t max_map_size = std::size_t{1} << 40;
   // For tools that only look (voxlog events/verify/stats): no writer thread, appends fail with
@@ -60,7 +63,8 @@ struct StoreStats {
   std::uint64_t events = 0;
   std::uint64_t streams = 0;
   std::uint64_t dedupe_keys = 0;
-  std::uint64_t file_bytes = 0;  // data.mdb size on disk
+  std::uint64_t indexed_through = 0;  // events after this seq are not in the streams/dedupe DBIs yet
+  std::uint64_t file_bytes = 0;       // data.mdb size on disk
   std::uint64_t map_bytes = 0;
   std::uint64_t commits = 0;  // write transactions since open
 };

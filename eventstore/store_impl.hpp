@@ -21,6 +21,7 @@
 
 #include "eventstore/lmdb_handle.hpp"
 #include "eventstore/store.hpp"
+#include "eventstore/store_index.hpp"
 
 namespace voxlog {
 
@@ -61,6 +62,8 @@ struct EventStore::Impl {
   std::atomic<std::uint64_t> last_seq{0};
   std::atomic<std::uint64_t> commits{0};
 
+  IndexTail tail;  // writer thread only (and open(), before it starts)
+
   std::mutex queue_mu;
   std::condition_variable queue_cv;
   std::deque<PendingAppend> queue;  // guarded by queue_mu
@@ -84,7 +87,11 @@ struct EventStore::Impl {
 
   ~Impl();
 
+  IndexDbis index_dbis() const { return {events_dbi, streams_dbi, dedupe_dbi, meta_dbi}; }
   Result<ReadTxn> begin_read() const;
+  // The last seq and meta `indexed` as of `txn`.
+  Result<std::uint64_t> last_seq_in(MDB_txn* txn) const;
+  Result<std::uint64_t> indexed_through_in(MDB_txn* txn) const;
   Status open_databases();
 
   // Writer side (store_writer.cpp).
@@ -96,8 +103,5 @@ struct EventStore::Impl {
   void publisher_loop();
   void publish(WrittenBatch& batch);
 };
-
-// The stream's current version in `txn` (0 when the stream has no events).
-Result<std::uint64_t> stream_version_in(MDB_txn* txn, MDB_dbi streams_dbi, std::string_view stream);
 
 }  // namespace voxlog

@@ -14,25 +14,22 @@ using lmdb_handle::lmdb_status;
 using lmdb_handle::to_val;
 using lmdb_handle::to_view;
 
-Result<std::uint64_t> stream_version_in(MDB_txn* txn, MDB_dbi streams_dbi, std::string_view stream) {
-  // Seek just past the stream's highest possible key, then step back onto its last one (if any).
-  std::string probe = codec::stream_key(stream, ~std::uint64_t{0});
+Result<std::uint64_t> EventStore::Impl::last_seq_in(MDB_txn* txn) const {
   Cursor cursor;
-  if (int rc = cursor.open(txn, streams_dbi); rc != 0) return lmdb_status("mdb_cursor_open streams", rc);
-  MDB_val key = to_val(probe), value;
-  int rc = cursor.get(&key, &value, MDB_SET_RANGE);
-  if (rc == 0) {
-    if (to_view(key) == probe) return ~std::uint64_t{0};
-    rc = cursor.get(&key, &value, MDB_PREV);
-  } else if (rc == MDB_NOTFOUND) {
-    rc = cursor.get(&key, &value, MDB_LAST);
-  }
+  if (int rc = cursor.open(txn, events_dbi); rc != 0) return lmdb_status("mdb_cursor_open events", rc);
+  MDB_val key, value;
+  int rc = cursor.get(&key, &value, MDB_LAST);
   if (rc == MDB_NOTFOUND) return std::uint64_t{0};
-  if (rc != 0) return lmdb_status("mdb_cursor_get streams", rc);
-  std::string_view name;
-  std::uint64_t version;
-  if (!codec::parse_stream_key(to_view(key), &name, &version) || name != stream) return std::uint64_t{0};
-  return version;
+  if (rc != 0) return lmdb_status("mdb_cursor_get events (last)", rc);
+  std::uint64_t seq;
+  if (!codec::parse_seq_key(to_view(key), &seq)) return data_loss("the last events key is not 8 bytes");
+  return seq;
+}
+
+Result<std::uint64_t> EventStore::Impl::indexed_through_in(MDB_txn* txn) const {
+  auto last = last_seq_in(txn);
+  if (!last) return last.status();
+  return indexed_through(txn, index_dbis(), *last);
 }
 
 namespace {
@@ -86,6 +83,22 @@ Result<std::vector<Event>> EventStore::read_stream(const std::string& stream, st
     if (Status st = get_event(txn->get(), impl_->events_dbi, to_view(value), &e); !st) return st;
     events.push_back(std::move(e));
   }
+  if (events.size() >= limit) return events;
+  // The stream's newest events may not be indexed yet: they follow its indexed ones, in seq order.
+  auto through = impl_->indexed_through_in(txn->get());
+  if (!through) return through.status();
+  Status bad_value;
+  Status st = for_each_unindexed(txn->get(), impl_->index_dbis(), *through,
+                                 [&](std::uint64_t seq, const codec::EventRecord& rec, std::string_view raw) {
+                                   if (rec.stream != stream || rec.version < from_version) return true;
+                                   Event e;
+                                   bad_value = codec::decode_event(raw, seq, &e);
+                                   if (!bad_value) return false;
+                                   events.push_back(std::move(e));
+                                   return events.size() < limit;
+                                 });
+  if (st && !bad_value) st = bad_value;
+  if (!st) return st;
   return events;
 }
 
@@ -93,15 +106,9 @@ Result<std::optional<AppendResult>> EventStore::find_dedupe(const std::string& d
   if (dedupe_key.empty() || dedupe_key.size() > codec::kMaxDedupeBytes) return std::optional<AppendResult>{};
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
-  MDB_val key = to_val(dedupe_key), value;
-  int rc = mdb_get(txn->get(), impl_->dedupe_dbi, &key, &value);
-  if (rc == MDB_NOTFOUND) return std::optional<AppendResult>{};
-  if (rc != 0) return lmdb_status("mdb_get dedupe", rc);
-  AppendResult r;
-  if (!codec::decode_dedupe(to_view(value), &r)) {
-    return data_loss("dedupe entry '" + dedupe_key + "' is not 24 bytes");
-  }
-  return std::optional<AppendResult>{r};
+  auto through = impl_->indexed_through_in(txn->get());
+  if (!through) return through.status();
+  return dedupe_in(txn->get(), impl_->index_dbis(), *through, dedupe_key);
 }
 
 namespace {
@@ -182,19 +189,16 @@ std::uint64_t EventStore::last_seq() const {
   // Read-only: another process may be the writer, so ask the log itself.
   auto txn = impl_->begin_read();
   if (!txn) return 0;
-  Cursor cursor;
-  MDB_val key, value;
-  std::uint64_t seq = 0;
-  if (cursor.open(txn->get(), impl_->events_dbi) == 0 && cursor.get(&key, &value, MDB_LAST) == 0) {
-    codec::parse_seq_key(to_view(key), &seq);
-  }
-  return seq;
+  auto last = impl_->last_seq_in(txn->get());
+  return last ? *last : 0;
 }
 
 Result<std::uint64_t> EventStore::stream_version(const std::string& stream) const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
-  return stream_version_in(txn->get(), impl_->streams_dbi, stream);
+  auto through = impl_->indexed_through_in(txn->get());
+  if (!through) return through.status();
+  return stream_version_in(txn->get(), impl_->index_dbis(), *through, stream);
 }
 
 Result<StoreStats> EventStore::stats() const {
@@ -224,6 +228,21 @@ Result<StoreStats> EventStore::stats() const {
     rc = cursor.get(&key, &value, MDB_SET_RANGE);
     if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status("mdb_cursor_get streams", rc);
   }
+  // The unindexed tail: a stream whose version 1 is there is new, and so is every key there.
+  auto through = impl_->indexed_through_in(txn->get());
+  if (!through) return through.status();
+  std::string last_key;
+  Status tail = for_each_unindexed(txn->get(), impl_->index_dbis(), *through,
+                                   [&](std::uint64_t, const codec::EventRecord& rec, std::string_view) {
+                                     if (rec.version == 1) ++s.streams;
+                                     if (!rec.dedupe.empty() && rec.dedupe != last_key) {
+                                       ++s.dedupe_keys;  // one append's events are consecutive
+                                       last_key.assign(rec.dedupe);
+                                     }
+                                     return true;
+                                   });
+  if (!tail) return tail;
+  s.indexed_through = *through;
   MDB_envinfo info;
   mdb_env_info(impl_->env, &info);
   s.map_bytes = info.me_mapsize;

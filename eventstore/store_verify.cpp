@@ -1,5 +1,7 @@
 // EventStore::verify(): checks every invariant of FORMAT.md in one read transaction and names the first
 // violation it finds.
+#include <unordered_map>
+
 #include "eventstore/codec.hpp"
 #include "eventstore/store_impl.hpp"
 
@@ -12,16 +14,45 @@ using lmdb_handle::to_view;
 
 namespace {
 
-struct Dbis {
-  MDB_dbi events, streams, dedupe;
-};
-
 std::string in_quotes(std::string_view s) {
   return "'" + std::string(s) + "'";
 }
 
-// Invariants 1-4: dense seqs, values decode, each event indexed in streams, each dedupe key recorded.
-Status verify_events(MDB_txn* txn, const Dbis& s, std::uint64_t* count) {
+// An event after meta `indexed`: in no index yet, and the next version of its stream.
+Status verify_unindexed(MDB_txn* txn, const IndexDbis& s, const Event& event, const std::string& where,
+                        std::unordered_map<std::string, std::uint64_t>* tail_versions) {
+  std::string skey = codec::stream_key(event.stream, event.version);
+  MDB_val sk = to_val(skey), sv;
+  if (mdb_get(txn, s.streams, &sk, &sv) != MDB_NOTFOUND) {
+    return data_loss(where + ": in the streams index, but after meta 'indexed'");
+  }
+  if (!event.dedupe.empty()) {
+    MDB_val dk = to_val(event.dedupe), dv;
+    if (mdb_get(txn, s.dedupe, &dk, &dv) != MDB_NOTFOUND) {
+      return data_loss(where + ": dedupe key " + in_quotes(event.dedupe) +
+                       " is in the dedupe index, but the event is after meta 'indexed'");
+    }
+  }
+  auto it = tail_versions->find(event.stream);
+  std::uint64_t previous;
+  if (it != tail_versions->end()) {
+    previous = it->second;
+  } else {
+    auto indexed = indexed_stream_version(txn, s.streams, event.stream);
+    if (!indexed) return indexed.status();
+    previous = *indexed;
+  }
+  if (event.version != previous + 1) {
+    return data_loss(where + ": follows version " + std::to_string(previous) + " of its stream");
+  }
+  (*tail_versions)[event.stream] = event.version;
+  return Status::ok();
+}
+
+// Invariants 1-4: dense seqs, values decode, each event indexed in streams, each dedupe key recorded
+// (or, after meta `indexed`, in no index and dense within its stream).
+Status verify_events(MDB_txn* txn, const IndexDbis& s, std::uint64_t through, std::uint64_t* count) {
+  std::unordered_map<std::string, std::uint64_t> tail_versions;
   Cursor cursor;
   if (int rc = cursor.open(txn, s.events); rc != 0) return lmdb_status("mdb_cursor_open events", rc);
   MDB_val key, value;
@@ -45,6 +76,10 @@ Status verify_events(MDB_txn* txn, const Dbis& s, std::uint64_t* count) {
     if (event.version == 0) return data_loss(where + ": stream version is 0");
     if (!codec::check_name("stream", event.stream, codec::kMaxStreamBytes).empty() || event.stream.empty()) {
       return data_loss(where + ": stream name is invalid");
+    }
+    if (seq > through) {
+      if (Status st = verify_unindexed(txn, s, event, where, &tail_versions); !st) return st;
+      continue;
     }
     std::string skey = codec::stream_key(event.stream, event.version);
     MDB_val sk = to_val(skey), sv;
@@ -70,8 +105,9 @@ Status verify_events(MDB_txn* txn, const Dbis& s, std::uint64_t* count) {
   return Status::ok();
 }
 
-// Invariant 5: each stream's versions are dense from 1, and the index has exactly one entry per event.
-Status verify_streams(MDB_txn* txn, const Dbis& s, std::uint64_t events) {
+// Invariant 5: each stream's versions are dense from 1, and the index has exactly one entry per indexed
+// event.
+Status verify_streams(MDB_txn* txn, const IndexDbis& s, std::uint64_t events) {
   Cursor cursor;
   if (int rc = cursor.open(txn, s.streams); rc != 0) return lmdb_status("mdb_cursor_open streams", rc);
   MDB_val key, value;
@@ -99,13 +135,13 @@ Status verify_streams(MDB_txn* txn, const Dbis& s, std::uint64_t events) {
   }
   if (entries != events) {
     return data_loss("streams index has " + std::to_string(entries) + " entries for " +
-                     std::to_string(events) + " events");
+                     std::to_string(events) + " indexed events");
   }
   return Status::ok();
 }
 
-// Invariant 6: every dedupe entry names a committed range of events carrying that key.
-Status verify_dedupe(MDB_txn* txn, const Dbis& s, std::uint64_t events) {
+// Invariant 6: every dedupe entry names a committed, indexed range of events carrying that key.
+Status verify_dedupe(MDB_txn* txn, const IndexDbis& s, std::uint64_t events) {
   Cursor cursor;
   if (int rc = cursor.open(txn, s.dedupe); rc != 0) return lmdb_status("mdb_cursor_open dedupe", rc);
   MDB_val key, value;
@@ -145,11 +181,13 @@ Status verify_dedupe(MDB_txn* txn, const Dbis& s, std::uint64_t events) {
 Status EventStore::verify() const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
-  const Dbis dbis{impl_->events_dbi, impl_->streams_dbi, impl_->dedupe_dbi};
+  const IndexDbis dbis = impl_->index_dbis();
+  auto through = impl_->indexed_through_in(txn->get());  // data_loss when past the last event
+  if (!through) return through.status();
   std::uint64_t events = 0;
-  if (Status st = verify_events(txn->get(), dbis, &events); !st) return st;
-  if (Status st = verify_streams(txn->get(), dbis, events); !st) return st;
-  return verify_dedupe(txn->get(), dbis, events);
+  if (Status st = verify_events(txn->get(), dbis, *through, &events); !st) return st;
+  if (Status st = verify_streams(txn->get(), dbis, *through); !st) return st;
+  return verify_dedupe(txn->get(), dbis, *through);
 }
 
 }  // namespace voxlog

@@ -4,7 +4,6 @@
 // is being answered.
 #include <chrono>
 #include <string_view>
-#include <unordered_map>
 
 #include "eventstore/codec.hpp"
 #include "eventstore/store_impl.hpp"
@@ -109,9 +108,9 @@ Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
   };
 
   std::uint64_t next_seq = last_seq.load() + 1;
-  // What this transaction has written so far, so a later request sees an earlier one of the same batch.
-  std::unordered_map<std::string_view, std::uint64_t> versions;
-  std::unordered_map<std::string_view, AppendResult> dedupes;
+  // The index entries of this batch: a later request sees an earlier one of the same batch, then the
+  // tail's entries, then the DBIs'.
+  IndexTail added;
   std::string value;
   for (PendingAppend& p : batch) {
     if (!p.precheck) {
@@ -120,8 +119,14 @@ Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
     }
     const AppendRequest& r = p.request;
     if (!r.dedupe.empty()) {
-      if (auto it = dedupes.find(r.dedupe); it != dedupes.end()) {
-        answers->push_back(it->second);
+      const AppendResult* earlier = nullptr;
+      if (auto it = added.dedupes.find(r.dedupe); it != added.dedupes.end()) {
+        earlier = &it->second;
+      } else if (auto in_tail = tail.dedupes.find(r.dedupe); in_tail != tail.dedupes.end()) {
+        earlier = &in_tail->second;
+      }
+      if (earlier) {
+        answers->push_back(*earlier);
         continue;
       }
       MDB_val k = to_val(r.dedupe), v;
@@ -138,10 +143,12 @@ Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
       if (rc != MDB_NOTFOUND) return lmdb_status("mdb_get dedupe", rc);
     }
     std::uint64_t version;
-    if (auto it = versions.find(r.stream); it != versions.end()) {
+    if (auto it = added.versions.find(r.stream); it != added.versions.end()) {
       version = it->second;
+    } else if (auto in_tail = tail.versions.find(r.stream); in_tail != tail.versions.end()) {
+      version = in_tail->second;
     } else {
-      auto current = stream_version_in(txn.get(), streams_dbi, r.stream);
+      auto current = indexed_stream_version(txn.get(), streams_dbi, r.stream);
       if (!current) return current.status();
       version = *current;
     }
@@ -156,31 +163,32 @@ Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
       const NewEvent& e = r.events[i];
       codec::EventRecord rec{r.stream, version + 1, e.type, e.v, r.ts, r.source, r.dedupe, p.data_json[i]};
       codec::encode_event(rec, &value);
-      std::string seq_key = codec::seq_key(next_seq);
-      if (Status st = put(events_dbi, seq_key, value, MDB_APPEND, "events"); !st) return st;
-      if (Status st =
-              put(streams_dbi, codec::stream_key(r.stream, version + 1), seq_key, MDB_NOOVERWRITE, "streams");
-          !st) {
-        return st;
-      }
+      if (Status st = put(events_dbi, codec::seq_key(next_seq), value, MDB_APPEND, "events"); !st) return st;
+      added.add(next_seq, r.stream, version + 1, r.dedupe);
       ++next_seq;
       ++version;
     }
     result.last_seq = next_seq - 1;
     result.stream_version = version;
-    if (!r.dedupe.empty()) {
-      if (Status st = put(dedupe_dbi, r.dedupe, codec::encode_dedupe(result), MDB_NOOVERWRITE, "dedupe");
-          !st) {
-        return st;
-      }
-      dedupes[r.dedupe] = AppendResult{result.first_seq, result.last_seq, result.stream_version, true};
-    }
-    versions[r.stream] = version;
     answers->push_back(result);
+  }
+  // Index entries go to the DBIs in bulk, sorted, once enough have gathered (store_index.hpp says why).
+  const IndexDbis dbis = index_dbis();
+  bool write_index = tail.events() + added.events() >= options.index_batch;
+  if (write_index) {
+    for (const IndexTail* part : {&tail, &added}) {
+      if (Status st = part->write(txn.get(), dbis, next_seq - 1, map_full); !st) return st;
+    }
   }
   if (int rc = txn.commit(); rc != 0) {
     if (rc == MDB_MAP_FULL) *map_full = true;
     return lmdb_status("mdb_txn_commit", rc);
+  }
+  if (write_index) {
+    tail = IndexTail{};
+    tail.through = next_seq - 1;
+  } else {
+    tail.merge(std::move(added));
   }
   last_seq.store(next_seq - 1);
   commits.fetch_add(1);

@@ -25,8 +25,11 @@ std::string file_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void fill(const std::string& dir, int events) {
-  auto store = EventStore::open(dir);
+// index_batch 1: every event is in the streams and dedupe DBIs when fill() returns.
+void fill(const std::string& dir, int events, std::size_t index_batch = 1) {
+  StoreOptions options;
+  options.index_batch = index_batch;
+  auto store = EventStore::open(dir, options);
   REQUIRE(store.is_ok());
   for (int i = 0; i < events; ++i) {
     REQUIRE((*store)
@@ -223,6 +226,33 @@ TEST_CASE("verify names a dedupe entry that points at the wrong events", "[event
   Status st = verify_of(tmp.path());
   CHECK(st.code() == StatusCode::data_loss);
   CHECK(st.message() == "dedupe key 'forged': event seq 2 carries key 'd1'");
+}
+
+TEST_CASE("verify names an event after meta 'indexed' that is in the streams index", "[eventstore][verify]") {
+  TempDir tmp;
+  fill(tmp.path(), 4, 1000);  // nothing indexed yet
+  test::with_raw_dbi(tmp.path(), "streams", false, [](MDB_txn* txn, MDB_dbi dbi) {
+    std::string key = std::string("call-1") + '\0' + test::seq_key_bytes(1), value = test::seq_key_bytes(2);
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+  });
+  Status st = verify_of(tmp.path());
+  CHECK(st.code() == StatusCode::data_loss);
+  CHECK(st.message() == "event seq 2 (call-1 v1): in the streams index, but after meta 'indexed'");
+}
+
+TEST_CASE("a meta 'indexed' past the last event is refused as data loss", "[eventstore][verify]") {
+  TempDir tmp;
+  fill(tmp.path(), 3, 1000);
+  test::with_raw_dbi(tmp.path(), "meta", false, [](MDB_txn* txn, MDB_dbi dbi) {
+    std::string key = "indexed", value = test::seq_key_bytes(9);
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+  });
+  auto store = EventStore::open(tmp.path());
+  REQUIRE_FALSE(store.is_ok());
+  CHECK(store.status().code() == StatusCode::data_loss);
+  CHECK(store.status().message() == "meta 'indexed' is seq 9, past the last event 3");
 }
 
 TEST_CASE("scan hands over every event before a corrupt one, in order, then reports it",

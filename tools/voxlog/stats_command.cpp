@@ -25,10 +25,16 @@ int stats_command(const Args& args) {
   });
   if (!scanned) return report_failure(args, scanned);
 
-  nlohmann::json j = {
-      {"dir", args.log_dir()},           {"events", stats->events},           {"last_seq", last_seq},
-      {"streams", stats->streams},       {"dedupe_keys", stats->dedupe_keys}, {"data_json_bytes", data_bytes},
-      {"file_bytes", stats->file_bytes}, {"map_bytes", stats->map_bytes},     {"events_by_type", by_type}};
+  nlohmann::json j = {{"dir", args.log_dir()},
+                      {"events", stats->events},
+                      {"last_seq", last_seq},
+                      {"streams", stats->streams},
+                      {"dedupe_keys", stats->dedupe_keys},
+                      {"data_json_bytes", data_bytes},
+                      {"indexed_through", stats->indexed_through},
+                      {"file_bytes", stats->file_bytes},
+                      {"map_bytes", stats->map_bytes},
+                      {"events_by_type", by_type}};
   if (options->has("json")) {
     std::cout << j.dump() << "\n";
     return kExitOk;
@@ -37,8 +43,8 @@ int stats_command(const Args& args) {
     std::cout << std::left << std::setw(18) << name
               << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
   };
-  for (const char* name : {"dir", "events", "last_seq", "streams", "dedupe_keys", "data_json_bytes",
-                           "file_bytes", "map_bytes"}) {
+  for (const char* name : {"dir", "events", "last_seq", "streams", "dedupe_keys", "indexed_through",
+                           "data_json_bytes", "file_bytes", "map_bytes"}) {
     row(name, j[name]);
   }
   std::cout << "events by type:\n";

@@ -1,0 +1,146 @@
+// Deferred indexes: whether an event's streams/dedupe entries are in the DBIs or still in the unindexed
+// tail, every read and every append answer must be the same; reopening rebuilds the tail; format 1 opens.
+#include <cstring>
+#include <map>
+
+#include <catch2/catch.hpp>
+
+#include "eventstore/store.hpp"
+#include "tests/eventstore/raw_lmdb.hpp"
+#include "tests/eventstore/temp_dir.hpp"
+
+using namespace voxlog;
+using voxlog::test::TempDir;
+
+namespace {
+
+std::unique_ptr<EventStore> open_store(const std::string& dir, std::size_t index_batch,
+                                       bool read_only = false) {
+  StoreOptions options;
+  options.index_batch = index_batch;
+  options.read_only = read_only;
+  auto store = EventStore::open(dir, options);
+  INFO(store.status().to_string());
+  REQUIRE(store.is_ok());
+  return std::move(store).value();
+}
+
+std::string describe(const Result<AppendResult>& r) {
+  if (!r) return "error " + std::to_string(static_cast<int>(r.status().code()));
+  return std::to_string(r->first_seq) + ".." + std::to_string(r->last_seq) + " v" +
+         std::to_string(r->stream_version) + (r->duplicate ? " dup" : "");
+}
+
+std::string describe(const Event& e) {
+  return std::to_string(e.seq) + " " + e.stream + " v" + std::to_string(e.version) + " " + e.type + " " +
+         e.dedupe + " " + e.data.dump();
+}
+
+// 300 appends over 13 streams: 1-3 events each, idempotency keys (some repeated, within and across
+// batches), expected versions (some stale). Returns every answer, in order.
+std::vector<std::string> run_workload(EventStore& store, int from, int to) {
+  std::vector<std::string> answers;
+  for (int i = from; i < to; ++i) {
+    AppendRequest r;
+    r.stream = "call-" + std::to_string(i * 7 % 13);
+    for (int e = 0; e <= i % 3; ++e) r.events.push_back(NewEvent{"E" + std::to_string(e), {{"i", i}}, 1});
+    if (i % 4 != 0) r.dedupe = "key-" + std::to_string(i % 5 == 0 ? i / 2 : i);
+    if (i % 6 == 0) r.expected_version = static_cast<std::uint64_t>(i / 4);
+    answers.push_back(describe(store.append_sync(std::move(r))));
+  }
+  return answers;
+}
+
+// Everything a reader can ask, as text.
+std::vector<std::string> read_everything(const EventStore& store) {
+  std::vector<std::string> out;
+  for (int s = 0; s < 14; ++s) {
+    std::string stream = "call-" + std::to_string(s);
+    out.push_back(stream + " at v" + std::to_string(*store.stream_version(stream)));
+    auto all = store.read_stream(stream, 1, 1000), page = store.read_stream(stream, 3, 2);
+    REQUIRE(all.is_ok());
+    REQUIRE(page.is_ok());
+    for (const Event& e : *all) out.push_back(describe(e));
+    for (const Event& e : *page) out.push_back("from 3: " + describe(e));
+  }
+  for (int k = 0; k < 620; ++k) {
+    auto found = store.find_dedupe("key-" + std::to_string(k));
+    out.push_back(found->has_value() ? "key-" + std::to_string(k) + " " + describe(**found) : "-");
+  }
+  auto stats = store.stats();
+  out.push_back("events " + std::to_string(stats->events) + " streams " + std::to_string(stats->streams) +
+                " keys " + std::to_string(stats->dedupe_keys));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("reads and answers are the same whether index entries are written or still pending",
+          "[eventstore][index]") {
+  TempDir reference_dir;
+  std::vector<std::string> reference_answers, reference_reads;
+  {
+    auto store = open_store(reference_dir.path(), 1);  // every commit writes its index entries
+    reference_answers = run_workload(*store, 0, 300);
+    reference_reads = read_everything(*store);
+    REQUIRE(store->verify().is_ok());
+    CHECK(store->stats()->indexed_through == store->last_seq());
+  }
+  for (std::size_t index_batch : {std::size_t{2}, std::size_t{7}, std::size_t{64}, std::size_t{100000}}) {
+    INFO("index_batch " << index_batch);
+    TempDir tmp;
+    {
+      auto store = open_store(tmp.path(), index_batch);
+      CHECK(run_workload(*store, 0, 200) ==
+            std::vector<std::string>(reference_answers.begin(), reference_answers.begin() + 200));
+    }
+    // Reopened, the writer rebuilds its pending entries from the log: keys and versions still hold.
+    auto store = open_store(tmp.path(), index_batch);
+    CHECK(run_workload(*store, 200, 300) ==
+          std::vector<std::string>(reference_answers.begin() + 200, reference_answers.end()));
+    CHECK(read_everything(*store) == reference_reads);
+    CHECK(store->verify().is_ok());
+    if (index_batch == 100000) CHECK(store->stats()->indexed_through == 0);
+    if (index_batch == 2) CHECK(store->stats()->indexed_through + 2 > store->last_seq());
+    store.reset();
+    // Another process's view: read-only, no writer, the same answers.
+    CHECK(read_everything(*open_store(tmp.path(), index_batch, true)) == reference_reads);
+  }
+}
+
+TEST_CASE("a format-1 store opens: read-only as it is, writable upgraded with every event indexed",
+          "[eventstore][index]") {
+  TempDir tmp;
+  std::vector<std::string> reads;
+  {
+    auto store = open_store(tmp.path(), 1);
+    run_workload(*store, 0, 50);
+    reads = read_everything(*store);
+  }
+  // What format 1 wrote: format = 1, no `indexed` key, every event indexed.
+  test::with_raw_dbi(tmp.path(), "meta", false, [](MDB_txn* txn, MDB_dbi dbi) {
+    std::uint32_t one = 1;
+    std::string key = "format", value(4, '\0');
+    std::memcpy(value.data(), &one, 4);
+    MDB_val k{key.size(), key.data()}, v{value.size(), value.data()};
+    REQUIRE(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    std::string indexed = "indexed";
+    MDB_val ik{indexed.size(), indexed.data()};
+    REQUIRE(mdb_del(txn, dbi, &ik, nullptr) == 0);
+  });
+  CHECK(read_everything(*open_store(tmp.path(), 1000, true)) == reads);
+  CHECK(open_store(tmp.path(), 1000, true)->verify().is_ok());
+  auto store = open_store(tmp.path(), 1000);
+  CHECK(store->stats()->indexed_through == store->last_seq());
+  CHECK(read_everything(*store) == reads);
+  CHECK(store->verify().is_ok());
+  store.reset();
+  test::with_raw_dbi(tmp.path(), "meta", false, [](MDB_txn* txn, MDB_dbi dbi) {
+    std::string key = "format";
+    MDB_val k{key.size(), key.data()}, v;
+    REQUIRE(mdb_get(txn, dbi, &k, &v) == 0);
+    std::uint32_t format;
+    std::memcpy(&format, v.mv_data, 4);
+    CHECK(format == 2);
+  });
+}
