@@ -268,6 +268,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     auto txn = raw->begin_read();
     if (!txn) return txn.status();
     if (Status st = raw->tail.load(txn->get(), raw->index_dbis(), raw->last_seq.load()); !st) return st;
+    raw->recent.reset(raw->tail.through, raw->tail);
   }
   if (!options.read_only) {
     raw->writer = std::thread([raw] { raw->writer_loop(); });

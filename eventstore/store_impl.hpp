@@ -62,7 +62,8 @@ struct EventStore::Impl {
   std::atomic<std::uint64_t> last_seq{0};
   std::atomic<std::uint64_t> commits{0};
 
-  IndexTail tail;  // writer thread only (and open(), before it starts)
+  IndexTail tail;      // writer thread only (and open(), before it starts)
+  RecentIndex recent;  // written by the writer, read by this process's readers (null when read-only)
 
   std::mutex queue_mu;
   std::condition_variable queue_cv;
@@ -91,7 +92,8 @@ struct EventStore::Impl {
   Result<ReadTxn> begin_read() const;
   // The last seq and meta `indexed` as of `txn`.
   Result<std::uint64_t> last_seq_in(MDB_txn* txn) const;
-  Result<std::uint64_t> indexed_through_in(MDB_txn* txn) const;
+  Result<TailBounds> tail_bounds(MDB_txn* txn) const;
+  const RecentIndex* recent_for_readers() const { return options.read_only ? nullptr : &recent; }
   Status open_databases();
 
   // Writer side (store_writer.cpp).

@@ -1,6 +1,8 @@
 // Deferred streams/dedupe indexes: reading the DBIs plus the unindexed tail, and the writer's IndexTail.
 #include "eventstore/store_index.hpp"
 
+#include <mutex>
+
 #include "eventstore/lmdb_handle.hpp"
 
 namespace voxlog {
@@ -61,20 +63,107 @@ Result<std::uint64_t> indexed_stream_version(MDB_txn* txn, MDB_dbi streams, std:
   return version;
 }
 
-Result<std::uint64_t> stream_version_in(MDB_txn* txn, const IndexDbis& dbis, std::uint64_t through,
-                                        std::string_view stream) {
-  std::uint64_t tail_version = 0;
-  Status st = for_each_unindexed(txn, dbis, through, [&](std::uint64_t, const codec::EventRecord& rec, auto) {
-    if (rec.stream == stream) tail_version = rec.version;
-    return true;
-  });
+void RecentIndex::reset(std::uint64_t through, const IndexTail& tail) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  generations_.clear();
+  generations_.emplace_back().after = through;
+  Generation& current = generations_.back();
+  for (const auto& [key, seq] : tail.stream_entries) {
+    std::string_view stream;
+    std::uint64_t version;
+    codec::parse_stream_key(key, &stream, &version);
+    current.streams[std::string(stream)].push_back(VersionSeq{version, seq});  // key order = version order
+  }
+  for (const auto& [key, answer] : tail.dedupes) current.dedupes.emplace(key, answer);
+}
+
+void RecentIndex::add(std::uint64_t seq, std::string_view stream, std::uint64_t version,
+                      std::string_view dedupe) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  Generation& current = generations_.back();
+  current.streams[std::string(stream)].push_back(VersionSeq{version, seq});
+  if (dedupe.empty()) return;
+  auto [it, fresh] = current.dedupes.try_emplace(std::string(dedupe), AppendResult{seq, seq, version, true});
+  if (!fresh) {
+    it->second.last_seq = seq;
+    it->second.stream_version = version;
+  }
+}
+
+void RecentIndex::withdraw_from(std::uint64_t seq) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  Generation& current = generations_.back();  // a failed batch's entries were all added here
+  for (auto it = current.streams.begin(); it != current.streams.end();) {
+    auto& entries = it->second;
+    while (!entries.empty() && entries.back().seq >= seq) entries.pop_back();
+    it = entries.empty() ? current.streams.erase(it) : std::next(it);
+  }
+  for (auto it = current.dedupes.begin(); it != current.dedupes.end();) {
+    it = it->second.first_seq >= seq ? current.dedupes.erase(it) : std::next(it);
+  }
+}
+
+void RecentIndex::indexed_through(std::uint64_t seq) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  generations_.emplace_back().after = seq;
+  while (generations_.size() > kKeptGenerations) generations_.pop_front();
+}
+
+bool RecentIndex::stream_entries(std::string_view stream, std::uint64_t after, std::uint64_t upto,
+                                 std::vector<VersionSeq>* out) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (generations_.front().after > after) return false;
+  std::string key(stream);
+  for (const Generation& g : generations_) {
+    auto it = g.streams.find(key);
+    if (it == g.streams.end()) continue;
+    for (const VersionSeq& e : it->second) {
+      if (e.seq > after && e.seq <= upto) out->push_back(e);
+    }
+  }
+  return true;
+}
+
+bool RecentIndex::dedupe(std::string_view key, std::uint64_t after, std::uint64_t upto,
+                         std::optional<AppendResult>* out) const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (generations_.front().after > after) return false;
+  std::string k(key);
+  for (const Generation& g : generations_) {
+    auto it = g.dedupes.find(k);
+    // One append's events commit together, so a snapshot holds all of them or none.
+    if (it != g.dedupes.end() && it->second.first_seq > after && it->second.last_seq <= upto) {
+      *out = it->second;
+    }
+  }
+  return true;
+}
+
+Result<std::vector<VersionSeq>> unindexed_stream(MDB_txn* txn, const IndexDbis& dbis,
+                                                 const RecentIndex* recent, TailBounds bounds,
+                                                 std::string_view stream) {
+  std::vector<VersionSeq> entries;
+  if (recent && recent->stream_entries(stream, bounds.through, bounds.last, &entries)) return entries;
+  entries.clear();
+  Status st = for_each_unindexed(txn, dbis, bounds.through,
+                                 [&](std::uint64_t seq, const codec::EventRecord& rec, auto) {
+                                   if (rec.stream == stream) entries.push_back(VersionSeq{rec.version, seq});
+                                   return true;
+                                 });
   if (!st) return st;
-  if (tail_version != 0) return tail_version;
+  return entries;
+}
+
+Result<std::uint64_t> stream_version_in(MDB_txn* txn, const IndexDbis& dbis, const RecentIndex* recent,
+                                        TailBounds bounds, std::string_view stream) {
+  auto tail = unindexed_stream(txn, dbis, recent, bounds, stream);
+  if (!tail) return tail.status();
+  if (!tail->empty()) return tail->back().version;
   return indexed_stream_version(txn, dbis.streams, stream);
 }
 
-Result<std::optional<AppendResult>> dedupe_in(MDB_txn* txn, const IndexDbis& dbis, std::uint64_t through,
-                                              std::string_view key) {
+Result<std::optional<AppendResult>> dedupe_in(MDB_txn* txn, const IndexDbis& dbis, const RecentIndex* recent,
+                                              TailBounds bounds, std::string_view key) {
   MDB_val k = to_val(key), v;
   int rc = mdb_get(txn, dbis.dedupe, &k, &v);
   if (rc == 0) {
@@ -85,16 +174,17 @@ Result<std::optional<AppendResult>> dedupe_in(MDB_txn* txn, const IndexDbis& dbi
     return std::optional<AppendResult>{r};
   }
   if (rc != MDB_NOTFOUND) return lmdb_status("mdb_get dedupe", rc);
-  // The events of one append are consecutive seqs carrying its key.
   std::optional<AppendResult> found;
-  Status st =
-      for_each_unindexed(txn, dbis, through, [&](std::uint64_t seq, const codec::EventRecord& rec, auto) {
-        if (rec.dedupe != key) return !found;
-        if (!found) found = AppendResult{seq, seq, rec.version, true};
-        found->last_seq = seq;
-        found->stream_version = rec.version;
-        return true;
-      });
+  if (recent && recent->dedupe(key, bounds.through, bounds.last, &found)) return found;
+  // The events of one append are consecutive seqs carrying its key.
+  Status st = for_each_unindexed(txn, dbis, bounds.through,
+                                 [&](std::uint64_t seq, const codec::EventRecord& rec, auto) {
+                                   if (rec.dedupe != key) return !found;
+                                   if (!found) found = AppendResult{seq, seq, rec.version, true};
+                                   found->last_seq = seq;
+                                   found->stream_version = rec.version;
+                                   return true;
+                                 });
   if (!st) return st;
   return found;
 }

@@ -5,27 +5,35 @@
 // them per commit dirtied one random page per event and made the sync of every commit four times
 // longer (README, "Performance: event store").
 //
-// Contract: private to eventstore/. Readers complete what the DBIs say with a scan of the tail (header
-// fields only, at most index_batch events), so every read sees every committed event. IndexTail is the
-// writer's in-memory copy of the tail's entries; only the writer thread touches it.
+// Contract: private to eventstore/. Readers complete what the DBIs say with the tail's entries, so every
+// read sees every committed event: in the writer's process from RecentIndex (a few hash lookups), in
+// other processes (read-only tools) by scanning the tail's headers (at most index_batch events).
+// IndexTail is the writer's in-memory copy of the tail's entries; only the writer thread touches it.
 //
-// Thread-safety: the free functions read through the caller's transaction and may run on any thread.
+// Thread-safety: the free functions read through the caller's transaction and may run on any thread;
+// RecentIndex is internally synchronised.
 #pragma once
 
 #include <lmdb.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "eventstore/codec.hpp"
 #include "eventstore/status.hpp"
 #include "eventstore/store.hpp"
 
 namespace voxlog {
+
+struct IndexTail;
 
 struct IndexDbis {
   MDB_dbi events, streams, dedupe, meta;
@@ -44,13 +52,57 @@ Status for_each_unindexed(MDB_txn* txn, const IndexDbis& dbis, std::uint64_t thr
 // The stream's version according to the `streams` DBI alone (0 when it has no indexed event).
 Result<std::uint64_t> indexed_stream_version(MDB_txn* txn, MDB_dbi streams, std::string_view stream);
 
+struct VersionSeq {
+  std::uint64_t version, seq;
+};
+
+// The writer's record of the newest events' index entries, shared with this process's readers so that
+// they need not scan the tail. It holds every entry with a seq after covered_after(), kept for two bulk
+// writes after its own so that a reader whose snapshot predates a bulk write still finds it. The writer
+// adds a batch's entries before its commit (a reader ignores seqs past its snapshot) and withdraws them
+// if the commit fails.
+class RecentIndex {
+ public:
+  void reset(std::uint64_t through, const IndexTail& tail);  // at open, before any reader
+  void add(std::uint64_t seq, std::string_view stream, std::uint64_t version, std::string_view dedupe);
+  void withdraw_from(std::uint64_t seq);    // after a failed commit: entries with seq >= `seq` go
+  void indexed_through(std::uint64_t seq);  // after a commit that wrote the DBIs through `seq`
+
+  // Entries with a seq in (after, upto]. False when some of them may be gone: the caller scans instead.
+  bool stream_entries(std::string_view stream, std::uint64_t after, std::uint64_t upto,
+                      std::vector<VersionSeq>* out) const;
+  bool dedupe(std::string_view key, std::uint64_t after, std::uint64_t upto,
+              std::optional<AppendResult>* out) const;
+
+ private:
+  struct Generation {
+    std::uint64_t after = 0;  // its entries have seqs past this
+    std::unordered_map<std::string, std::vector<VersionSeq>> streams;
+    std::unordered_map<std::string, AppendResult> dedupes;
+  };
+  static constexpr std::size_t kKeptGenerations = 3;
+  mutable std::shared_mutex mu_;
+  std::deque<Generation> generations_{Generation{}};  // oldest first; entries are added to the back
+};
+
+// What a read transaction sees: its last seq and meta `indexed`.
+struct TailBounds {
+  std::uint64_t through = 0, last = 0;
+};
+
+// The stream's entries after `bounds.through`, in version order: from `recent` when given and complete,
+// else by scanning the tail.
+Result<std::vector<VersionSeq>> unindexed_stream(MDB_txn* txn, const IndexDbis& dbis,
+                                                 const RecentIndex* recent, TailBounds bounds,
+                                                 std::string_view stream);
+
 // The stream's current version: indexed, then the tail (0 when the stream has no events).
-Result<std::uint64_t> stream_version_in(MDB_txn* txn, const IndexDbis& dbis, std::uint64_t through,
-                                        std::string_view stream);
+Result<std::uint64_t> stream_version_in(MDB_txn* txn, const IndexDbis& dbis, const RecentIndex* recent,
+                                        TailBounds bounds, std::string_view stream);
 
 // The original answer of the append that used `key`, from the DBI or the tail.
-Result<std::optional<AppendResult>> dedupe_in(MDB_txn* txn, const IndexDbis& dbis, std::uint64_t through,
-                                              std::string_view key);
+Result<std::optional<AppendResult>> dedupe_in(MDB_txn* txn, const IndexDbis& dbis, const RecentIndex* recent,
+                                              TailBounds bounds, std::string_view key);
 
 // Index entries not yet written to the DBIs: the writer's copy of the tail.
 struct IndexTail {

@@ -26,10 +26,12 @@ Result<std::uint64_t> EventStore::Impl::last_seq_in(MDB_txn* txn) const {
   return seq;
 }
 
-Result<std::uint64_t> EventStore::Impl::indexed_through_in(MDB_txn* txn) const {
+Result<TailBounds> EventStore::Impl::tail_bounds(MDB_txn* txn) const {
   auto last = last_seq_in(txn);
   if (!last) return last.status();
-  return indexed_through(txn, index_dbis(), *last);
+  auto through = indexed_through(txn, index_dbis(), *last);
+  if (!through) return through.status();
+  return TailBounds{*through, *last};
 }
 
 namespace {
@@ -84,21 +86,19 @@ Result<std::vector<Event>> EventStore::read_stream(const std::string& stream, st
     events.push_back(std::move(e));
   }
   if (events.size() >= limit) return events;
-  // The stream's newest events may not be indexed yet: they follow its indexed ones, in seq order.
-  auto through = impl_->indexed_through_in(txn->get());
-  if (!through) return through.status();
-  Status bad_value;
-  Status st = for_each_unindexed(txn->get(), impl_->index_dbis(), *through,
-                                 [&](std::uint64_t seq, const codec::EventRecord& rec, std::string_view raw) {
-                                   if (rec.stream != stream || rec.version < from_version) return true;
-                                   Event e;
-                                   bad_value = codec::decode_event(raw, seq, &e);
-                                   if (!bad_value) return false;
-                                   events.push_back(std::move(e));
-                                   return events.size() < limit;
-                                 });
-  if (st && !bad_value) st = bad_value;
-  if (!st) return st;
+  // The stream's newest events may not be indexed yet: they follow its indexed ones.
+  auto bounds = impl_->tail_bounds(txn->get());
+  if (!bounds) return bounds.status();
+  auto tail = unindexed_stream(txn->get(), impl_->index_dbis(), impl_->recent_for_readers(), *bounds, stream);
+  if (!tail) return tail.status();
+  for (const VersionSeq& entry : *tail) {
+    if (events.size() >= limit) break;
+    if (entry.version < from_version) continue;
+    Event e;
+    std::string seq_key = codec::seq_key(entry.seq);
+    if (Status st = get_event(txn->get(), impl_->events_dbi, seq_key, &e); !st) return st;
+    events.push_back(std::move(e));
+  }
   return events;
 }
 
@@ -106,9 +106,9 @@ Result<std::optional<AppendResult>> EventStore::find_dedupe(const std::string& d
   if (dedupe_key.empty() || dedupe_key.size() > codec::kMaxDedupeBytes) return std::optional<AppendResult>{};
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
-  auto through = impl_->indexed_through_in(txn->get());
-  if (!through) return through.status();
-  return dedupe_in(txn->get(), impl_->index_dbis(), *through, dedupe_key);
+  auto bounds = impl_->tail_bounds(txn->get());
+  if (!bounds) return bounds.status();
+  return dedupe_in(txn->get(), impl_->index_dbis(), impl_->recent_for_readers(), *bounds, dedupe_key);
 }
 
 namespace {
@@ -196,9 +196,9 @@ std::uint64_t EventStore::last_seq() const {
 Result<std::uint64_t> EventStore::stream_version(const std::string& stream) const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
-  auto through = impl_->indexed_through_in(txn->get());
-  if (!through) return through.status();
-  return stream_version_in(txn->get(), impl_->index_dbis(), *through, stream);
+  auto bounds = impl_->tail_bounds(txn->get());
+  if (!bounds) return bounds.status();
+  return stream_version_in(txn->get(), impl_->index_dbis(), impl_->recent_for_readers(), *bounds, stream);
 }
 
 Result<StoreStats> EventStore::stats() const {
@@ -229,10 +229,10 @@ Result<StoreStats> EventStore::stats() const {
     if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_status("mdb_cursor_get streams", rc);
   }
   // The unindexed tail: a stream whose version 1 is there is new, and so is every key there.
-  auto through = impl_->indexed_through_in(txn->get());
-  if (!through) return through.status();
+  auto bounds = impl_->tail_bounds(txn->get());
+  if (!bounds) return bounds.status();
   std::string last_key;
-  Status tail = for_each_unindexed(txn->get(), impl_->index_dbis(), *through,
+  Status tail = for_each_unindexed(txn->get(), impl_->index_dbis(), bounds->through,
                                    [&](std::uint64_t, const codec::EventRecord& rec, std::string_view) {
                                      if (rec.version == 1) ++s.streams;
                                      if (!rec.dedupe.empty() && rec.dedupe != last_key) {
@@ -242,7 +242,7 @@ Result<StoreStats> EventStore::stats() const {
                                      return true;
                                    });
   if (!tail) return tail;
-  s.indexed_through = *through;
+  s.indexed_through = bounds->through;
   MDB_envinfo info;
   mdb_env_info(impl_->env, &info);
   s.map_bytes = info.me_mapsize;

@@ -182,12 +182,12 @@ Status EventStore::verify() const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
   const IndexDbis dbis = impl_->index_dbis();
-  auto through = impl_->indexed_through_in(txn->get());  // data_loss when past the last event
-  if (!through) return through.status();
+  auto bounds = impl_->tail_bounds(txn->get());  // data_loss when `indexed` is past the last event
+  if (!bounds) return bounds.status();
   std::uint64_t events = 0;
-  if (Status st = verify_events(txn->get(), dbis, *through, &events); !st) return st;
-  if (Status st = verify_streams(txn->get(), dbis, *through); !st) return st;
-  return verify_dedupe(txn->get(), dbis, *through);
+  if (Status st = verify_events(txn->get(), dbis, bounds->through, &events); !st) return st;
+  if (Status st = verify_streams(txn->get(), dbis, bounds->through); !st) return st;
+  return verify_dedupe(txn->get(), dbis, bounds->through);
 }
 
 }  // namespace voxlog

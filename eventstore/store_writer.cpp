@@ -51,6 +51,7 @@ WrittenBatch EventStore::Impl::commit_batch(std::vector<PendingAppend> batch) {
     out.answers.clear();
     bool map_full = false;
     failure = write_batch(batch, &out.answers, &map_full);
+    if (!failure) recent.withdraw_from(last_seq.load() + 1);  // nothing of this attempt was committed
     if (!map_full) break;
     if (Status grown = grow_map(); !grown) {
       failure = grown;
@@ -165,6 +166,7 @@ Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
       codec::encode_event(rec, &value);
       if (Status st = put(events_dbi, codec::seq_key(next_seq), value, MDB_APPEND, "events"); !st) return st;
       added.add(next_seq, r.stream, version + 1, r.dedupe);
+      recent.add(next_seq, r.stream, version + 1, r.dedupe);  // withdrawn by commit_batch on failure
       ++next_seq;
       ++version;
     }
@@ -187,6 +189,7 @@ Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
   if (write_index) {
     tail = IndexTail{};
     tail.through = next_seq - 1;
+    recent.indexed_through(next_seq - 1);
   } else {
     tail.merge(std::move(added));
   }
