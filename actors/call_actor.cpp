@@ -30,13 +30,14 @@ Status recover(CallActor* self, EventStore& store) {
   return Status::ok();
 }
 
-// Folds the events this actor just committed exactly as the projection will read them back.
-void fold_committed(CallActor* self, const std::vector<NewEvent>& events, const AppendResult& r,
-                    const Webhook& w) {
+// Folds the events this actor just committed exactly as the projection will read them back. Takes
+// their data: the events are not needed after this.
+void fold_committed(CallActor* self, std::vector<NewEvent>& events, const AppendResult& r, const Webhook& w) {
   std::uint64_t first_version = r.stream_version - events.size() + 1;
   for (std::size_t i = 0; i < events.size(); ++i) {
-    Event e{r.first_seq + i, self->state.stream,     first_version + i, events[i].type, events[i].v,
-            w.received_ms,   source::twilio_webhook, w.dedupe,          events[i].data};
+    Event e{r.first_seq + i,           self->state.stream, first_version + i,
+            std::move(events[i].type), events[i].v,        w.received_ms,
+            source::twilio_webhook,    w.dedupe,           std::move(events[i].data)};
     apply(self->state.row, e);
   }
 }
@@ -56,7 +57,7 @@ void write(CallActor* self, CallActorSettings settings, caf::actor router, Webho
            int attempt) {
   auto events = decide(self->state.row, w);
   AppendRequest request{self->state.stream,     events,       self->state.row.version, w.dedupe,
-                        source::twilio_webhook, w.received_ms};
+                        source::twilio_webhook, w.received_ms};  // a copy: the store publishes it
   auto me = caf::actor_cast<caf::actor>(self);
   settings.store->append(std::move(request), [me](const Result<AppendResult>& r) {
     caf::anon_send(me, appended_atom::value, r);
@@ -67,7 +68,8 @@ void write(CallActor* self, CallActorSettings settings, caf::actor router, Webho
 caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w,
                       WebhookReply reply, std::vector<NewEvent> events, int attempt) {
   return {
-      [=](appended_atom, const Result<AppendResult>& result) {
+      [=, w = std::move(w), reply = std::move(reply), events = std::move(events)](
+          appended_atom, const Result<AppendResult>& result) mutable {
         if (result && !result->duplicate) fold_committed(self, events, *result, w);
         bool conflicted = !result && result.status().code() == StatusCode::conflict;
         if (conflicted && attempt < kMaxConflictRetries) {
@@ -88,8 +90,8 @@ caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor ro
 
 caf::behavior ready(CallActor* self, CallActorSettings settings, caf::actor router) {
   return {
-      [=](webhook_atom, const Webhook& w, const WebhookReply& reply) {
-        write(self, settings, router, w, reply, 0);
+      [=](webhook_atom, Webhook& w, WebhookReply& reply) {  // mutable: the message is ours, no copy
+        write(self, settings, router, std::move(w), std::move(reply), 0);
       },
       [=](tick_atom, std::uint64_t generation) {
         if (generation == self->state.idle_generation)
@@ -161,12 +163,12 @@ caf::behavior router(Router* self, CallActorSettings settings,
     self->quit(msg.reason);  // not one of ours: the shutdown's exit
   });
   return {
-      [=](webhook_atom, const Webhook& w, const WebhookReply& reply) {
+      [=](webhook_atom, Webhook& w, WebhookReply& reply) {  // mutable: moved on, not copied
         std::string stream = stream_for(self, w);
         auto& actor = self->state.actors[stream];
         if (!actor)
           actor = self->spawn<caf::linked>(call_actor, stream, settings, caf::actor_cast<caf::actor>(self));
-        self->send(actor, webhook_atom::value, w, reply);
+        self->send(actor, webhook_atom::value, std::move(w), std::move(reply));
       },
       [=](alias_atom, const std::string& sid, const std::string& stream) { self->state.alias[sid] = stream; },
       [=](idle_atom, const std::string& stream) {

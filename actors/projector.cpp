@@ -49,13 +49,20 @@ Status Projector::catch_up_from_log() {
     auto page = store_.read_all(view_.checkpoint(), 4096);
     if (!page) return page.status();
     if (page->empty()) return Status::ok();
-    if (Status s = apply_pending(std::move(*page)); !s) return s;
+    if (Status s = apply_pending({std::make_shared<const std::vector<Event>>(std::move(*page))}); !s)
+      return s;
   }
 }
 
-Status Projector::apply_pending(std::vector<Event> events) {
+// The events are read in place from the committed batches (shared with the store's other subscribers)
+// and handed on to the broadcaster the same way: no event is copied.
+Status Projector::apply_pending(const std::vector<Change::Commit>& commits) {
   std::uint64_t checkpoint = view_.checkpoint();
-  if (!events.empty() && events.front().seq > checkpoint + 1) {
+  std::vector<const Event*> events;
+  for (const auto& commit : commits) {
+    for (const Event& e : *commit) events.push_back(&e);
+  }
+  if (!events.empty() && events.front()->seq > checkpoint + 1) {
     // A gap between what we hold and the view (should not happen: subscribed before catching up); the
     // log has everything, so read it rather than skip.
     return catch_up_from_log();
@@ -65,12 +72,15 @@ Status Projector::apply_pending(std::vector<Event> events) {
   auto batch = std::make_shared<std::vector<Change>>();
   batch->reserve(events.size());
   std::size_t next_row = 0;
-  for (Event& e : events) {
-    if (e.seq <= checkpoint) continue;
-    std::optional<CallRow> row;
-    if (next_row < changed->size() && (*changed)[next_row].first == e.seq)
-      row = (*changed)[next_row++].second;
-    batch->emplace_back(std::move(e), std::move(row));
+  for (const auto& commit : commits) {
+    for (std::size_t i = 0; i < commit->size(); ++i) {
+      std::uint64_t seq = (*commit)[i].seq;
+      if (seq <= checkpoint) continue;
+      std::optional<CallRow> row;
+      if (next_row < changed->size() && (*changed)[next_row].first == seq)
+        row = std::move((*changed)[next_row++].second);
+      batch->emplace_back(commit, i, std::move(row));
+    }
   }
   if (!batch->empty()) caf::anon_send(broadcaster_, publish_atom::value, ChangeBatch(std::move(batch)));
   return Status::ok();
@@ -78,16 +88,15 @@ Status Projector::apply_pending(std::vector<Event> events) {
 
 void Projector::run() {
   for (;;) {
-    std::deque<std::shared_ptr<const std::vector<Event>>> work;
+    std::vector<Change::Commit> work;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
       if (pending_.empty()) return;  // stopping, nothing left
-      work.swap(pending_);
+      work.assign(pending_.begin(), pending_.end());
+      pending_.clear();
     }
-    std::vector<Event> events;
-    for (const auto& commit : work) events.insert(events.end(), commit->begin(), commit->end());
-    if (Status s = apply_pending(std::move(events)); !s)
+    if (Status s = apply_pending(work); !s)
       std::cerr << "voxlogd: calls view update failed, will retry from the log: " << s.to_string() << '\n';
   }
 }

@@ -33,7 +33,7 @@ class Projector {
 
  private:
   void run();
-  Status apply_pending(std::vector<Event> events);
+  Status apply_pending(const std::vector<Change::Commit>& commits);
   Status catch_up_from_log();
 
   EventStore& store_;

@@ -26,9 +26,22 @@
 namespace voxlog {
 
 struct Change {
-  Change(Event e, std::optional<CallRow> c) : event(std::move(e)), call(std::move(c)) {}
+  using Commit = std::shared_ptr<const std::vector<Event>>;
+  // The event at `index` of a committed batch, shared with every other reader of that batch (no copy).
+  Change(Commit commit, std::size_t index, std::optional<CallRow> c)
+      : commit_(std::move(commit)), event((*commit_)[index]), call(std::move(c)) {}
+  Change(Event e, std::optional<CallRow> c) : Change(own(std::move(e)), 0, std::move(c)) {}
 
-  Event event;
+ private:
+  static Commit own(Event e) {
+    auto one = std::make_shared<std::vector<Event>>();
+    one->push_back(std::move(e));
+    return one;
+  }
+  Commit commit_;  // declared before `event`, which refers into it
+
+ public:
+  const Event& event;
   std::optional<CallRow> call;
 
   // Only the broadcaster's thread may call this (the cache is not synchronised).

@@ -1,8 +1,10 @@
 #include "http/twilio_signature.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
@@ -18,11 +20,58 @@ std::string base64(const unsigned char* data, size_t size) {
   return out;
 }
 
+// OpenSSL 3's one-shot HMAC() looks the algorithm up by name and builds a context on every call, which
+// cost more than hashing the request itself. Each thread keeps one HMAC-SHA1 context keyed with the last
+// token it used; re-initialising it without a key reuses that key.
+class HmacSha1 {
+ public:
+  HmacSha1() {
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    ctx_ = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+  }
+  ~HmacSha1() {
+    EVP_MAC_CTX_free(ctx_);
+    OPENSSL_cleanse(key_.data(), key_.size());
+  }
+  HmacSha1(const HmacSha1&) = delete;
+  HmacSha1& operator=(const HmacSha1&) = delete;
+
+  // False if OpenSSL failed (the caller falls back to the one-shot function).
+  bool sign(std::string_view key, std::string_view message, unsigned char* digest, size_t* size) {
+    if (!ctx_) return false;
+    const bool same_key = key_ready_ && key == key_;
+    char digest_name[] = "SHA1";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest_name, 0), OSSL_PARAM_END};
+    int ok = same_key
+                 ? EVP_MAC_init(ctx_, nullptr, 0, nullptr)
+                 : EVP_MAC_init(ctx_, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
+    key_ready_ = ok == 1;
+    if (!key_ready_) return false;
+    if (!same_key) {
+      OPENSSL_cleanse(key_.data(), key_.size());
+      key_.assign(key);
+    }
+    return EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(message.data()), message.size()) ==
+               1 &&
+           EVP_MAC_final(ctx_, digest, size, EVP_MAX_MD_SIZE) == 1;
+  }
+
+ private:
+  EVP_MAC_CTX* ctx_ = nullptr;
+  std::string key_;
+  bool key_ready_ = false;
+};
+
 std::string hmac_sha1_base64(std::string_view key, std::string_view message) {
+  thread_local HmacSha1 hmac;
   unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &digest_size);
+  size_t digest_size = 0;
+  if (!hmac.sign(key, message, digest, &digest_size)) {
+    unsigned int one_shot_size = 0;
+    HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &one_shot_size);
+    digest_size = one_shot_size;
+  }
   return base64(digest, digest_size);
 }
 

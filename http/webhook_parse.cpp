@@ -18,20 +18,23 @@ int hex_value(char c) {
 Result<std::string> decode_component(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+') {
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t plain = s.find_first_of("+%", i);  // copy plain runs at once: most bytes are plain
+    if (plain == std::string_view::npos) plain = s.size();
+    out.append(s.data() + i, plain - i);
+    i = plain;
+    if (i == s.size()) break;
+    if (s[i] == '+') {
       out += ' ';
-    } else if (c == '%') {
-      int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
-      int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-      if (hi < 0 || lo < 0)
-        return invalid_argument("bad percent-escape at byte " + std::to_string(i) + " of the form body");
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += c;
+      ++i;
+      continue;
     }
+    int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+    int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
+    if (hi < 0 || lo < 0)
+      return invalid_argument("bad percent-escape at byte " + std::to_string(i) + " of the form body");
+    out += static_cast<char>(hi * 16 + lo);
+    i += 3;
   }
   return out;
 }

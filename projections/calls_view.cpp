@@ -107,6 +107,14 @@ std::uint64_t CallsView::checkpoint() const {
 
 Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(
     const std::vector<Event>& events) {
+  std::vector<const Event*> pointers;
+  pointers.reserve(events.size());
+  for (const Event& e : events) pointers.push_back(&e);
+  return apply_batch(pointers);
+}
+
+Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(
+    const std::vector<const Event*>& events) {
   std::vector<std::pair<std::uint64_t, CallRow>> changed;
   if (events.empty()) return changed;
   try {
@@ -115,7 +123,8 @@ Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(
     std::uint64_t next_id = impl_->get_u64(txn, impl_->meta, "next_id").value_or(1);
     std::map<std::uint64_t, CallRow> dirty;
     std::map<std::string, std::uint64_t> new_streams;
-    for (const Event& e : events) {
+    for (const Event* event : events) {
+      const Event& e = *event;
       if (e.seq <= checkpoint) continue;  // already applied: exactly once
       if (e.seq != checkpoint + 1)
         return internal_error("calls view at seq " + std::to_string(checkpoint) + " was given seq " +

@@ -46,6 +46,7 @@ class CallsView {
 
   // Applies `events` (seq order, the first must be checkpoint()+1) in one transaction. Returns the rows
   // changed, one per event of a call stream, in event order (the row as it was right after that event).
+  Result<std::vector<std::pair<std::uint64_t, CallRow>>> apply_batch(const std::vector<const Event*>& events);
   Result<std::vector<std::pair<std::uint64_t, CallRow>>> apply_batch(const std::vector<Event>& events);
 
   std::optional<CallRow> find(const std::string& id_or_sid) const;  // numeric id, execution SID or CallSid
