@@ -67,23 +67,26 @@ Status Projector::apply_pending(const std::vector<Change::Commit>& commits) {
     // log has everything, so read it rather than skip.
     return catch_up_from_log();
   }
-  auto changed = view_.apply_batch(events);
-  if (!changed) return changed.status();
-  auto batch = std::make_shared<std::vector<Change>>();
-  batch->reserve(events.size());
-  std::size_t next_row = 0;
-  for (const auto& commit : commits) {
-    for (std::size_t i = 0; i < commit->size(); ++i) {
-      std::uint64_t seq = (*commit)[i].seq;
-      if (seq <= checkpoint) continue;
-      std::optional<CallRow> row;
-      if (next_row < changed->size() && (*changed)[next_row].first == seq)
-        row = std::move((*changed)[next_row++].second);
-      batch->emplace_back(commit, i, std::move(row));
+  // Published before the view's own commit: subscribers hear of durable events without waiting for the
+  // view's disk sync (the broadcaster drops seqs a client already has, should a failed commit repeat them).
+  auto publish = [&](CallsView::Changed& changed) {
+    auto batch = std::make_shared<std::vector<Change>>();
+    batch->reserve(events.size());
+    std::size_t next_row = 0;
+    for (const auto& commit : commits) {
+      for (std::size_t i = 0; i < commit->size(); ++i) {
+        std::uint64_t seq = (*commit)[i].seq;
+        if (seq <= checkpoint) continue;
+        std::optional<CallRow> row;
+        if (next_row < changed.size() && changed[next_row].first == seq)
+          row = std::move(changed[next_row++].second);
+        batch->emplace_back(commit, i, std::move(row));
+      }
     }
-  }
-  if (!batch->empty()) caf::anon_send(broadcaster_, publish_atom::value, ChangeBatch(std::move(batch)));
-  return Status::ok();
+    if (!batch->empty()) caf::anon_send(broadcaster_, publish_atom::value, ChangeBatch(std::move(batch)));
+  };
+  auto applied = view_.apply_batch(events, publish);
+  return applied ? Status::ok() : applied.status();
 }
 
 void Projector::run() {

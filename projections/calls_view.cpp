@@ -78,7 +78,7 @@ Result<std::unique_ptr<CallsView>> CallsView::open(const std::string& dir) {
   try {
     impl->env.set_max_dbs(8);
     impl->env.set_mapsize(kMapSize);
-    impl->env.open(dir.c_str(), MDB_NOTLS, 0644);
+    impl->env.open(dir.c_str(), MDB_NOTLS | MDB_NOMETASYNC, 0644);
     auto txn = lmdb::txn::begin(impl->env);
     impl->meta = lmdb::dbi::open(txn, "meta", MDB_CREATE);
     lmdb::val fk{"format", 6}, fv;
@@ -105,17 +105,16 @@ std::uint64_t CallsView::checkpoint() const {
   return impl_->get_u64(txn, impl_->meta, "checkpoint").value_or(0);
 }
 
-Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(
-    const std::vector<Event>& events) {
+Result<CallsView::Changed> CallsView::apply_batch(const std::vector<Event>& events) {
   std::vector<const Event*> pointers;
   pointers.reserve(events.size());
   for (const Event& e : events) pointers.push_back(&e);
   return apply_batch(pointers);
 }
 
-Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(
-    const std::vector<const Event*>& events) {
-  std::vector<std::pair<std::uint64_t, CallRow>> changed;
+Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*>& events,
+                                                  const std::function<void(Changed&)>& before_commit) {
+  Changed changed;
   if (events.empty()) return changed;
   try {
     auto txn = lmdb::txn::begin(impl_->env);
@@ -157,6 +156,7 @@ Result<std::vector<std::pair<std::uint64_t, CallRow>>> CallsView::apply_batch(
     }
     impl_->put(txn, impl_->meta, "checkpoint", be64(checkpoint));
     impl_->put(txn, impl_->meta, "next_id", be64(next_id));
+    if (before_commit) before_commit(changed);
     txn.commit();
   } catch (const lmdb::error& e) {
     return internal_error(std::string("calls view write failed: ") + e.what());

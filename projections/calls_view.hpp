@@ -7,6 +7,10 @@
 // Layout: DBIs `calls` (id u64 BE -> row JSON), `by_stream` (stream -> id), `by_sid` (execution or call
 // SID -> id), `meta` (`checkpoint` u64 BE, `next_id` u64 BE, `format`).
 //
+// Durability: the environment is opened with MDB_NOMETASYNC (one sync per commit instead of two). A
+// system crash may undo the view's last transactions but never corrupts it, and since the checkpoint
+// is in the same transaction, start-up re-applies those events from the log (which is fully synced).
+//
 // Thread-safety: one thread applies (the projector); reads may run on any thread at any time.
 #pragma once
 
@@ -44,10 +48,16 @@ class CallsView {
 
   std::uint64_t checkpoint() const;
 
-  // Applies `events` (seq order, the first must be checkpoint()+1) in one transaction. Returns the rows
-  // changed, one per event of a call stream, in event order (the row as it was right after that event).
-  Result<std::vector<std::pair<std::uint64_t, CallRow>>> apply_batch(const std::vector<const Event*>& events);
-  Result<std::vector<std::pair<std::uint64_t, CallRow>>> apply_batch(const std::vector<Event>& events);
+  // The rows changed by a batch, one per event of a call stream, in event order (the row as it was right
+  // after that event), with that event's seq.
+  using Changed = std::vector<std::pair<std::uint64_t, CallRow>>;
+  // Applies `events` (seq order, the first must be checkpoint()+1) in one transaction; returns the rows
+  // changed. `before_commit`, when given, receives them (to move from) before the transaction's disk
+  // sync: the rows follow from events already durable in the log, so whoever is told need not wait for
+  // the view's own sync. If the commit then fails, the same events are applied again later.
+  Result<Changed> apply_batch(const std::vector<const Event*>& events,
+                              const std::function<void(Changed&)>& before_commit = {});
+  Result<Changed> apply_batch(const std::vector<Event>& events);
 
   std::optional<CallRow> find(const std::string& id_or_sid) const;  // numeric id, execution SID or CallSid
   std::optional<CallRow> find_by_stream(const std::string& stream) const;
