@@ -101,12 +101,14 @@ caf::behavior broadcaster(Broadcaster* self, EventStore* store, CallsView* view,
         ids.reserve(self->state.clients.size());
         for (auto& [id, client] : self->state.clients)
           if (client.live) ids.push_back(id);
-        for (std::uint64_t id : ids) {
-          for (const Change& change : *batch) {
+        // Change after change, each to every client: the batch's first event reaches the last client
+        // after one send per client, not one per client and event. Each client still gets seq order.
+        for (const Change& change : *batch) {
+          for (std::uint64_t id : ids) {
             auto it = self->state.clients.find(id);
-            if (it == self->state.clients.end()) break;
+            if (it == self->state.clients.end()) continue;  // closed as a slow consumer
             if (change.event.seq <= it->second.sent_upto) continue;
-            if (!deliver(self, *metrics, it->second, change)) break;
+            deliver(self, *metrics, it->second, change);
           }
         }
         if (!batch->empty()) self->state.published_upto = batch->back().event.seq;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 #include <lmdb++.h>
 
@@ -65,6 +66,14 @@ struct CallsView::Impl {
     lmdb::val k = as_val(key), v = as_val(value);
     lmdb::dbi_put(txn, dbi.handle(), k, v, 0);
   }
+
+  // What the projector committed last (it is the view's only writer, so this is what LMDB holds):
+  // apply_batch takes rows and ids from here instead of reading and parsing them again. Rows round-trip
+  // through their JSON exactly (call_row_from_json), so a cached row equals a read one. Emptied when it
+  // outgrows kCachedRows and after a failed commit.
+  static constexpr std::size_t kCachedRows = 16384;
+  std::unordered_map<std::uint64_t, CallRow> cached_rows;     // projector thread only
+  std::unordered_map<std::string, std::uint64_t> cached_ids;  // stream -> id; projector thread only
 };
 
 CallsView::CallsView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -121,6 +130,7 @@ Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*
     std::uint64_t checkpoint = impl_->get_u64(txn, impl_->meta, "checkpoint").value_or(0);
     std::uint64_t next_id = impl_->get_u64(txn, impl_->meta, "next_id").value_or(1);
     std::map<std::uint64_t, CallRow> dirty;
+    std::map<std::uint64_t, std::pair<std::string, std::string>> stored_sids;  // as committed before
     std::map<std::string, std::uint64_t> new_streams;
     for (const Event* event : events) {
       const Event& e = *event;
@@ -133,8 +143,11 @@ Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*
       std::uint64_t id = 0;
       if (auto it = new_streams.find(e.stream); it != new_streams.end()) {
         id = it->second;
+      } else if (auto cached = impl_->cached_ids.find(e.stream); cached != impl_->cached_ids.end()) {
+        id = cached->second;
       } else if (auto found = impl_->get_u64(txn, impl_->by_stream, e.stream)) {
         id = *found;
+        impl_->cached_ids.emplace(e.stream, id);  // committed before this transaction
       } else {
         id = next_id++;
         new_streams.emplace(e.stream, id);
@@ -142,8 +155,11 @@ Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*
       }
       auto row_it = dirty.find(id);
       if (row_it == dirty.end()) {
-        CallRow row = impl_->get_row(txn, id).value_or(CallRow{});
+        auto cached = impl_->cached_rows.find(id);
+        CallRow row =
+            cached != impl_->cached_rows.end() ? cached->second : impl_->get_row(txn, id).value_or(CallRow{});
         row.id = id;
+        stored_sids.emplace(id, std::make_pair(row.execution_sid, row.call_sid));
         row_it = dirty.emplace(id, std::move(row)).first;
       }
       apply(row_it->second, e);
@@ -151,14 +167,23 @@ Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*
     }
     for (const auto& [id, row] : dirty) {
       impl_->put(txn, impl_->calls, be64(id), to_json(row).dump());
-      if (!row.execution_sid.empty()) impl_->put(txn, impl_->by_sid, row.execution_sid, be64(id));
-      if (!row.call_sid.empty()) impl_->put(txn, impl_->by_sid, row.call_sid, be64(id));
+      const auto& [stored_execution_sid, stored_call_sid] = stored_sids.at(id);
+      if (!row.execution_sid.empty() && row.execution_sid != stored_execution_sid)
+        impl_->put(txn, impl_->by_sid, row.execution_sid, be64(id));
+      if (!row.call_sid.empty() && row.call_sid != stored_call_sid)
+        impl_->put(txn, impl_->by_sid, row.call_sid, be64(id));
     }
     impl_->put(txn, impl_->meta, "checkpoint", be64(checkpoint));
     impl_->put(txn, impl_->meta, "next_id", be64(next_id));
     if (before_commit) before_commit(changed);
     txn.commit();
+    if (impl_->cached_rows.size() + dirty.size() > Impl::kCachedRows) impl_->cached_rows.clear();
+    if (impl_->cached_ids.size() + new_streams.size() > Impl::kCachedRows) impl_->cached_ids.clear();
+    for (auto& [id, row] : dirty) impl_->cached_rows[id] = std::move(row);
+    impl_->cached_ids.insert(new_streams.begin(), new_streams.end());
   } catch (const lmdb::error& e) {
+    impl_->cached_rows.clear();  // the transaction's rows were not committed
+    impl_->cached_ids.clear();
     return internal_error(std::string("calls view write failed: ") + e.what());
   }
   return changed;
