@@ -30,16 +30,27 @@ Status recover(CallActor* self, EventStore& store) {
   return Status::ok();
 }
 
-// Folds the events this actor just committed exactly as the projection will read them back. Takes
-// their data: the events are not needed after this.
-void fold_committed(CallActor* self, std::vector<NewEvent>& events, const AppendResult& r, const Webhook& w) {
-  std::uint64_t first_version = r.stream_version - events.size() + 1;
+// The row after `events`, folded exactly as the projection will read them back once committed, except
+// for the two fields only the commit knows (apply() takes nothing else from the seq): the caller sets
+// last_seq when the append succeeds. Folding before the append lets the events go to the store without
+// a copy; their data is lent to each Event and given back.
+CallRow fold_ahead(const CallActor* self, std::vector<NewEvent>& events, const Webhook& w) {
+  CallRow row = self->state.row;
   for (std::size_t i = 0; i < events.size(); ++i) {
-    Event e{r.first_seq + i,           self->state.stream, first_version + i,
-            std::move(events[i].type), events[i].v,        w.received_ms,
-            source::twilio_webhook,    w.dedupe,           std::move(events[i].data)};
-    apply(self->state.row, e);
+    Event e{0,
+            self->state.stream,
+            self->state.row.version + 1 + i,
+            std::move(events[i].type),
+            events[i].v,
+            w.received_ms,
+            source::twilio_webhook,
+            w.dedupe,
+            std::move(events[i].data)};
+    apply(row, e);
+    events[i].type = std::move(e.type);
+    events[i].data = std::move(e.data);
   }
+  return row;
 }
 
 caf::behavior ready(CallActor* self, CallActorSettings settings, caf::actor router);
@@ -51,26 +62,32 @@ void arm_idle_timer(CallActor* self, const CallActorSettings& settings) {
 }
 
 caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w,
-                      WebhookReply reply, std::vector<NewEvent> events, int attempt);
+                      WebhookReply reply, CallRow next, int attempt);
 
 void write(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w, WebhookReply reply,
            int attempt) {
   auto events = decide(self->state.row, w);
-  AppendRequest request{self->state.stream,     events,       self->state.row.version, w.dedupe,
-                        source::twilio_webhook, w.received_ms};  // a copy: the store publishes it
+  CallRow next = fold_ahead(self, events, w);
+  AppendRequest request{self->state.stream, std::move(events),      self->state.row.version,
+                        w.dedupe,           source::twilio_webhook, w.received_ms};
   auto me = caf::actor_cast<caf::actor>(self);
   settings.store->append(std::move(request), [me](const Result<AppendResult>& r) {
     caf::anon_send(me, appended_atom::value, r);
   });
-  self->become(writing(self, settings, router, std::move(w), std::move(reply), std::move(events), attempt));
+  self->become(writing(self, settings, router, std::move(w), std::move(reply), std::move(next), attempt));
 }
 
 caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w,
-                      WebhookReply reply, std::vector<NewEvent> events, int attempt) {
+                      WebhookReply reply, CallRow next, int attempt) {
   return {
-      [=, w = std::move(w), reply = std::move(reply), events = std::move(events)](
+      [=, w = std::move(w), reply = std::move(reply), next = std::move(next)](
           appended_atom, const Result<AppendResult>& result) mutable {
-        if (result && !result->duplicate) fold_committed(self, events, *result, w);
+        if (result && !result->duplicate) {
+          next.last_seq = result->last_seq;  // the commit's seqs; versions were known (expected_version)
+          self->state.row = std::move(next);
+          if (self->state.row.version != result->stream_version)
+            recover(self, *settings.store);  // expected_version fixed them; if not, trust the log
+        }
         bool conflicted = !result && result.status().code() == StatusCode::conflict;
         if (conflicted && attempt < kMaxConflictRetries) {
           if (Status s = recover(self, *settings.store); !s) {
