@@ -134,7 +134,8 @@ std::vector<NewEvent> decide(const CallRow& call, const Webhook& w) {
   if (!w.execution_sid.empty()) received["execution_sid"] = w.execution_sid;
   if (!w.call_sid.empty()) received["call_sid"] = w.call_sid;
   if (!w.idempotency_token.empty()) received["idempotency_token"] = w.idempotency_token;
-  std::vector<NewEvent> out{{event_type::webhook_received, std::move(received)}};
+  std::vector<NewEvent> out;  // not an initializer list: that would copy `received`
+  out.push_back(NewEvent{event_type::webhook_received, std::move(received)});
 
   switch (w.route) {
     case WebhookRoute::status: decide_status(call, w, out); break;

@@ -90,7 +90,10 @@ std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& 
   return (proto.empty() ? "http" : proto) + "://" + header(req, "Host") + target;
 }
 
-Status verify_signature(const ServerContext& ctx, const RequestHandle& req, const std::string& kind) {
+// Parses a form body into `form` when it checks a signature (parse_webhook then reuses it), but only
+// after the signature header is known to be there: an unsigned request learns nothing about its body.
+Status verify_signature(const ServerContext& ctx, const RequestHandle& req, const std::string& kind,
+                        std::optional<FormParams>& form) {
   const std::string& token = ctx.config.twilio_auth_token;
   if (token.empty()) return Status::ok();  // announced loudly at start: simulation without verification
   std::string signature = header(req, "X-Twilio-Signature");
@@ -102,7 +105,8 @@ Status verify_signature(const ServerContext& ctx, const RequestHandle& req, cons
   } else if (kind == "form") {
     auto params = parse_form(req->body());
     if (!params) return params.status();
-    valid = twilio::verify_form(token, signature, url, *params);
+    form = std::move(*params);
+    valid = twilio::verify_form(token, signature, url, *form);
   }
   if (!valid) return {StatusCode::permission_denied, "X-Twilio-Signature does not match this request"};
   return Status::ok();
@@ -140,9 +144,10 @@ auto webhook_handler(const ServerContext& ctx, WebhookRoute route) {
                       "send application/json or application/x-www-form-urlencoded", instance));
       return restinio::request_accepted();
     }
-    if (Status s = verify_signature(ctx, req, kind); !s) return fail(s);
-    auto webhook =
-        parse_webhook(route, content_type, req->body(), header(req, "I-Twilio-Idempotency-Token"), now_ms());
+    std::optional<FormParams> form;  // parsed once, for the signature and for the webhook
+    if (Status s = verify_signature(ctx, req, kind, form); !s) return fail(s);
+    auto webhook = parse_webhook(route, content_type, req->body(), header(req, "I-Twilio-Idempotency-Token"),
+                                 now_ms(), form ? &*form : nullptr);
     if (!webhook) return fail(webhook.status());
     Metrics* metrics = ctx.metrics;
     const ServerContext* context = &ctx;

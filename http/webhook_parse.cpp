@@ -19,8 +19,8 @@ Result<std::string> decode_component(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    std::size_t plain = s.find_first_of("+%", i);  // copy plain runs at once: most bytes are plain
-    if (plain == std::string_view::npos) plain = s.size();
+    std::size_t plain = i;  // copy plain runs at once: most bytes are plain
+    while (plain < s.size() && s[plain] != '+' && s[plain] != '%') ++plain;
     out.append(s.data() + i, plain - i);
     i = plain;
     if (i == s.size()) break;
@@ -100,7 +100,8 @@ nlohmann::json form_to_json(const FormParams& params) {
 }
 
 Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type, std::string_view body,
-                              std::string_view idempotency_token, std::int64_t received_ms) {
+                              std::string_view idempotency_token, std::int64_t received_ms,
+                              const FormParams* form) {
   Webhook w;
   w.route = route;
   w.received_ms = received_ms;
@@ -111,9 +112,13 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
     if (!parsed.is_object()) return invalid_argument("the JSON body must be an object");
     w.params = std::move(parsed);
   } else if (w.content_type == "form") {
-    auto form = parse_form(body);
-    if (!form) return form.status();
-    w.params = form_to_json(*form);
+    if (form) {
+      w.params = form_to_json(*form);
+    } else {
+      auto parsed = parse_form(body);
+      if (!parsed) return parsed.status();
+      w.params = form_to_json(*parsed);
+    }
   } else {
     return invalid_argument("unsupported Content-Type '" + std::string(content_type.substr(0, 100)) +
                             "': send application/json or application/x-www-form-urlencoded");
