@@ -8,9 +8,10 @@ namespace voxlog {
 
 const std::string& Change::ws_json() const {
   if (ws_json_.empty()) {
-    nlohmann::json j = {{"seq", event.seq}, {"type", "event"}, {"event", to_json(event)}};
-    j["call"] = call ? to_json(*call) : nlohmann::json(nullptr);
-    ws_json_ = j.dump();
+    // {"call":…,"event":…,"seq":…,"type":"event"}: nlohmann's key order, with the row written directly.
+    nlohmann::json rest = {{"event", to_json(event)}, {"seq", event.seq}, {"type", "event"}};
+    ws_json_ =
+        "{\"call\":" + (call ? to_json_text(*call) : std::string("null")) + "," + rest.dump().substr(1);
   }
   return ws_json_;
 }

@@ -140,6 +140,92 @@ json to_json(const CallRow& r) {
               {"version", r.version}};
 }
 
+namespace {
+
+// Appends `s` as a JSON string exactly as nlohmann's dump() writes it (UTF-8 kept, the short escapes,
+// other control characters as \u00xx). `s` is valid UTF-8: every string in a row comes from the log,
+// which refuses anything else.
+void append_json_string(std::string& out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : s) {
+    auto byte = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (byte < 0x20) {
+          out += "\\u00";
+          out += kHex[byte >> 4];
+          out += kHex[byte & 0x0f];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_string_or_null(std::string& out, const std::string& s) {
+  if (s.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, s);
+  }
+}
+
+}  // namespace
+
+std::string to_json_text(const CallRow& r) {
+  std::string out;
+  out.reserve(512);
+  // Keys in nlohmann's order (sorted), so the bytes equal to_json(r).dump().
+  out += "{\"answeredBy\":";
+  append_string_or_null(out, r.answered_by);
+  out += ",\"batchId\":";
+  append_string_or_null(out, r.batch_id);
+  out += ",\"callSid\":";
+  append_string_or_null(out, r.call_sid);
+  out += ",\"createdAt\":";
+  append_json_string(out, iso8601_ms(r.created_ms));
+  out += ",\"createdMs\":" + std::to_string(r.created_ms);
+  out += ",\"direction\":";
+  append_string_or_null(out, r.direction);
+  out += ",\"dtmfDigits\":";
+  append_string_or_null(out, r.dtmf_digits);
+  out += ",\"duration\":" + std::to_string(r.duration);
+  out += ",\"executionSid\":";
+  append_string_or_null(out, r.execution_sid);
+  out += ",\"from\":";
+  append_string_or_null(out, r.from);
+  out += ",\"id\":" + std::to_string(r.id);
+  out += ",\"lastSeq\":" + std::to_string(r.last_seq);
+  out += ",\"lastSequenceNumber\":" + std::to_string(r.last_sequence_number);
+  out += ",\"outcome\":";
+  append_string_or_null(out, r.outcome);
+  out += ",\"recordingUrl\":";
+  append_string_or_null(out, r.recording_url);
+  out += ",\"requestId\":";
+  append_string_or_null(out, r.request_id);
+  out += ",\"status\":";
+  append_string_or_null(out, r.status);
+  out += ",\"stream\":";
+  append_json_string(out, r.stream);
+  out += ",\"to\":";
+  append_string_or_null(out, r.to);
+  out += ",\"updatedAt\":";
+  append_json_string(out, iso8601_ms(r.updated_ms));
+  out += ",\"updatedMs\":" + std::to_string(r.updated_ms);
+  out += ",\"version\":" + std::to_string(r.version);
+  out += '}';
+  return out;
+}
+
 CallRow call_row_from_json(const json& j) {
   CallRow r;
   r.id = j.value("id", std::uint64_t{0});

@@ -56,6 +56,8 @@ std::string outcome_for_status(std::string_view status);
 void apply(CallRow& row, const Event& event);
 
 nlohmann::json to_json(const CallRow& row);
+// The same bytes as to_json(row).dump(), written directly (the view stores a row per event it applies).
+std::string to_json_text(const CallRow& row);
 CallRow call_row_from_json(const nlohmann::json& j);
 
 std::string iso8601_ms(std::int64_t ms);  // 2024-03-21T10:30:00.000Z

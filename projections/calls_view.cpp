@@ -166,7 +166,7 @@ Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*
       changed.emplace_back(e.seq, row_it->second);
     }
     for (const auto& [id, row] : dirty) {
-      impl_->put(txn, impl_->calls, be64(id), to_json(row).dump());
+      impl_->put(txn, impl_->calls, be64(id), to_json_text(row));
       const auto& [stored_execution_sid, stored_call_sid] = stored_sids.at(id);
       if (!row.execution_sid.empty() && row.execution_sid != stored_execution_sid)
         impl_->put(txn, impl_->by_sid, row.execution_sid, be64(id));
