@@ -129,13 +129,23 @@ std::vector<std::string> url_variants(std::string_view url) {
 
 // The parameters' part of the signed string: sorted byte-wise, duplicates dropped, name+value each.
 std::string signed_params(const FormParams& form_params) {
-  FormParams sorted = form_params;
-  std::sort(sorted.begin(), sorted.end());
-  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  // Sorted by (name, value) and without exact repeats, as Twilio signs them; pointers, not copies.
+  std::vector<const std::pair<std::string, std::string>*> sorted;
+  sorted.reserve(form_params.size());
+  std::size_t bytes = 0;
+  for (const auto& param : form_params) {
+    sorted.push_back(&param);
+    bytes += param.first.size() + param.second.size();
+  }
+  auto less = [](const auto* a, const auto* b) { return *a < *b; };
+  auto same = [](const auto* a, const auto* b) { return *a == *b; };
+  std::sort(sorted.begin(), sorted.end(), less);
+  sorted.erase(std::unique(sorted.begin(), sorted.end(), same), sorted.end());
   std::string text;
-  for (const auto& [key, value] : sorted) {
-    text += key;
-    text += value;
+  text.reserve(bytes);
+  for (const auto* param : sorted) {
+    text += param->first;
+    text += param->second;
   }
   return text;
 }
@@ -146,15 +156,15 @@ std::string sign_with(std::string_view auth_token, std::string_view url, std::st
   return hmac_sha1_base64(auth_token, message);
 }
 
-// The parameters are sorted and joined once; only the URL differs between the variants.
+// The parameters are sorted and joined once; only the URL differs between the variants. Stopping at
+// the first match tells a caller only which spelling of the URL was signed, nothing about the token.
 bool matches_any_variant(std::string_view auth_token, std::string_view signature, std::string_view url,
                          const FormParams& form_params) {
   std::string params_text = signed_params(form_params);
-  bool matched = false;
   for (const std::string& variant : url_variants(url)) {
-    matched |= equal_constant_time(sign_with(auth_token, variant, params_text), signature);
+    if (equal_constant_time(sign_with(auth_token, variant, params_text), signature)) return true;
   }
-  return matched;
+  return false;
 }
 
 // Finds query parameter `name` of `url` and sets `value` to its raw (still percent-encoded) text.
