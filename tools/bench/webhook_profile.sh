@@ -3,12 +3,13 @@
 # with valgrind's callgrind (repeatable on a shared machine, unlike seconds). Starts voxlogd under callgrind
 # on loopback with Twilio credentials (signatures verified), replays N pre-signed status callbacks from
 # webhook_gen with wrk (16 connections), stops it, and prints the instructions per accepted webhook plus the
-# ten most expensive functions (inclusive). Needs valgrind (Debian package). N: REQUESTS (default 2000 calls
-# x 4 statuses); the server is slowed ~50x, so this takes about a minute.
+# ten most expensive functions (inclusive). Needs valgrind (Debian package). N: CALLS (default 5000 calls
+# x 4 statuses; more than the server gets through in 30 s under callgrind, so no request repeats); the
+# server is slowed ~50x, so this takes about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
-CALLS=${CALLS:-2000}
+CALLS=${CALLS:-5000}
 PORT=${PORT:-44350}
 WORK=$(mktemp -d /tmp/voxlog-profile-XXXXXX)
 trap 'kill "$VOX_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -28,6 +29,10 @@ WEBHOOK_REQUESTS="$WORK/requests.txt" WEBHOOK_PATH=/api/calls/webhooks/status \
 accepted=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^voxlog_webhooks_total{route="status",result="accepted"} //p')
 kill -TERM "$VOX_PID"
 wait "$VOX_PID" || true
+if grep -q 'wrapped=1' "$WORK/wrk.out"; then
+  echo "webhook_profile: wrk ran out of distinct requests and repeated them (duplicates cost less); rerun with a larger CALLS" >&2
+  exit 1
+fi
 total=$(callgrind_annotate "$WORK/callgrind.out" 2>/dev/null | sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
 echo "webhooks accepted: $accepted (wrk, 16 connections, 30 s under callgrind)"
 echo "instructions, whole process: $total"
