@@ -3,6 +3,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -175,4 +176,44 @@ TEST_CASE("a batch retried after the map grew leaves no stale pending entries be
   }
   TempDir reference;
   CHECK(run_workload(*open_store(reference.path(), 1), 0, 300) == answers);
+}
+
+TEST_CASE("every answered append is visible to reads at once, while index entries move to the DBIs",
+          "[eventstore][index]") {
+  // Readers in the writer's process take pending entries from memory while the writer adds them and
+  // bulk-writes them (every 16 events here): an appender that reads right after its answer must see
+  // its event, its version and its key, whatever the timing.
+  TempDir tmp;
+  auto store = open_store(tmp.path(), 16);
+  constexpr int kThreads = 6, kAppends = 150;
+  std::vector<std::thread> threads;
+  std::vector<std::string> failures(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppends && failures[t].empty(); ++i) {
+        AppendRequest r;
+        r.stream = "call-" + std::to_string(t) + "-" + std::to_string(i / 5);
+        r.events.push_back(NewEvent{"E", {{"i", i}}, 1});
+        r.dedupe = "key-" + std::to_string(t) + "-" + std::to_string(i);
+        auto answer = store->append_sync(r);
+        if (!answer) {
+          failures[t] = "append: " + answer.status().to_string();
+          break;
+        }
+        auto version = store->stream_version(r.stream);
+        auto events = store->read_stream(r.stream, 1, 100);
+        auto found = store->find_dedupe(r.dedupe);
+        std::uint64_t expected_version = static_cast<std::uint64_t>(i % 5) + 1;
+        if (!version || *version != expected_version) failures[t] = "stream_version after " + r.dedupe;
+        if (!events || events->size() != expected_version || events->back().seq != answer->last_seq)
+          failures[t] = "read_stream after " + r.dedupe;
+        if (!found || !found->has_value() || (*found)->first_seq != answer->first_seq)
+          failures[t] = "find_dedupe after " + r.dedupe;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const std::string& f : failures) CHECK(f.empty());
+  CHECK(store->stats()->events == kThreads * kAppends);
+  CHECK(store->verify().is_ok());
 }
