@@ -42,6 +42,23 @@ bool deliver(Broadcaster* self, Metrics& metrics, Client& client, const Change& 
   return false;
 }
 
+// The call's row just before `e`, folded from its stream, with the view's id: a client catching up gets
+// each event with the row as it was right after it, as a live client did. None when the view has no row
+// for the call yet (its commit still under way), as before.
+std::optional<CallRow> row_before(EventStore& store, CallsView& view, const Event& e) {
+  auto current = view.find_by_stream(e.stream);
+  if (!current) return std::nullopt;
+  CallRow row;
+  for (std::uint64_t from = 1; from < e.version;) {
+    auto page = store.read_stream(e.stream, from, e.version - from);
+    if (!page || page->empty()) return current;  // cannot fold: the current row, as before
+    for (const Event& earlier : *page) apply(row, earlier);
+    from = row.version + 1;
+  }
+  row.id = current->id;
+  return row;
+}
+
 void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& metrics, std::uint64_t id) {
   auto it = self->state.clients.find(id);
   if (it == self->state.clients.end()) return;
@@ -59,10 +76,18 @@ void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& me
       drop(self, metrics, id);
       return;
     }
+    std::unordered_map<std::string, std::optional<CallRow>> rows;  // as of the last event delivered
     for (Event& e : *page) {
       if (e.seq > target) break;
       std::optional<CallRow> row;
-      if (e.stream.rfind(stream_prefix::call, 0) == 0) row = view.find_by_stream(e.stream);
+      if (e.stream.rfind(stream_prefix::call, 0) == 0) {
+        auto it = rows.find(e.stream);
+        if (it == rows.end()) it = rows.emplace(e.stream, row_before(store, view, e)).first;
+        if (it->second) {
+          apply(*it->second, e);
+          row = it->second;
+        }
+      }
       if (!deliver(self, metrics, client, Change(std::move(e), std::move(row)))) return;
     }
   }

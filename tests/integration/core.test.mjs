@@ -190,6 +190,14 @@ test('/ws pushes every committed event with the call row; a client that drops re
   const types = got.map((m) => m.event.type);
   assert.ok(types.includes('AppointmentCancelled'));
   assert.ok(types.includes('FlowEventReceived'));
+  // Each caught-up event comes with the row as it was right after it, not as it is now.
+  const cancelled = got.find((m) => m.event.type === 'AppointmentCancelled');
+  assert.equal(cancelled.call.outcome, 'cancelled');
+  assert.equal(cancelled.call.status, 'in-progress', 'the call completed only later');
+  assert.equal(cancelled.call.lastSeq, cancelled.seq);
+  const completed = got.find((m) => m.event.type === 'CallStatusChanged');
+  assert.equal(completed.call.status, 'completed');
+  assert.equal(completed.call.id, change.call.id);
   resumed.close();
 });
 
