@@ -1,7 +1,7 @@
 // Change and Subscriber: what the broadcaster pushes and to whom.
 //
 // Contract: a Change is one committed event plus, for a call's event, the call's row right after it
-// (live) or as it is now (when a subscriber catches up from the log). `ws_json()` is the plain WebSocket
+// (live, and when a subscriber catches up from the log). `ws_json()` is the plain WebSocket
 // message, {"seq", "type":"event", "event":{envelope}, "call":{row}|null}: rendered on first use and
 // kept, so a change is rendered once however many clients get it, and never when nobody listens.
 // A Subscriber is one connected client (plain WebSocket, Socket.IO, ...). The broadcaster is its only
