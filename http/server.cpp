@@ -425,6 +425,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
             // Bodies past MAX_BODY_BYTES get a 413 from the handler; this hard cap only stops abuse.
             .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(
                 std::max<std::uint64_t>(impl->ctx.config.max_body_bytes * 16, 1 << 20)))
+            // RESTinio leaves Nagle's algorithm on: a WebSocket frame written while the previous one is
+            // unacknowledged would wait for that ACK (up to the peer's delayed-ACK timeout).
+            .socket_options_setter([](auto& options) { options.set_option(asio::ip::tcp::no_delay{true}); })
             .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& acceptor) {
               bound->set_value(acceptor.local_endpoint().port());
             }),

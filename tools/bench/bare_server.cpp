@@ -73,12 +73,16 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // the io thread inherits it; main waits below
 
   std::map<std::uint64_t, rws::ws_handle_t> subscribers;
-  auto server = restinio::run_async<Traits>(restinio::own_io_context(),
-                                            restinio::server_settings_t<Traits>{}
-                                                .address("127.0.0.1")
-                                                .port(static_cast<std::uint16_t>(port))
-                                                .request_handler(make_handler(subscribers)),
-                                            1);
+  auto server =
+      restinio::run_async<Traits>(restinio::own_io_context(),
+                                  restinio::server_settings_t<Traits>{}
+                                      .address("127.0.0.1")
+                                      .port(static_cast<std::uint16_t>(port))
+                                      .request_handler(make_handler(subscribers))
+                                      .socket_options_setter([](auto& options) {
+                                        options.set_option(asio::ip::tcp::no_delay{true});  // as voxlogd
+                                      }),
+                                  1);
   std::printf("bare_server listening on http://127.0.0.1:%d\n", port);
   std::fflush(stdout);
   int signal = 0;
