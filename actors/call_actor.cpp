@@ -1,5 +1,7 @@
 #include "actors/call_actor.hpp"
 
+#include <memory>
+
 #include "actors/call_decider.hpp"
 #include "projections/event_types.hpp"
 
@@ -11,7 +13,11 @@ constexpr int kMaxConflictRetries = 5;
 struct CallState {
   std::string stream;
   CallRow row;
+  // One idle timer at a time, not one per webhook: every delayed message is a round trip through CAF's
+  // clock thread. A tick that finds recent activity re-arms for the rest of the quiet period.
   std::uint64_t idle_generation = 0;
+  caf::actor_clock::time_point idle_deadline{};  // of the armed timer; {} when none is armed
+  caf::actor_clock::time_point last_active{};
   static inline const char* name = "voxlog.call";
 };
 
@@ -55,52 +61,84 @@ CallRow fold_ahead(const CallActor* self, std::vector<NewEvent>& events, const W
 
 caf::behavior ready(CallActor* self, CallActorSettings settings, caf::actor router);
 
-void arm_idle_timer(CallActor* self, const CallActorSettings& settings) {
-  auto after =
+caf::actor_clock::time_point idle_deadline(const CallActor* self, const CallActorSettings& settings) {
+  auto quiet =
       is_terminal_status(self->state.row.status) ? settings.idle_after_end : settings.idle_while_live;
-  self->delayed_send(self, after, tick_atom::value, ++self->state.idle_generation);
+  return self->state.last_active + quiet;
 }
 
-caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w,
-                      WebhookReply reply, CallRow next, int attempt);
+// Arms the idle timer unless one already fires early enough (a call that just ended wants a shorter one).
+void note_activity(CallActor* self, const CallActorSettings& settings) {
+  auto& state = self->state;
+  state.last_active = self->clock().now();
+  auto deadline = idle_deadline(self, settings);
+  if (state.idle_deadline != caf::actor_clock::time_point{} && state.idle_deadline <= deadline) return;
+  state.idle_deadline = deadline;
+  self->delayed_send(self, deadline - state.last_active, tick_atom::value, ++state.idle_generation);
+}
 
-void write(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w, WebhookReply reply,
+// A current tick: retire if the call has been quiet long enough, else wait for the rest of it.
+void on_idle_tick(CallActor* self, const CallActorSettings& settings, const caf::actor& router) {
+  auto& state = self->state;
+  state.idle_deadline = {};
+  auto now = self->clock().now();
+  auto deadline = idle_deadline(self, settings);
+  if (now >= deadline) {
+    self->send(router, idle_atom::value, state.stream);
+    return;
+  }
+  state.idle_deadline = deadline;
+  self->delayed_send(self, deadline - now, tick_atom::value, ++state.idle_generation);
+}
+
+using SharedReply = std::shared_ptr<const WebhookReply>;
+
+caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w,
+                      SharedReply reply, CallRow next, int attempt);
+
+bool will_retry(const Result<AppendResult>& r, int attempt) {
+  return !r && r.status().code() == StatusCode::conflict && attempt < kMaxConflictRetries;
+}
+
+void write(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w, SharedReply reply,
            int attempt) {
   auto events = decide(self->state.row, w);
   CallRow next = fold_ahead(self, events, w);
   AppendRequest request{self->state.stream, std::move(events),      self->state.row.version,
                         w.dedupe,           source::twilio_webhook, w.received_ms};
   auto me = caf::actor_cast<caf::actor>(self);
-  settings.store->append(std::move(request), [me](const Result<AppendResult>& r) {
+  // The webhook is answered right here, on the store's thread, once the commit is durable: the answer
+  // needs nothing from this actor, and a round trip through the scheduler would queue it behind new work.
+  // Only a conflict that will be retried is left to the actor.
+  settings.store->append(std::move(request), [me, reply, attempt](const Result<AppendResult>& r) {
+    if (!will_retry(r, attempt)) (*reply)(r);
     caf::anon_send(me, appended_atom::value, r);
   });
   self->become(writing(self, settings, router, std::move(w), std::move(reply), std::move(next), attempt));
 }
 
 caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor router, Webhook w,
-                      WebhookReply reply, CallRow next, int attempt) {
+                      SharedReply reply, CallRow next, int attempt) {
   return {
-      [=, w = std::move(w), reply = std::move(reply), next = std::move(next)](
-          appended_atom, const Result<AppendResult>& result) mutable {
+      [=, w = std::move(w), next = std::move(next)](appended_atom,
+                                                    const Result<AppendResult>& result) mutable {
         if (result && !result->duplicate) {
           next.last_seq = result->last_seq;  // the commit's seqs; versions were known (expected_version)
           self->state.row = std::move(next);
           if (self->state.row.version != result->stream_version)
             recover(self, *settings.store);  // expected_version fixed them; if not, trust the log
         }
-        bool conflicted = !result && result.status().code() == StatusCode::conflict;
-        if (conflicted && attempt < kMaxConflictRetries) {
+        if (will_retry(result, attempt)) {
           if (Status s = recover(self, *settings.store); !s) {
-            reply(s);
+            (*reply)(s);
             self->become(ready(self, settings, router));
             return;
           }
-          write(self, settings, router, w, reply, attempt + 1);
+          write(self, settings, router, std::move(w), reply, attempt + 1);
           return;
         }
-        reply(result);
         self->become(ready(self, settings, router));
-        arm_idle_timer(self, settings);
+        note_activity(self, settings);
       },
   };
 }
@@ -108,11 +146,11 @@ caf::behavior writing(CallActor* self, CallActorSettings settings, caf::actor ro
 caf::behavior ready(CallActor* self, CallActorSettings settings, caf::actor router) {
   return {
       [=](webhook_atom, Webhook& w, WebhookReply& reply) {  // mutable: the message is ours, no copy
-        write(self, settings, router, std::move(w), std::move(reply), 0);
+        write(self, settings, router, std::move(w), std::make_shared<const WebhookReply>(std::move(reply)),
+              0);
       },
       [=](tick_atom, std::uint64_t generation) {
-        if (generation == self->state.idle_generation)
-          self->send(router, idle_atom::value, self->state.stream);
+        if (generation == self->state.idle_generation) on_idle_tick(self, settings, router);
       },
       [=](stop_atom) { self->quit(); },
   };
@@ -131,7 +169,7 @@ caf::behavior call_actor(CallActor* self, std::string stream, CallActorSettings 
         [=](stop_atom) { self->quit(); },
     };
   }
-  arm_idle_timer(self, settings);
+  note_activity(self, settings);
   return ready(self, settings, router);
 }
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <random>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -78,6 +79,10 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config caf_config;
   caf_config.set("logger.console", caf::atom("none"));
+  // One worker per core: CAF's default of at least four workers polls (sleep, wake, look) more threads
+  // than there are cores to run them, and under load they take turns with the io and log threads.
+  caf_config.set("scheduler.max-threads",
+                 static_cast<std::int64_t>(std::max(2u, std::thread::hardware_concurrency())));
   caf::actor_system system{caf_config};
 
   std::chrono::milliseconds heartbeat{30000};  // WS_PING_MS: how often live subscribers must show life
