@@ -1,5 +1,6 @@
 #include "eventstore/data_json.hpp"
 
+#include <charconv>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -161,7 +162,78 @@ class FastReader {
   const char* end_;
 };
 
+// Writes what dump() writes for the shapes webhooks carry (objects, arrays, strings of printable ASCII
+// without quotes or backslashes, integers, true/false/null); returns false on anything else (a float, a
+// string that needs an escape or a UTF-8 check, deep nesting), and the caller then dumps with nlohmann.
+class FastWriter {
+ public:
+  explicit FastWriter(std::string* out) : out_(out) {}
+
+  bool write(const json& value, int depth) {
+    if (depth > kMaxFastDepth) return false;
+    switch (value.type()) {
+      case json::value_t::object: {
+        const auto& object = value.get_ref<const json::object_t&>();
+        out_->push_back('{');
+        bool first = true;
+        for (const auto& [key, member] : object) {
+          if (!first) out_->push_back(',');
+          first = false;
+          if (!write_string(key)) return false;
+          out_->push_back(':');
+          if (!write(member, depth + 1)) return false;
+        }
+        out_->push_back('}');
+        return true;
+      }
+      case json::value_t::array: {
+        out_->push_back('[');
+        bool first = true;
+        for (const json& element : value.get_ref<const json::array_t&>()) {
+          if (!first) out_->push_back(',');
+          first = false;
+          if (!write(element, depth + 1)) return false;
+        }
+        out_->push_back(']');
+        return true;
+      }
+      case json::value_t::string: return write_string(value.get_ref<const std::string&>());
+      case json::value_t::number_integer: return write_integer(value.get<std::int64_t>());
+      case json::value_t::number_unsigned: return write_integer(value.get<std::uint64_t>());
+      case json::value_t::boolean: out_->append(value.get<bool>() ? "true" : "false"); return true;
+      case json::value_t::null: out_->append("null"); return true;
+      default: return false;  // floats (their shortest form is nlohmann's), binary, discarded
+    }
+  }
+
+ private:
+  bool write_string(const std::string& s) {
+    for (unsigned char c : s)
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') return false;
+    out_->push_back('"');
+    out_->append(s);
+    out_->push_back('"');
+    return true;
+  }
+
+  template <class Integer>
+  bool write_integer(Integer value) {
+    char buffer[24];
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    out_->append(buffer, end);
+    return ec == std::errc();
+  }
+
+  std::string* out_;
+};
+
 }  // namespace
+
+std::string dump_data_json(const nlohmann::json& data) {
+  std::string text;
+  if (FastWriter(&text).write(data, 0)) return text;
+  return data.dump();
+}
 
 bool parse_data_json(std::string_view text, nlohmann::json* out) {
   if (FastReader(text).read_document(out)) return true;

@@ -10,10 +10,12 @@
 
 namespace voxlog {
 
-// The string at `key`, or "" when it is absent or not a string.
-inline std::string string_field(const nlohmann::json& object, const char* key) {
+// The string at `key`, or "" when it is absent or not a string. A reference into `object` (or to a
+// static empty string), so reading a field copies nothing: keep it only as long as `object` lives.
+inline const std::string& string_field(const nlohmann::json& object, const char* key) {
+  static const std::string empty;
   auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return it != object.end() && it->is_string() ? it->get_ref<const std::string&>() : empty;
 }
 
 // "" becomes null, as the Node app's nullable columns are.

@@ -9,6 +9,7 @@
 #include <future>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/data_json.hpp"
 #include "eventstore/store_impl.hpp"
 
 namespace voxlog {
@@ -302,7 +303,7 @@ void EventStore::append(AppendRequest request, AppendCallback done) {
   if (pending.precheck) {
     pending.data_json.reserve(request.events.size());
     try {
-      for (const NewEvent& e : request.events) pending.data_json.push_back(e.data.dump());
+      for (const NewEvent& e : request.events) pending.data_json.push_back(codec::dump_data_json(e.data));
     } catch (const nlohmann::json::exception& e) {  // dump() refuses strings that are not UTF-8
       pending.precheck = invalid_argument("data of '" + request.stream + "': " + e.what());
     }

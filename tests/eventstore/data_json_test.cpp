@@ -1,4 +1,5 @@
 // parse_data_json must agree with nlohmann::json::parse on everything, fast path or not.
+#include <limits>
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -99,4 +100,32 @@ TEST_CASE("parse_data_json handles integer edges and rejects invalid JSON", "[ev
     INFO(text);
     CHECK_FALSE(parse_data_json(text, &parsed));
   }
+}
+
+TEST_CASE("dump_data_json writes exactly what dump() writes", "[eventstore][codec]") {
+  using voxlog::codec::dump_data_json;
+  std::mt19937_64 rng(4242);
+  for (int i = 0; i < 3000; ++i) {
+    json doc = json::object();
+    for (int k = 0, n = static_cast<int>(rng() % 8); k < n; ++k)
+      doc["k" + std::to_string(k)] = random_value(rng, 0);
+    INFO(doc.dump());
+    REQUIRE(dump_data_json(doc) == doc.dump());
+  }
+  // Integer edges, keys that need escapes, DEL, and empty containers, each on both paths.
+  json edges = {{"max", std::numeric_limits<std::uint64_t>::max()},
+                {"min", std::numeric_limits<std::int64_t>::min()},
+                {"zero", 0},
+                {"neg", -1},
+                {"o", json::object()},
+                {"a", json::array()},
+                {"del\x7f", "x"},
+                {"k\"ey", "v"}};
+  CHECK(dump_data_json(edges) == edges.dump());
+  edges.erase("del\x7f");
+  edges.erase("k\"ey");
+  CHECK(dump_data_json(edges) == edges.dump());
+  // A string that is not UTF-8: refused the same way.
+  json bad = {{"a", std::string("\xff\xfe")}};
+  CHECK_THROWS_AS(dump_data_json(bad), json::type_error);
 }
