@@ -7,9 +7,10 @@
 // (call_decider.hpp), appends them with its stream version as the expected version and the webhook's
 // dedupe key. The webhook is answered after the commit, from the store's publisher thread (the reply
 // must be callable from any thread); the actor hears the result too and takes the next webhook only
-// then, so it handles one webhook at a time (later ones wait in its mailbox). On a version conflict (someone else wrote to the stream, e.g. the dialer) it
-// re-reads its stream and decides again. When its call is over and it has been idle for a while it asks
-// the router to retire it; the router stops it only after every webhook already routed to it.
+// then, so it handles one webhook at a time (later ones wait in its mailbox). On a version conflict (someone
+// else wrote to the stream, e.g. the dialer) it re-reads its stream and decides again. When its call is over
+// and it has been idle for a while it asks the router to retire it; the router stops it only after every
+// webhook already routed to it.
 //
 // Thread-safety: actors; talk to them with messages (messages.hpp).
 #pragma once
