@@ -1,11 +1,8 @@
 // The actor protocols of voxlogd, declared in one place.
 //
 // Contract: atoms name the messages; each block lists, for one actor, what it accepts:
-//   router:      (webhook, Webhook, WebhookReply)            route to the call's actor, spawning it on demand
-//                (alias, std::string sid, std::string stream)  a SID learned outside webhooks (the dialer)
-//                (idle, std::string stream)                  a call actor asks to retire; router answers stop
-//                (count) -> std::size_t                       call actors alive
-//   call actor:  (webhook, Webhook, WebhookReply), (appended, Result<AppendResult>), (tick, u64), (stop)
+//   call actor:  (webhook, Webhook, WebhookReply), (appended, Result<AppendResult>), (tick, u64), (stop);
+//                the CallDirectory (call_directory.hpp) routes webhooks to it and sends the stop
 //   broadcaster: (join, SubscriberPtr, u64 after), (leave, u64 id), (publish, ChangeBatch),
 //                (catchup, u64 id), (heartbeat), (count) -> std::size_t, (close) -> bool (closes every
 //                subscriber)
@@ -24,8 +21,6 @@
 namespace voxlog {
 
 using webhook_atom = caf::atom_constant<caf::atom("webhook")>;
-using alias_atom = caf::atom_constant<caf::atom("alias")>;
-using idle_atom = caf::atom_constant<caf::atom("idle")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
 using appended_atom = caf::atom_constant<caf::atom("appended")>;

@@ -161,7 +161,7 @@ auto webhook_handler(const ServerContext& ctx, WebhookRoute route) {
       respond(*context, req,
               json_response(200, {{"success", true}, {"seq", r->last_seq}, {"duplicate", r->duplicate}}));
     };
-    caf::anon_send(ctx.router, webhook_atom::value, std::move(*webhook), std::move(reply));
+    ctx.calls->route(std::move(*webhook), std::move(reply));
     return restinio::request_accepted();
   };
 }

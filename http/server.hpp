@@ -18,6 +18,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/call_directory.hpp"
 #include "actors/metrics.hpp"
 #include "eventstore/store.hpp"
 #include "projections/calls_view.hpp"
@@ -34,7 +35,7 @@ struct ServerContext {
   EventStore* store = nullptr;
   CallsView* view = nullptr;
   Metrics* metrics = nullptr;
-  caf::actor router;
+  CallDirectory* calls = nullptr;  // routes webhooks to call actors
   caf::actor broadcaster;
   caf::actor dialer;
   std::string simulator_url;        // the embedded Twilio simulator's base URL, when it runs

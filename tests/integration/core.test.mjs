@@ -296,7 +296,7 @@ test('GET /api/calls filters by status, outcome, number and time, newest first, 
   assert.match(metrics, /voxlog_webhooks_total\{route="status",result="accepted"\} 5/);
 });
 
-test('a finished call\'s actor retires when idle; later webhooks recover it from the log and the router keeps serving', async (t) => {
+test('a finished call\'s actor retires when idle; later webhooks recover it from the log and the directory keeps serving', async (t) => {
   const vx = await startVoxlogd({ env: { CALL_IDLE_AFTER_END_MS: '200' } });
   t.after(() => vx.stop());
   await vx.post('/api/calls/webhooks/status', flowBody('answered', { call_status: 'in-progress' }));

@@ -8,7 +8,7 @@
 #include <caf/all.hpp>
 
 #include "actors/broadcaster.hpp"
-#include "actors/call_actor.hpp"
+#include "actors/call_directory.hpp"
 #include "actors/dialer.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
@@ -99,7 +99,7 @@ int main(int argc, char** argv) {
   call_settings.metrics = &metrics;
   if (const char* ms = std::getenv("CALL_IDLE_AFTER_END_MS"))  // how long a finished call's actor lingers
     call_settings.idle_after_end = std::chrono::milliseconds(std::max(1, std::atoi(ms)));
-  caf::actor router = spawn_router(system, call_settings, aliases_from(**view));
+  CallDirectory calls(system, call_settings, aliases_from(**view));
 
   init_http_client();
   std::unique_ptr<sim::Simulator> simulator;
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   http_context.store = store->get();
   http_context.view = view->get();
   http_context.metrics = &metrics;
-  http_context.router = router;
+  http_context.calls = &calls;
   http_context.broadcaster = broadcaster;
   const char* static_dir = std::getenv("STATIC_DIR");
   http_context.static_dir = static_dir ? static_dir : VOXLOG_STATIC_DIR;
@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
     socket_io->stop();
     (*server)->stop();
     projector.stop();
-    self->send_exit(router, caf::exit_reason::user_shutdown);
+    calls.stop_all();
     self->send_exit(broadcaster, caf::exit_reason::user_shutdown);
     self->send_exit(dialer, caf::exit_reason::user_shutdown);
   }

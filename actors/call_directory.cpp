@@ -1,0 +1,83 @@
+#include "actors/call_directory.hpp"
+
+#include "actors/messages.hpp"
+#include "projections/event_types.hpp"
+
+namespace voxlog {
+
+CallDirectory::CallDirectory(caf::actor_system& system, CallActorSettings settings,
+                             std::unordered_map<std::string, std::string> known_aliases)
+    : system_(system), settings_(settings), alias_(std::move(known_aliases)) {}
+
+// The call's stream: whichever of its SIDs we already know (a CallSid seen alone first keeps its stream
+// when the execution SID turns up), else a new stream named after the execution SID, else the CallSid.
+std::string CallDirectory::stream_for(const Webhook& w) {
+  std::string stream;
+  for (const std::string* sid : {&w.execution_sid, &w.call_sid}) {
+    if (sid->empty()) continue;
+    if (auto it = alias_.find(*sid); it != alias_.end()) {
+      stream = it->second;
+      break;
+    }
+  }
+  if (stream.empty()) stream = stream_prefix::call + (w.execution_sid.empty() ? w.call_sid : w.execution_sid);
+  if (!w.execution_sid.empty()) alias_.emplace(w.execution_sid, stream);
+  if (!w.call_sid.empty()) alias_.emplace(w.call_sid, stream);
+  return stream;
+}
+
+void CallDirectory::route(Webhook webhook, WebhookReply reply) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopped_) {
+    lock.unlock();
+    reply(unavailable("voxlogd is shutting down; Twilio will retry the webhook"));
+    return;
+  }
+  std::string stream = stream_for(webhook);
+  auto& actor = actors_[stream];
+  if (!actor) actor = spawn_call_actor(system_, stream, settings_, this);
+  // Sent under the lock: a retire() that follows cannot put its stop ahead of this webhook.
+  caf::anon_send(actor, webhook_atom::value, std::move(webhook), std::move(reply));
+}
+
+bool CallDirectory::retire(const std::string& stream, const caf::actor& self) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = actors_.find(stream);
+  if (it == actors_.end() || it->second != self) return false;
+  actors_.erase(it);
+  caf::anon_send(self, stop_atom::value);  // behind everything routed to it so far
+  return true;
+}
+
+void CallDirectory::forget(const std::string& stream, const caf::actor_addr& self) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = actors_.find(stream);
+  if (it != actors_.end() && it->second.address() == self) actors_.erase(it);
+}
+
+std::size_t CallDirectory::actors_alive() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return actors_.size();
+}
+
+void CallDirectory::stop_all() {
+  std::unordered_map<std::string, caf::actor> actors;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    actors.swap(actors_);
+  }
+  for (auto& entry : actors) caf::anon_send_exit(entry.second, caf::exit_reason::user_shutdown);
+}
+
+std::unordered_map<std::string, std::string> aliases_from(const CallsView& view) {
+  std::unordered_map<std::string, std::string> alias;
+  view.for_each([&](const CallRow& row) {
+    if (!row.execution_sid.empty()) alias.emplace(row.execution_sid, row.stream);
+    if (!row.call_sid.empty()) alias.emplace(row.call_sid, row.stream);
+    return true;
+  });
+  return alias;
+}
+
+}  // namespace voxlog

@@ -1,0 +1,133 @@
+// CallDirectory with real call actors and a real event store: webhooks that race an actor's retirement are
+// still answered and recorded, and a stopped directory refuses work instead of dropping it.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "actors/call_directory.hpp"
+#include "tests/eventstore/temp_dir.hpp"
+
+using namespace voxlog;
+
+namespace {
+
+struct Replies {
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0, ok = 0;
+  std::vector<std::string> failures;
+
+  WebhookReply reply() {
+    return [this](const Result<AppendResult>& r) {
+      std::lock_guard<std::mutex> lock(mu);
+      ++answered;
+      if (r && !r->duplicate) {
+        ++ok;
+      } else {
+        failures.push_back(r ? "duplicate" : r.status().to_string());
+      }
+      cv.notify_all();
+    };
+  }
+  bool wait_for(int n, std::chrono::seconds limit) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, limit, [&] { return answered >= n; });
+  }
+};
+
+Webhook status_callback(const std::string& call_sid, int sequence) {
+  Webhook w;
+  w.route = WebhookRoute::status;
+  w.content_type = "form";
+  w.call_sid = call_sid;
+  w.params = {{"CallSid", call_sid},
+              {"CallStatus", sequence == 0 ? "ringing" : "in-progress"},
+              {"SequenceNumber", std::to_string(sequence)}};
+  w.dedupe = "test:" + call_sid + ":" + std::to_string(sequence);
+  w.received_ms = 1000 + sequence;
+  return w;
+}
+
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<EventStore> store;
+  Metrics metrics;
+  caf::actor_system_config config;
+  std::unique_ptr<caf::actor_system> system;
+  CallActorSettings settings;
+
+  Fixture() {
+    auto opened = EventStore::open(dir.sub("log"));
+    REQUIRE(opened);
+    store = std::move(*opened);
+    system = std::make_unique<caf::actor_system>(config);
+    settings.store = store.get();
+    settings.metrics = &metrics;
+    // Retire as soon as possible, so that webhooks keep arriving while actors retire.
+    settings.idle_after_end = std::chrono::milliseconds(1);
+    settings.idle_while_live = std::chrono::milliseconds(1);
+  }
+  ~Fixture() {
+    system->await_all_actors_done();
+    system.reset();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("webhooks racing their call actor's retirement are all answered and recorded") {
+  Fixture f;
+  CallDirectory directory(*f.system, f.settings, {});
+  Replies replies;
+  constexpr int kCalls = 8, kPerCall = 60, kThreads = 2;
+  std::atomic<int> respawns_seen{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kThreads; ++t) {
+    senders.emplace_back([&, t] {
+      std::mt19937 rng(t + 1);
+      for (int i = 0; i < kPerCall; ++i) {
+        for (int c = t; c < kCalls; c += kThreads) {
+          directory.route(status_callback("CA" + std::to_string(c), i), replies.reply());
+        }
+        // Quiet gaps of 0-3 ms: long enough, often, for an actor to retire between two webhooks.
+        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+        if (directory.actors_alive() < kCalls) respawns_seen.fetch_add(1);
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  const int total = kCalls * kPerCall;
+  REQUIRE(replies.wait_for(total, std::chrono::seconds(30)));
+  CHECK(replies.failures.empty());
+  CHECK(replies.ok == total);
+  CHECK(respawns_seen.load() > 0);  // the race was exercised: actors did retire between webhooks
+  for (int c = 0; c < kCalls; ++c) {
+    auto events = f.store->read_stream("call-CA" + std::to_string(c), 1, 10000);
+    REQUIRE(events);
+    std::set<std::string> dedupes;
+    for (const Event& e : *events) dedupes.insert(e.dedupe);
+    CHECK(dedupes.size() == static_cast<std::size_t>(kPerCall));  // every webhook's events, none twice
+  }
+  directory.stop_all();
+}
+
+TEST_CASE("a stopped directory answers webhooks with unavailable and spawns nothing") {
+  Fixture f;
+  CallDirectory directory(*f.system, f.settings, {});
+  Replies replies;
+  directory.route(status_callback("CA1", 0), replies.reply());
+  REQUIRE(replies.wait_for(1, std::chrono::seconds(10)));
+  directory.stop_all();
+  directory.route(status_callback("CA1", 1), replies.reply());
+  REQUIRE(replies.wait_for(2, std::chrono::seconds(10)));
+  REQUIRE(replies.failures.size() == 1);
+  CHECK(replies.failures[0].find("shutting down") != std::string::npos);
+  CHECK(directory.actors_alive() == 0);
+  CHECK(f.store->last_seq() == 2);  // the first webhook's events only
+}
