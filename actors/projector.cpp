@@ -1,5 +1,6 @@
 #include "actors/projector.hpp"
 
+#include <chrono>
 #include <iostream>
 
 #include "actors/messages.hpp"
@@ -45,63 +46,85 @@ void Projector::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+// Page by page, each committed: a catch-up of millions of events must not grow one transaction.
 Status Projector::catch_up_from_log() {
   for (;;) {
-    auto page = store_.read_all(view_.checkpoint(), 4096);
+    auto page = store_.read_all(view_.staged_through(), 4096);
     if (!page) return page.status();
-    if (page->empty()) return Status::ok();
+    if (page->empty()) return commit_view();
     if (Status s = apply_pending({std::make_shared<const std::vector<Event>>(std::move(*page))}); !s)
       return s;
+    if (Status s = commit_view(); !s) return s;
   }
 }
 
+Status Projector::commit_view() {
+  last_commit_ = std::chrono::steady_clock::now();
+  staged_events_ = 0;
+  return view_.commit();
+}
+
 // The events are read in place from the committed batches (shared with the store's other subscribers)
-// and handed on to the broadcaster the same way: no event is copied.
+// and handed on to the broadcaster the same way: no event is copied. They are published as soon as they
+// are staged: they are durable in the log, so subscribers need not wait for the view's own commit.
 Status Projector::apply_pending(const std::vector<Change::Commit>& commits) {
-  std::uint64_t checkpoint = view_.checkpoint();
+  std::uint64_t staged = view_.staged_through();
   std::vector<const Event*> events;
   for (const auto& commit : commits) {
     for (const Event& e : *commit) events.push_back(&e);
   }
-  if (!events.empty() && events.front()->seq > checkpoint + 1) {
-    // A gap between what we hold and the view (should not happen: subscribed before catching up); the
-    // log has everything, so read it rather than skip.
+  if (!events.empty() && events.front()->seq > staged + 1) {
+    // A gap between what we hold and the view (after a failed view write, which dropped what was
+    // staged); the log has everything, so read it rather than skip.
     return catch_up_from_log();
   }
-  // Published before the view's own commit: subscribers hear of durable events without waiting for the
-  // view's disk sync (the broadcaster drops seqs a client already has, should a failed commit repeat them).
-  auto publish = [&](CallsView::Changed& changed) {
-    auto batch = std::make_shared<std::vector<Change>>();
-    batch->reserve(events.size());
-    std::size_t next_row = 0;
-    for (const auto& commit : commits) {
-      for (std::size_t i = 0; i < commit->size(); ++i) {
-        std::uint64_t seq = (*commit)[i].seq;
-        if (seq <= checkpoint) continue;
-        std::optional<CallRow> row;
-        if (next_row < changed.size() && changed[next_row].first == seq)
-          row = std::move(changed[next_row++].second);
-        batch->emplace_back(commit, i, std::move(row));
-      }
+  auto changed = view_.stage(events);
+  if (!changed) return changed.status();
+  staged_events_ += events.size();
+  auto batch = std::make_shared<std::vector<Change>>();
+  batch->reserve(events.size());
+  std::size_t next_row = 0;
+  for (const auto& commit : commits) {
+    for (std::size_t i = 0; i < commit->size(); ++i) {
+      std::uint64_t seq = (*commit)[i].seq;
+      if (seq <= staged) continue;
+      std::optional<CallRow> row;
+      if (next_row < changed->size() && (*changed)[next_row].first == seq)
+        row = std::move((*changed)[next_row++].second);
+      batch->emplace_back(commit, i, std::move(row));
     }
-    if (!batch->empty()) caf::anon_send(broadcaster_, publish_atom::value, ChangeBatch(std::move(batch)));
-  };
-  auto applied = view_.apply_batch(events, publish);
-  return applied ? Status::ok() : applied.status();
+  }
+  if (!batch->empty()) caf::anon_send(broadcaster_, publish_atom::value, ChangeBatch(std::move(batch)));
+  return Status::ok();
 }
 
+// Group commit for the view: whatever piled up is staged and published at once, and the view commits
+// when kCommitInterval has passed since its last commit, or when no more work is waiting by then. A
+// lone batch therefore commits at once; under load the view syncs at most every kCommitInterval, not
+// once per log commit (each sync is a disk flush the log's own commits would otherwise queue behind).
 void Projector::run() {
   for (;;) {
     std::vector<Change::Commit> work;
+    bool stopping;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // stopping, nothing left
+      auto ready = [this] { return stopping_ || !pending_.empty(); };
+      if (view_.has_staged()) {
+        wake_.wait_until(lock, last_commit_ + kCommitInterval, ready);
+      } else {
+        wake_.wait(lock, ready);
+      }
       work.assign(pending_.begin(), pending_.end());
       pending_.clear();
+      stopping = stopping_;
     }
-    if (Status s = apply_pending(work); !s)
+    Status s = apply_pending(work);
+    bool due = std::chrono::steady_clock::now() >= last_commit_ + kCommitInterval;
+    if (s && view_.has_staged() && (due || work.empty() || stopping || staged_events_ >= kMaxStaged))
+      s = commit_view();
+    if (!s)
       std::cerr << "voxlogd: calls view update failed, will retry from the log: " << s.to_string() << '\n';
+    if (stopping && work.empty()) return;
   }
 }
 

@@ -2,13 +2,15 @@
 // broadcaster.
 //
 // Contract: start() first catches the view up from its checkpoint (synchronously: when it returns, the
-// view reflects the whole log), then follows new commits on its own thread. Work that piles up while it
-// writes is applied in one view transaction (group commit, like the log's writer). Every committed event
+// view reflects the whole log), then follows new commits on its own thread. Each log commit is staged in
+// the view and published at once; the view commits at most every kCommitInterval under load (at once
+// when the work stops), so readers of the view may lag the log by that much. Every committed event
 // reaches the broadcaster exactly once, in seq order, as a Change (with the call's row for call events).
 //
 // Thread-safety: start/stop from one thread (main); everything else happens on the projector's thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -35,6 +37,10 @@ class Projector {
   void run();
   Status apply_pending(const std::vector<Change::Commit>& commits);
   Status catch_up_from_log();
+  Status commit_view();
+
+  static constexpr std::chrono::milliseconds kCommitInterval{20};
+  static constexpr std::size_t kMaxStaged = 50000;  // events; keeps one transaction's dirty pages bounded
 
   EventStore& store_;
   CallsView& view_;
@@ -45,6 +51,8 @@ class Projector {
   bool stopping_ = false;
   std::uint64_t subscription_ = 0;
   std::thread thread_;
+  std::chrono::steady_clock::time_point last_commit_{};  // projector thread only, like staged_events_
+  std::size_t staged_events_ = 0;
 };
 
 }  // namespace voxlog

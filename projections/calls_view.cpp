@@ -49,35 +49,50 @@ struct CallsView::Impl {
   lmdb::env env = lmdb::env::create();
   lmdb::dbi calls{0}, by_stream{0}, by_sid{0}, meta{0};
 
-  std::optional<std::uint64_t> get_u64(lmdb::txn& txn, lmdb::dbi& dbi, const std::string& key) const {
+  std::optional<std::uint64_t> get_u64(MDB_txn* txn, lmdb::dbi& dbi, const std::string& key) const {
     lmdb::val k = as_val(key), v;
     if (!lmdb::dbi_get(txn, dbi.handle(), k, v)) return std::nullopt;
     return from_be64(v);
   }
 
-  std::optional<CallRow> get_row(lmdb::txn& txn, std::uint64_t id) const {
+  std::optional<CallRow> get_row(MDB_txn* txn, std::uint64_t id) const {
     std::string key = be64(id);
     lmdb::val k = as_val(key), v;
     if (!lmdb::dbi_get(txn, calls.handle(), k, v)) return std::nullopt;
     return call_row_from_json(nlohmann::json::parse(v.data(), v.data() + v.size()));
   }
 
-  void put(lmdb::txn& txn, lmdb::dbi& dbi, const std::string& key, const std::string& value) {
+  void put(MDB_txn* txn, lmdb::dbi& dbi, const std::string& key, const std::string& value) {
     lmdb::val k = as_val(key), v = as_val(value);
     lmdb::dbi_put(txn, dbi.handle(), k, v, 0);
   }
 
-  // What the projector committed last (it is the view's only writer, so this is what LMDB holds):
-  // apply_batch takes rows and ids from here instead of reading and parsing them again. Rows round-trip
-  // through their JSON exactly (call_row_from_json), so a cached row equals a read one. Emptied when it
-  // outgrows kCachedRows and after a failed commit.
+  // The write transaction apply() fills and commit() ends; raw, because lmdb++'s txn would abort it a
+  // second time after a failed commit (LMDB frees it either way). Projector thread only, like the rest.
+  MDB_txn* open = nullptr;
+  std::uint64_t applied = 0;  // the checkpoint inside `open`
+  std::uint64_t next_id = 1;  // likewise
+
+  void abort_open() {
+    if (open) mdb_txn_abort(open);
+    open = nullptr;
+    cached_rows.clear();  // they held the aborted transaction's rows
+    cached_ids.clear();
+  }
+
+  // What the projector wrote last (it is the view's only writer, so this is what the open transaction, or
+  // else LMDB, holds): apply() takes rows and ids from here instead of reading and parsing them again.
+  // Rows round-trip through their JSON exactly (call_row_from_json), so a cached row equals a read one.
+  // Emptied when it outgrows kCachedRows and when a transaction is aborted.
   static constexpr std::size_t kCachedRows = 16384;
   std::unordered_map<std::uint64_t, CallRow> cached_rows;     // projector thread only
   std::unordered_map<std::string, std::uint64_t> cached_ids;  // stream -> id; projector thread only
 };
 
 CallsView::CallsView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-CallsView::~CallsView() = default;
+CallsView::~CallsView() {
+  impl_->abort_open();  // whoever applied and did not commit meant it; the log has the events anyway
+}
 
 Result<std::unique_ptr<CallsView>> CallsView::open(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
@@ -123,41 +138,55 @@ Result<CallsView::Changed> CallsView::apply_batch(const std::vector<Event>& even
 
 Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*>& events,
                                                   const std::function<void(Changed&)>& before_commit) {
+  auto changed = stage(events);
+  if (!changed) return changed;
+  if (before_commit) before_commit(*changed);
+  if (Status s = commit(); !s) return s;
+  return changed;
+}
+
+Result<CallsView::Changed> CallsView::stage(const std::vector<const Event*>& events) {
   Changed changed;
   if (events.empty()) return changed;
+  auto& impl = *impl_;
   try {
-    auto txn = lmdb::txn::begin(impl_->env);
-    std::uint64_t checkpoint = impl_->get_u64(txn, impl_->meta, "checkpoint").value_or(0);
-    std::uint64_t next_id = impl_->get_u64(txn, impl_->meta, "next_id").value_or(1);
+    if (!impl.open) {
+      lmdb::txn_begin(impl.env, nullptr, 0, &impl.open);
+      impl.applied = impl.get_u64(impl.open, impl.meta, "checkpoint").value_or(0);
+      impl.next_id = impl.get_u64(impl.open, impl.meta, "next_id").value_or(1);
+    }
+    MDB_txn* txn = impl.open;
     std::map<std::uint64_t, CallRow> dirty;
-    std::map<std::uint64_t, std::pair<std::string, std::string>> stored_sids;  // as committed before
+    std::map<std::uint64_t, std::pair<std::string, std::string>> stored_sids;  // as the transaction had them
     std::map<std::string, std::uint64_t> new_streams;
     for (const Event* event : events) {
       const Event& e = *event;
-      if (e.seq <= checkpoint) continue;  // already applied: exactly once
-      if (e.seq != checkpoint + 1)
-        return internal_error("calls view at seq " + std::to_string(checkpoint) + " was given seq " +
+      if (e.seq <= impl.applied) continue;  // already applied: exactly once
+      if (e.seq != impl.applied + 1) {
+        impl.abort_open();  // nothing half-applied stays behind
+        return internal_error("calls view at seq " + std::to_string(impl.applied) + " was given seq " +
                               std::to_string(e.seq));
-      checkpoint = e.seq;
+      }
+      impl.applied = e.seq;
       if (!is_call_stream(e.stream)) continue;
       std::uint64_t id = 0;
       if (auto it = new_streams.find(e.stream); it != new_streams.end()) {
         id = it->second;
-      } else if (auto cached = impl_->cached_ids.find(e.stream); cached != impl_->cached_ids.end()) {
+      } else if (auto cached = impl.cached_ids.find(e.stream); cached != impl.cached_ids.end()) {
         id = cached->second;
-      } else if (auto found = impl_->get_u64(txn, impl_->by_stream, e.stream)) {
+      } else if (auto found = impl.get_u64(txn, impl.by_stream, e.stream)) {
         id = *found;
-        impl_->cached_ids.emplace(e.stream, id);  // committed before this transaction
+        impl.cached_ids.emplace(e.stream, id);
       } else {
-        id = next_id++;
+        id = impl.next_id++;
         new_streams.emplace(e.stream, id);
-        impl_->put(txn, impl_->by_stream, e.stream, be64(id));
+        impl.put(txn, impl.by_stream, e.stream, be64(id));
       }
       auto row_it = dirty.find(id);
       if (row_it == dirty.end()) {
-        auto cached = impl_->cached_rows.find(id);
+        auto cached = impl.cached_rows.find(id);
         CallRow row =
-            cached != impl_->cached_rows.end() ? cached->second : impl_->get_row(txn, id).value_or(CallRow{});
+            cached != impl.cached_rows.end() ? cached->second : impl.get_row(txn, id).value_or(CallRow{});
         row.id = id;
         stored_sids.emplace(id, std::make_pair(row.execution_sid, row.call_sid));
         row_it = dirty.emplace(id, std::move(row)).first;
@@ -166,27 +195,43 @@ Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*
       changed.emplace_back(e.seq, row_it->second);
     }
     for (const auto& [id, row] : dirty) {
-      impl_->put(txn, impl_->calls, be64(id), to_json_text(row));
+      impl.put(txn, impl.calls, be64(id), to_json_text(row));
       const auto& [stored_execution_sid, stored_call_sid] = stored_sids.at(id);
       if (!row.execution_sid.empty() && row.execution_sid != stored_execution_sid)
-        impl_->put(txn, impl_->by_sid, row.execution_sid, be64(id));
+        impl.put(txn, impl.by_sid, row.execution_sid, be64(id));
       if (!row.call_sid.empty() && row.call_sid != stored_call_sid)
-        impl_->put(txn, impl_->by_sid, row.call_sid, be64(id));
+        impl.put(txn, impl.by_sid, row.call_sid, be64(id));
     }
-    impl_->put(txn, impl_->meta, "checkpoint", be64(checkpoint));
-    impl_->put(txn, impl_->meta, "next_id", be64(next_id));
-    if (before_commit) before_commit(changed);
-    txn.commit();
-    if (impl_->cached_rows.size() + dirty.size() > Impl::kCachedRows) impl_->cached_rows.clear();
-    if (impl_->cached_ids.size() + new_streams.size() > Impl::kCachedRows) impl_->cached_ids.clear();
-    for (auto& [id, row] : dirty) impl_->cached_rows[id] = std::move(row);
-    impl_->cached_ids.insert(new_streams.begin(), new_streams.end());
+    impl.put(txn, impl.meta, "checkpoint", be64(impl.applied));
+    impl.put(txn, impl.meta, "next_id", be64(impl.next_id));
+    if (impl.cached_rows.size() + dirty.size() > Impl::kCachedRows) impl.cached_rows.clear();
+    if (impl.cached_ids.size() + new_streams.size() > Impl::kCachedRows) impl.cached_ids.clear();
+    for (auto& [id, row] : dirty) impl.cached_rows[id] = std::move(row);
+    impl.cached_ids.insert(new_streams.begin(), new_streams.end());
   } catch (const lmdb::error& e) {
-    impl_->cached_rows.clear();  // the transaction's rows were not committed
-    impl_->cached_ids.clear();
+    impl.abort_open();
     return internal_error(std::string("calls view write failed: ") + e.what());
   }
   return changed;
+}
+
+Status CallsView::commit() {
+  if (!impl_->open) return Status::ok();
+  MDB_txn* txn = impl_->open;
+  impl_->open = nullptr;
+  if (int rc = mdb_txn_commit(txn); rc != 0) {  // frees the transaction, committed or not
+    impl_->abort_open();                        // clears the caches of the lost rows
+    return internal_error(std::string("calls view commit failed: ") + mdb_strerror(rc));
+  }
+  return Status::ok();
+}
+
+bool CallsView::has_staged() const {
+  return impl_->open != nullptr;
+}
+
+std::uint64_t CallsView::staged_through() const {
+  return impl_->open ? impl_->applied : checkpoint();
 }
 
 std::optional<CallRow> CallsView::find(const std::string& id_or_sid) const {

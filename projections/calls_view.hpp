@@ -11,7 +11,8 @@
 // system crash may undo the view's last transactions but never corrupts it, and since the checkpoint
 // is in the same transaction, start-up re-applies those events from the log (which is fully synced).
 //
-// Thread-safety: one thread applies (the projector); reads may run on any thread at any time.
+// Thread-safety: one thread stages, commits and applies (the projector); reads may run on any thread at
+// any time and see the last commit.
 #pragma once
 
 #include <cstdint>
@@ -51,10 +52,21 @@ class CallsView {
   // The rows changed by a batch, one per event of a call stream, in event order (the row as it was right
   // after that event), with that event's seq.
   using Changed = std::vector<std::pair<std::uint64_t, CallRow>>;
-  // Applies `events` (seq order, the first must be checkpoint()+1) in one transaction; returns the rows
-  // changed. `before_commit`, when given, receives them (to move from) before the transaction's disk
-  // sync: the rows follow from events already durable in the log, so whoever is told need not wait for
-  // the view's own sync. If the commit then fails, the same events are applied again later.
+
+  // Applies `events` (seq order, the first must be staged_through()+1; earlier ones are skipped) to the
+  // view's open write transaction, beginning one if none is open, and returns the rows changed. Readers
+  // see them, and the checkpoint, only after commit(). Staging several batches and committing once is
+  // how the projector keeps the view's disk syncs few under load. On failure the open transaction is
+  // aborted (everything staged since the last commit is dropped; the log still has it).
+  Result<Changed> stage(const std::vector<const Event*>& events);
+  // Commits what was staged, durably (one disk sync); a no-op when nothing is.
+  Status commit();
+  bool has_staged() const;
+  std::uint64_t staged_through() const;  // the checkpoint including what is staged
+
+  // stage() and commit() in one. `before_commit`, when given, receives the rows (to move from) before
+  // the disk sync: the rows follow from events already durable in the log, so whoever is told need not
+  // wait for the view's own sync. If the commit then fails, the same events are applied again later.
   Result<Changed> apply_batch(const std::vector<const Event*>& events,
                               const std::function<void(Changed&)>& before_commit = {});
   Result<Changed> apply_batch(const std::vector<Event>& events);

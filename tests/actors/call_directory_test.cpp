@@ -95,8 +95,11 @@ TEST_CASE("webhooks racing their call actor's retirement are all answered and re
         for (int c = t; c < kCalls; c += kThreads) {
           directory.route(status_callback("CA" + std::to_string(c), i), replies.reply());
         }
-        // Quiet gaps of 0-3 ms: long enough, often, for an actor to retire between two webhooks.
+        // Quiet gaps of 0-3 ms: sometimes long enough for an actor to retire between two webhooks. Every
+        // tenth round waits (up to 5 s) until some actor has retired, so retirement surely happens.
         std::this_thread::sleep_for(std::chrono::microseconds(rng() % 3000));
+        for (int waited = 0; i % 10 == 9 && waited < 5000 && directory.actors_alive() == kCalls; ++waited)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
         if (directory.actors_alive() < kCalls) respawns_seen.fetch_add(1);
       }
     });
