@@ -118,6 +118,7 @@ TEST_CASE("webhooks racing their call actor's retirement are all answered and re
     CHECK(dedupes.size() == static_cast<std::size_t>(kPerCall));  // every webhook's events, none twice
   }
   directory.stop_all();
+  f.system->await_all_actors_done();  // their exit handlers call the directory: it must outlive them
 }
 
 TEST_CASE("a stopped directory answers webhooks with unavailable and spawns nothing") {
@@ -127,6 +128,7 @@ TEST_CASE("a stopped directory answers webhooks with unavailable and spawns noth
   directory.route(status_callback("CA1", 0), replies.reply());
   REQUIRE(replies.wait_for(1, std::chrono::seconds(10)));
   directory.stop_all();
+  f.system->await_all_actors_done();
   directory.route(status_callback("CA1", 1), replies.reply());
   REQUIRE(replies.wait_for(2, std::chrono::seconds(10)));
   REQUIRE(replies.failures.size() == 1);
