@@ -66,7 +66,9 @@ Status Projector::commit_view() {
 
 // The events are read in place from the committed batches (shared with the store's other subscribers)
 // and handed on to the broadcaster the same way: no event is copied. They are published as soon as they
-// are staged: they are durable in the log, so subscribers need not wait for the view's own commit.
+// are staged: they are durable in the log, so subscribers need not wait for the view's own commit. (A
+// failed view write drops what was staged, and the catch-up publishes it again; the broadcaster drops
+// the seqs a client already has.)
 Status Projector::apply_pending(const std::vector<Change::Commit>& commits) {
   std::uint64_t staged = view_.staged_through();
   std::vector<const Event*> events;
