@@ -85,23 +85,22 @@ std::string body_kind(std::string_view content_type) {
   return {};
 }
 
-nlohmann::json form_to_json(const FormParams& params) {
+nlohmann::json form_to_json(FormParams params) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [name, value] : params) {
-    auto it = out.find(name);
-    if (it == out.end()) {
-      out[name] = value;
-    } else {
-      if (!it->is_array()) *it = nlohmann::json::array({*it});
-      it->push_back(value);
-    }
+  auto& object = out.get_ref<nlohmann::json::object_t&>();
+  for (auto& [name, value] : params) {
+    // try_emplace leaves name and value alone when the name is already there.
+    auto [it, inserted] = object.try_emplace(std::move(name), std::move(value));
+    if (inserted) continue;
+    if (!it->second.is_array()) it->second = nlohmann::json::array({std::move(it->second)});
+    it->second.push_back(std::move(value));
   }
   return out;
 }
 
 Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type, std::string_view body,
                               std::string_view idempotency_token, std::int64_t received_ms,
-                              const FormParams* form) {
+                              FormParams* form) {
   Webhook w;
   w.route = route;
   w.received_ms = received_ms;
@@ -113,11 +112,11 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
     w.params = std::move(parsed);
   } else if (w.content_type == "form") {
     if (form) {
-      w.params = form_to_json(*form);
+      w.params = form_to_json(std::move(*form));
     } else {
       auto parsed = parse_form(body);
       if (!parsed) return parsed.status();
-      w.params = form_to_json(*parsed);
+      w.params = form_to_json(std::move(*parsed));
     }
   } else {
     return invalid_argument("unsupported Content-Type '" + std::string(content_type.substr(0, 100)) +

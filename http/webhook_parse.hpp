@@ -29,12 +29,13 @@ Result<FormParams> parse_form(std::string_view body);
 // "application/json; charset=utf-8" -> "json"; form -> "form"; else "".
 std::string body_kind(std::string_view content_type);
 
-// `form`: the body already parsed by parse_form (the signature check needs it too), or null.
+// `form`: the body already parsed by parse_form (the signature check needs it too), or null. Its strings
+// are moved into the webhook: the caller's copy is left empty.
 Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type, std::string_view body,
                               std::string_view idempotency_token, std::int64_t received_ms,
-                              const FormParams* form = nullptr);
+                              FormParams* form = nullptr);
 
 // The form params as a JSON object: name -> value, a repeated name -> array of values in order.
-nlohmann::json form_to_json(const FormParams& params);
+nlohmann::json form_to_json(FormParams params);
 
 }  // namespace voxlog

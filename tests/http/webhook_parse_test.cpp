@@ -1,0 +1,41 @@
+// The form side of parse_webhook: decoding, repeated names, and the webhook it yields from a form that
+// the signature check already parsed (whose strings it takes over).
+#include "http/webhook_parse.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace voxlog;
+
+TEST_CASE("form_to_json keeps single names as strings and gathers a repeated name into an array, in order") {
+  FormParams params = {
+      {"CallSid", "CA1"}, {"Tag", "a"}, {"CallStatus", "ringing"}, {"Tag", "b"}, {"Tag", "c"}};
+  nlohmann::json json = form_to_json(params);
+  CHECK(json == nlohmann::json{{"CallSid", "CA1"}, {"CallStatus", "ringing"}, {"Tag", {"a", "b", "c"}}});
+  CHECK(params.size() == 5);  // passed by value: the caller's copy is untouched
+}
+
+TEST_CASE("parse_webhook takes a parsed form over and finds the call and the dedupe key in it") {
+  auto form = parse_form("CallSid=CA123&CallStatus=in-progress&SequenceNumber=2&To=%2B447700900123&Note=a+b");
+  REQUIRE(form);
+  auto webhook =
+      parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded", "", "", 1000, &*form);
+  REQUIRE(webhook);
+  CHECK(webhook->call_sid == "CA123");
+  CHECK(webhook->params["To"] == "+447700900123");
+  CHECK(webhook->params["Note"] == "a b");
+  CHECK(webhook->dedupe == "status:CA123:2:in-progress");
+  CHECK(webhook->content_type == "form");
+}
+
+TEST_CASE("parse_webhook parses the body itself when no form is given, and refuses a broken escape") {
+  std::string body = "CallSid=CA9&CallStatus=completed&SequenceNumber=4";
+  auto webhook =
+      parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded; charset=utf-8", body, "", 1000);
+  REQUIRE(webhook);
+  CHECK(webhook->params ==
+        nlohmann::json{{"CallSid", "CA9"}, {"CallStatus", "completed"}, {"SequenceNumber", "4"}});
+  auto broken =
+      parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded", "CallSid=CA%G1", "", 1000);
+  REQUIRE_FALSE(broken);
+  CHECK(broken.status().code() == StatusCode::invalid_argument);
+}
