@@ -1,5 +1,7 @@
 #include "actors/projector.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 #include <iostream>
 
@@ -31,7 +33,10 @@ Status Projector::start() {
     wake_.notify_one();
   });
   if (Status s = catch_up_from_log(); !s) return s;
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "voxlog.project");
+    run();
+  });
   return Status::ok();
 }
 

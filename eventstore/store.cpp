@@ -2,6 +2,8 @@
 // store_read.cpp, verify() in store_verify.cpp; the byte layout is codec.cpp and FORMAT.md.
 #include "eventstore/store.hpp"
 
+#include <pthread.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -272,9 +274,15 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     raw->recent.reset(raw->tail.through, raw->tail);
   }
   if (!options.read_only) {
-    raw->writer = std::thread([raw] { raw->writer_loop(); });
+    raw->writer = std::thread([raw] {
+      pthread_setname_np(pthread_self(), "voxlog.writer");  // for top -H and tools/bench/thread_cpu.sh
+      raw->writer_loop();
+    });
     raw->writer_id = raw->writer.get_id();
-    raw->publisher = std::thread([raw] { raw->publisher_loop(); });
+    raw->publisher = std::thread([raw] {
+      pthread_setname_np(pthread_self(), "voxlog.publish");
+      raw->publisher_loop();
+    });
     raw->publisher_id = raw->publisher.get_id();
   }
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));

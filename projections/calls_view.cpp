@@ -133,14 +133,8 @@ Result<CallsView::Changed> CallsView::apply_batch(const std::vector<Event>& even
   std::vector<const Event*> pointers;
   pointers.reserve(events.size());
   for (const Event& e : events) pointers.push_back(&e);
-  return apply_batch(pointers);
-}
-
-Result<CallsView::Changed> CallsView::apply_batch(const std::vector<const Event*>& events,
-                                                  const std::function<void(Changed&)>& before_commit) {
-  auto changed = stage(events);
+  auto changed = stage(pointers);
   if (!changed) return changed;
-  if (before_commit) before_commit(*changed);
   if (Status s = commit(); !s) return s;
   return changed;
 }

@@ -1,8 +1,8 @@
 // CallsView: the Call table as an LMDB projection of the log, in its own environment ($DATA_DIR/views).
 //
-// Contract: the view is derived data. `apply_batch` folds committed events (in seq order, starting exactly
-// at checkpoint()+1) into the rows with `apply()` from call_row.hpp and stores the new checkpoint in the SAME
-// write transaction, so every event is applied exactly once even across crashes. Deleting the directory
+// Contract: the view is derived data. `stage` folds committed events (in seq order, starting exactly at
+// staged_through()+1) into the rows with `apply()` from call_row.hpp and stores the new checkpoint in the
+// SAME write transaction, so every event is applied exactly once even across crashes. Deleting the directory
 // and replaying the log gives the same bytes (`voxlog replay`). Only events of `call-` streams touch rows.
 // Layout: DBIs `calls` (id u64 BE -> row JSON), `by_stream` (stream -> id), `by_sid` (execution or call
 // SID -> id), `meta` (`checkpoint` u64 BE, `next_id` u64 BE, `format`).
@@ -64,11 +64,7 @@ class CallsView {
   bool has_staged() const;
   std::uint64_t staged_through() const;  // the checkpoint including what is staged
 
-  // stage() and commit() in one. `before_commit`, when given, receives the rows (to move from) before
-  // the disk sync: the rows follow from events already durable in the log, so whoever is told need not
-  // wait for the view's own sync. If the commit then fails, the same events are applied again later.
-  Result<Changed> apply_batch(const std::vector<const Event*>& events,
-                              const std::function<void(Changed&)>& before_commit = {});
+  // stage() and commit() in one (voxlog replay, tests).
   Result<Changed> apply_batch(const std::vector<Event>& events);
 
   std::optional<CallRow> find(const std::string& id_or_sid) const;  // numeric id, execution SID or CallSid

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -200,7 +202,10 @@ TEST_CASE("signatures match the npm twilio package for random inputs", "[signatu
     params_of_case.push_back(std::move(params));
   }
 
-  const std::string input_path = "node_signature_cases.json";
+  // Scratch files in a directory of their own, not wherever the test binary was started.
+  std::string scratch = (std::filesystem::temp_directory_path() / "voxlog-sig-XXXXXX").string();
+  REQUIRE(mkdtemp(scratch.data()) != nullptr);
+  const std::string input_path = scratch + "/node_signature_cases.json";
   std::ofstream(input_path) << cases.dump();
   const std::string script =
       "const t=require('" VOXLOG_SOURCE_DIR
@@ -211,7 +216,7 @@ TEST_CASE("signatures match the npm twilio package for random inputs", "[signatu
       "for(const c of "
       "cases){console.log(JSON.stringify([t.getExpectedTwilioSignature(c.token,c.url,c.params),"
       "t.getExpectedBodyHash(c.body)]));}";
-  const std::string script_path = "node_signature_cases.js";
+  const std::string script_path = scratch + "/node_signature_cases.js";
   std::ofstream(script_path) << script;
 
   FILE* pipe = popen(("node " + script_path).c_str(), "r");
@@ -221,6 +226,7 @@ TEST_CASE("signatures match the npm twilio package for random inputs", "[signatu
   size_t n;
   while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
   REQUIRE(pclose(pipe) == 0);
+  std::filesystem::remove_all(scratch);
 
   std::istringstream lines(output);
   std::string line;

@@ -13,14 +13,16 @@
 # The machine is shared (stack-notes G22): before each measurement the script waits up to $GATE_SECONDS
 # for other processes to go quiet, and it prints the CPU-seconds others used during each measurement.
 # RUNS=n repeats everything and prints medians. Knobs (env): RUNS=1 DURATION=10 CONNS=64 CALLS=60000
-# WS_SUBS=100 WS_RATE=100 WS_SECONDS=15 WS_WARMUP=100 BARE_PORT=44100 GATE_SECONDS=20 GATE_PCT=25.
+# WS_SUBS=100 WS_RATE=100 WS_SECONDS=15 WS_WARMUP=100 BARE_PORT=44100 GATE_SECONDS=20 GATE_PCT=25, and
+# ONLY=ingest or ONLY=ws to run one of the two benchmarks (e.g. to alternate two builds quickly).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_DIR="$ROOT/tools/bench"
 RUNS=${RUNS:-1} DURATION=${DURATION:-10} CONNS=${CONNS:-64} CALLS=${CALLS:-60000}
 WS_SUBS=${WS_SUBS:-100} WS_RATE=${WS_RATE:-100} WS_SECONDS=${WS_SECONDS:-15} WS_WARMUP=${WS_WARMUP:-100}
-BARE_PORT=${BARE_PORT:-44100} GATE_SECONDS=${GATE_SECONDS:-20} GATE_PCT=${GATE_PCT:-25}
+BARE_PORT=${BARE_PORT:-44100} GATE_SECONDS=${GATE_SECONDS:-20} GATE_PCT=${GATE_PCT:-25} ONLY=${ONLY:-}
+case "$ONLY" in ""|ingest|ws) ;; *) echo "server_bench: ONLY must be ingest or ws" >&2; exit 2 ;; esac
 PUBLIC_URL=https://voxlog.example.com
 WEBHOOK_PATH=/api/calls/webhooks/status
 
@@ -170,10 +172,14 @@ GEN_OUT=$("$GEN" "$WORK/requests.txt" "$PUBLIC_URL$WEBHOOK_PATH" "$CALLS")
 REQUESTS=$(field requests "$GEN_OUT"); BODY_BYTES=$(field mean_body_bytes "$GEN_OUT")
 start_bare
 for run in $(seq "$RUNS"); do
-  gate; measure "$BARE_PID" wrk_load "$BARE_PORT"; record "$run" ingest bare
-  ingest_voxlogd "$run"
-  gate; measure "$BARE_PID" ws_load "$BARE_PORT"; record "$run" ws bare
-  ws_voxlogd "$run"
+  if [[ "$ONLY" != ws ]]; then
+    gate; measure "$BARE_PID" wrk_load "$BARE_PORT"; record "$run" ingest bare
+    ingest_voxlogd "$run"
+  fi
+  if [[ "$ONLY" != ingest ]]; then
+    gate; measure "$BARE_PID" ws_load "$BARE_PORT"; record "$run" ws bare
+    ws_voxlogd "$run"
+  fi
 done
 stop_server "$BARE_PID"
 
@@ -186,6 +192,7 @@ echo
 echo "== voxlogd server benchmarks: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) vCPU, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   binaries: $BUILD   runs: $RUNS (medians below; every run in the raw lines)"
 echo
+if [[ "$ONLY" != ws ]]; then
 echo "1. Durable webhook ingestion: wrk 4.1 -t1 -c$CONNS -d${DURATION}s (webhook_post.lua), POST $WEBHOOK_PATH,"
 echo "   signed form-encoded Twilio status callbacks, mean body $BODY_BYTES B, $REQUESTS distinct requests"
 echo "   ($CALLS calls x 4 statuses). voxlogd: 1 io thread, signatures verified, 200 after the group commit."
@@ -208,6 +215,8 @@ grep " bench=ingest server=voxlogd " "$WORK/results" | while read -r line; do
        "$(field events "$line") events in $(field commits "$line") commits"
 done
 echo
+fi
+if [[ "$ONLY" != ingest ]]; then
 echo "2. Webhook to WebSocket: ws_latency (1 thread, epoll), $WS_SUBS subscribers on /ws, $WS_RATE webhooks/s for" \
      "${WS_SECONDS}s after $WS_WARMUP warm-up ones, each a new call;"
 echo "   latency from just before the POST is written to the subscriber reading the first frame naming its CallSid."
@@ -221,6 +230,7 @@ for server in bare voxlogd; do
     "$(median ws $server missing)" "$(median ws $server client_cpu_pct)" "$(median ws $server foreign_cpu)"
 done
 echo "   (milliseconds; CPU in seconds over the measurement; foreign = other processes on the machine)"
+fi
 echo
 echo "raw:"
 sed 's/^/   /' "$WORK/results"
