@@ -4,6 +4,7 @@
 
 #include "actors/call_decider.hpp"
 #include "actors/call_directory.hpp"
+#include "eventstore/data_json.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
@@ -14,8 +15,8 @@ constexpr int kMaxConflictRetries = 5;
 struct CallState {
   std::string stream;
   CallRow row;
-  // One idle timer at a time, not one per webhook: every delayed message is a round trip through CAF's
-  // clock thread. A tick that finds recent activity re-arms for the rest of the quiet period.
+  // One idle timer at a time, not one per webhook (the directory's IdleTimers deliver it). A tick that
+  // finds recent activity re-arms for the rest of the quiet period.
   std::uint64_t idle_generation = 0;
   caf::actor_clock::time_point idle_deadline{};  // of the armed timer; {} when none is armed
   caf::actor_clock::time_point last_active{};
@@ -69,13 +70,13 @@ caf::actor_clock::time_point idle_deadline(const CallActor* self, const CallActo
 }
 
 // Arms the idle timer unless one already fires early enough (a call that just ended wants a shorter one).
-void note_activity(CallActor* self, const CallActorSettings& settings) {
+void note_activity(CallActor* self, const CallActorSettings& settings, CallDirectory* directory) {
   auto& state = self->state;
   state.last_active = self->clock().now();
   auto deadline = idle_deadline(self, settings);
   if (state.idle_deadline != caf::actor_clock::time_point{} && state.idle_deadline <= deadline) return;
   state.idle_deadline = deadline;
-  self->delayed_send(self, deadline - state.last_active, tick_atom::value, ++state.idle_generation);
+  directory->wake_at(deadline, self->address(), ++state.idle_generation);
 }
 
 // A current tick: retire if the call has been quiet long enough, else wait for the rest of it.
@@ -91,13 +92,32 @@ void on_idle_tick(CallActor* self, const CallActorSettings& settings, CallDirect
     return;
   }
   state.idle_deadline = deadline;
-  self->delayed_send(self, deadline - now, tick_atom::value, ++state.idle_generation);
+  directory->wake_at(deadline, self->address(), ++state.idle_generation);
 }
 
 using SharedReply = std::shared_ptr<const WebhookReply>;
 
 caf::behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
-                      SharedReply reply, CallRow next, int attempt);
+                      std::string received, SharedReply reply, CallRow next, int attempt);
+
+// decide() moved the webhook's parameters into the WebhookReceived event, and the store takes the events.
+// Its text is kept instead (the store writes that very text, so it is serialised once): a retry after a
+// conflict takes the parameters back from it. Empty if the data cannot be serialised; the store then
+// refuses the append (invalid_argument), which is never retried.
+std::string keep_received_text(NewEvent& received) {
+  try {
+    received.data_json = codec::dump_data_json(received.data);
+  } catch (const nlohmann::json::exception&) {
+    return {};
+  }
+  return received.data_json;
+}
+
+void take_back_params(Webhook& w, const std::string& received) {
+  nlohmann::json data;
+  if (codec::parse_data_json(received, &data) && data.contains("params"))
+    w.params = std::move(data["params"]);
+}
 
 bool will_retry(const Result<AppendResult>& r, int attempt) {
   return !r && r.status().code() == StatusCode::conflict && attempt < kMaxConflictRetries;
@@ -106,6 +126,7 @@ bool will_retry(const Result<AppendResult>& r, int attempt) {
 void write(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
            SharedReply reply, int attempt) {
   auto events = decide(self->state.row, w);
+  std::string received = keep_received_text(events.front());
   CallRow next = fold_ahead(self, events, w);
   AppendRequest request{self->state.stream, std::move(events),      self->state.row.version,
                         w.dedupe,           source::twilio_webhook, w.received_ms};
@@ -117,14 +138,15 @@ void write(CallActor* self, CallActorSettings settings, CallDirectory* directory
     if (!will_retry(r, attempt)) (*reply)(r);
     caf::anon_send(me, appended_atom::value, r);
   });
-  self->become(writing(self, settings, directory, std::move(w), std::move(reply), std::move(next), attempt));
+  self->become(writing(self, settings, directory, std::move(w), std::move(received), std::move(reply),
+                       std::move(next), attempt));
 }
 
 caf::behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
-                      SharedReply reply, CallRow next, int attempt) {
+                      std::string received, SharedReply reply, CallRow next, int attempt) {
   return {
-      [=, w = std::move(w), next = std::move(next)](appended_atom,
-                                                    const Result<AppendResult>& result) mutable {
+      [=, w = std::move(w), received = std::move(received), next = std::move(next)](
+          appended_atom, const Result<AppendResult>& result) mutable {
         if (result && !result->duplicate) {
           next.last_seq = result->last_seq;  // the commit's seqs; versions were known (expected_version)
           self->state.row = std::move(next);
@@ -137,11 +159,12 @@ caf::behavior writing(CallActor* self, CallActorSettings settings, CallDirectory
             self->become(ready(self, settings, directory));
             return;
           }
+          take_back_params(w, received);
           write(self, settings, directory, std::move(w), reply, attempt + 1);
           return;
         }
         self->become(ready(self, settings, directory));
-        note_activity(self, settings);
+        note_activity(self, settings, directory);
       },
   };
 }
@@ -178,7 +201,7 @@ caf::behavior call_actor(CallActor* self, std::string stream, CallActorSettings 
         [=](stop_atom) { self->quit(); },
     };
   }
-  note_activity(self, settings);
+  note_activity(self, settings, directory);
   return ready(self, settings, directory);
 }
 

@@ -62,28 +62,37 @@ std::string outcome_of_event_type(const std::string& type) {
   return {};
 }
 
-void decide_status(const CallRow& call, const Webhook& w, std::vector<NewEvent>& out) {
-  std::string status = reported_status(w);
+std::string reported_status(const json& params) {
+  // A flow step names what happened in `event`; its `call_status` is the call widget's status when the
+  // call was answered (still "in-progress" in the final "completed" report), so the event wins.
+  std::string from_event = status_for_flow_event(param(params, {"event"}));
+  if (!from_event.empty()) return from_event;
+  std::string status = param(params, {"CallStatus", "call_status"});
+  return status_rank(status) >= 0 ? status : std::string();
+}
+
+void decide_status(const CallRow& call, const Webhook& w, const json& params, std::vector<NewEvent>& out) {
+  std::string status = reported_status(params);
   if (status_rank(status) < 0) return;
-  auto sequence = integer_param(w.params, {"SequenceNumber"});
+  auto sequence = integer_param(params, {"SequenceNumber"});
   if (!moves_forward(call, status, sequence)) return;
   json data = {{"status", status}, {"previous", call.status}};
   if (!w.call_sid.empty()) data["call_sid"] = w.call_sid;
   if (!w.execution_sid.empty()) data["execution_sid"] = w.execution_sid;
   if (sequence) data["sequence_number"] = *sequence;
-  if (auto duration = integer_param(w.params, {"CallDuration", "call_duration", "duration"}))
+  if (auto duration = integer_param(params, {"CallDuration", "call_duration", "duration"}))
     data["duration"] = *duration;
-  std::string answered_by = param(w.params, {"AnsweredBy", "answered_by", "answeredby"});
+  std::string answered_by = param(params, {"AnsweredBy", "answered_by", "answeredby"});
   if (!answered_by.empty()) data["answered_by"] = answered_by;
-  std::string direction = param(w.params, {"Direction", "direction"});
+  std::string direction = param(params, {"Direction", "direction"});
   if (!direction.empty()) data["direction"] = direction;
   out.push_back({event_type::call_status_changed, std::move(data)});
 }
 
-void decide_digits(const CallRow& call, const Webhook& w, std::vector<NewEvent>& out) {
-  std::string digits = param(w.params, {"Digits", "digits"});
-  std::string action = param(w.params, {"action"});
-  std::string event = param(w.params, {"event"});
+void decide_digits(const CallRow& call, const json& params, std::vector<NewEvent>& out) {
+  std::string digits = param(params, {"Digits", "digits"});
+  std::string action = param(params, {"action"});
+  std::string event = param(params, {"event"});
   // The flow reports a key press ("dtmf") and then, for 1/2/0, the action it took ("dtmf_action") with the
   // same digits: count the keys once.
   if (!digits.empty() && event != "dtmf_action")
@@ -95,15 +104,15 @@ void decide_digits(const CallRow& call, const Webhook& w, std::vector<NewEvent>&
   out.push_back({type, std::move(data)});
 }
 
-void decide_flow(const Webhook& w, std::vector<NewEvent>& out) {
-  std::string event = param(w.params, {"event"});
+void decide_flow(const json& params, std::vector<NewEvent>& out) {
+  std::string event = param(params, {"event"});
   if (!event.empty())
     out.push_back(
-        {event_type::flow_event_received, {{"event", event}, {"widget", param(w.params, {"widget_name"})}}});
-  std::string recording = param(w.params, {"RecordingUrl", "recording_url"});
+        {event_type::flow_event_received, {{"event", event}, {"widget", param(params, {"widget_name"})}}});
+  std::string recording = param(params, {"RecordingUrl", "recording_url"});
   if (!recording.empty()) {
     json data = {{"recording_url", recording}};
-    std::string sid = param(w.params, {"RecordingSid", "recording_sid"});
+    std::string sid = param(params, {"RecordingSid", "recording_sid"});
     if (!sid.empty()) data["recording_sid"] = sid;
     out.push_back({event_type::recording_available, std::move(data)});
   }
@@ -121,29 +130,30 @@ const char* to_string(WebhookRoute route) {
 }
 
 std::string reported_status(const Webhook& w) {
-  // A flow step names what happened in `event`; its `call_status` is the call widget's status when the
-  // call was answered (still "in-progress" in the final "completed" report), so the event wins.
-  std::string from_event = status_for_flow_event(param(w.params, {"event"}));
-  if (!from_event.empty()) return from_event;
-  std::string status = param(w.params, {"CallStatus", "call_status"});
-  return status_rank(status) >= 0 ? status : std::string();
+  return reported_status(w.params);
 }
 
-std::vector<NewEvent> decide(const CallRow& call, const Webhook& w) {
-  json received = {{"route", to_string(w.route)}, {"content_type", w.content_type}, {"params", w.params}};
+std::vector<NewEvent> decide(const CallRow& call, Webhook& w) {
+  json received = json::object();
+  received["route"] = to_string(w.route);
+  received["content_type"] = w.content_type;
+  received["params"] = std::move(w.params);  // moved, not copied: the biggest tree of the webhook
+  w.params = json::object();
   if (!w.execution_sid.empty()) received["execution_sid"] = w.execution_sid;
   if (!w.call_sid.empty()) received["call_sid"] = w.call_sid;
   if (!w.idempotency_token.empty()) received["idempotency_token"] = w.idempotency_token;
   std::vector<NewEvent> out;  // not an initializer list: that would copy `received`
+  out.reserve(6);             // received, status, digits, outcome, flow step, recording: never moved
   out.push_back(NewEvent{event_type::webhook_received, std::move(received)});
+  const json& params = out.front().data.at("params");
 
   switch (w.route) {
-    case WebhookRoute::status: decide_status(call, w, out); break;
-    case WebhookRoute::dtmf: decide_digits(call, w, out); break;
+    case WebhookRoute::status: decide_status(call, w, params, out); break;
+    case WebhookRoute::dtmf: decide_digits(call, params, out); break;
     case WebhookRoute::flow:
-      decide_flow(w, out);
-      if (!param(w.params, {"Digits", "digits"}).empty()) decide_digits(call, w, out);
-      if (!param(w.params, {"CallStatus", "call_status"}).empty()) decide_status(call, w, out);
+      decide_flow(params, out);
+      if (!param(params, {"Digits", "digits"}).empty()) decide_digits(call, params, out);
+      if (!param(params, {"CallStatus", "call_status"}).empty()) decide_status(call, w, params, out);
       break;
   }
   return out;

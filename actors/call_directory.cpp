@@ -1,13 +1,28 @@
 #include "actors/call_directory.hpp"
 
+#include <algorithm>
+
 #include "actors/messages.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
+namespace {
+
+// A fifth of the shortest quiet period, within 1 ms..1 s: a finished call retires 5-6 s after its last
+// webhook by default.
+std::chrono::milliseconds idle_timer_resolution(const CallActorSettings& s) {
+  auto shortest = std::min(s.idle_after_end, s.idle_while_live);
+  return std::clamp(shortest / 5, std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+}
+
+}  // namespace
 
 CallDirectory::CallDirectory(caf::actor_system& system, CallActorSettings settings,
                              std::unordered_map<std::string, std::string> known_aliases)
-    : system_(system), settings_(settings), alias_(std::move(known_aliases)) {}
+    : system_(system),
+      settings_(settings),
+      idle_timers_(system, idle_timer_resolution(settings)),
+      alias_(std::move(known_aliases)) {}
 
 // The call's stream: whichever of its SIDs we already know (a CallSid seen alone first keeps its stream
 // when the execution SID turns up), else a new stream named after the execution SID, else the CallSid.
@@ -55,6 +70,11 @@ void CallDirectory::forget(const std::string& stream, const caf::actor_addr& sel
   if (it != actors_.end() && it->second.address() == self) actors_.erase(it);
 }
 
+void CallDirectory::wake_at(caf::actor_clock::time_point at, const caf::actor_addr& self,
+                            std::uint64_t generation) {
+  idle_timers_.wake(at, self, generation);
+}
+
 std::size_t CallDirectory::actors_alive() const {
   std::lock_guard<std::mutex> lock(mu_);
   return actors_.size();
@@ -67,6 +87,7 @@ void CallDirectory::stop_all() {
     stopped_ = true;
     actors.swap(actors_);
   }
+  idle_timers_.stop();
   for (auto& entry : actors) caf::anon_send_exit(entry.second, caf::exit_reason::user_shutdown);
 }
 

@@ -5,8 +5,9 @@
 // and puts it in that stream's actor's mailbox, spawning the actor on first use. A call actor that has
 // been idle long enough calls retire(): the directory forgets it and sends it `stop`, which lands behind
 // every webhook already routed to it, so none is lost; the next webhook for that call spawns a fresh actor
-// that recovers from the log. An actor that fails is forgotten the same way (forget()). After stop_all()
-// (shutdown) route() answers every webhook with `unavailable`.
+// that recovers from the log. An actor that fails is forgotten the same way (forget()). Actors ask to be
+// told when their quiet period may be over with wake_at() (coarse, batched timers: idle_timers.hpp).
+// After stop_all() (shutdown) route() answers every webhook with `unavailable`.
 //
 // Why not a router actor: every webhook passed through it, so it was one more thread hand-off per webhook
 // and, as the ingestion benchmark showed, the place where a few percent of webhooks waited 30-250 ms.
@@ -24,6 +25,7 @@
 #include <caf/all.hpp>
 
 #include "actors/call_actor.hpp"
+#include "actors/idle_timers.hpp"
 #include "actors/webhook.hpp"
 #include "projections/calls_view.hpp"
 
@@ -44,6 +46,8 @@ class CallDirectory {
   bool retire(const std::string& stream, const caf::actor& self);
   // The actor of `stream` has exited (abnormally): route the call's next webhook to a new one.
   void forget(const std::string& stream, const caf::actor_addr& self);
+  // Sends `self` (tick, generation) at `at` or up to a few hundred milliseconds later (IdleTimers).
+  void wake_at(caf::actor_clock::time_point at, const caf::actor_addr& self, std::uint64_t generation);
 
   std::size_t actors_alive() const;
   // Sends every call actor an exit; later webhooks are refused.
@@ -54,6 +58,7 @@ class CallDirectory {
 
   caf::actor_system& system_;
   const CallActorSettings settings_;
+  IdleTimers idle_timers_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, caf::actor> actors_;  // stream -> its call actor
   std::unordered_map<std::string, std::string> alias_;  // SID -> stream

@@ -2,7 +2,9 @@
 //
 // Contract: atoms name the messages; each block lists, for one actor, what it accepts:
 //   call actor:  (webhook, Webhook, WebhookReply), (appended, Result<AppendResult>), (tick, u64), (stop);
-//                the CallDirectory (call_directory.hpp) routes webhooks to it and sends the stop
+//                the CallDirectory (call_directory.hpp) routes webhooks to it and sends the stop; the
+//                tick comes from the IdleTimers sweeper (idle_timers.hpp)
+//   idle timers sweeper: (tick) from itself, every resolution; (stop)
 //   broadcaster: (join, SubscriberPtr, u64 after), (leave, u64 id), (publish, ChangeBatch),
 //                (catchup, u64 id), (heartbeat), (count) -> std::size_t, (close) -> bool (closes every
 //                subscriber)

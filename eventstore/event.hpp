@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -41,11 +42,19 @@ struct Event {
 nlohmann::json to_json(const Event& e);
 
 // An event before it is committed: the store assigns seq, stream, version and copies ts/source/dedupe
-// from its AppendRequest.
+// from its AppendRequest. `data_json`, when not empty, is `data` already serialised with
+// codec::dump_data_json (and must be exactly that): the store writes it instead of serialising `data`
+// again. An appender that has to keep the text anyway (the call actor, to decide again after a
+// conflict) saves the second serialisation.
 struct NewEvent {
+  NewEvent() = default;
+  NewEvent(std::string type, nlohmann::json data, std::uint32_t v = 1)
+      : type(std::move(type)), data(std::move(data)), v(v) {}
+
   std::string type;
   nlohmann::json data = nlohmann::json::object();
   std::uint32_t v = 1;
+  std::string data_json;
 };
 
 std::int64_t now_ms();

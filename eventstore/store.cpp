@@ -311,7 +311,9 @@ void EventStore::append(AppendRequest request, AppendCallback done) {
   if (pending.precheck) {
     pending.data_json.reserve(request.events.size());
     try {
-      for (const NewEvent& e : request.events) pending.data_json.push_back(codec::dump_data_json(e.data));
+      for (NewEvent& e : request.events)
+        pending.data_json.push_back(e.data_json.empty() ? codec::dump_data_json(e.data)
+                                                        : std::move(e.data_json));
     } catch (const nlohmann::json::exception& e) {  // dump() refuses strings that are not UTF-8
       pending.precheck = invalid_argument("data of '" + request.stream + "': " + e.what());
     }

@@ -30,7 +30,7 @@ Webhook status_callback(const std::string& status, int sequence) {
 }
 
 // Decides and folds, as the call actor does, returning the event types written.
-std::vector<std::string> feed(CallRow& row, const Webhook& w) {
+std::vector<std::string> feed(CallRow& row, Webhook w) {
   std::vector<std::string> types;
   for (const NewEvent& ne : decide(row, w)) {
     Event e{row.last_seq + 1, "call-FN1", row.version + 1, ne.type, ne.v, w.received_ms,
@@ -47,10 +47,12 @@ using Types = std::vector<std::string>;
 
 TEST_CASE("every webhook is recorded first, raw") {
   CallRow row;
-  auto events = decide(row, status_callback("ringing", 1));
+  Webhook w = status_callback("ringing", 1);
+  auto events = decide(row, w);
   REQUIRE(events.front().type == event_type::webhook_received);
   CHECK(events.front().data["params"]["CallStatus"] == "ringing");
   CHECK(events.front().data["route"] == "status");
+  CHECK(w.params.empty());  // taken, not copied
 }
 
 TEST_CASE("status callbacks are ordered by SequenceNumber and never leave a terminal status") {

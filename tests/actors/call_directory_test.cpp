@@ -136,3 +136,30 @@ TEST_CASE("a stopped directory answers webhooks with unavailable and spawns noth
   CHECK(directory.actors_alive() == 0);
   CHECK(f.store->last_seq() == 2);  // the first webhook's events only
 }
+
+TEST_CASE("a call actor whose stream was written behind its back decides again, with the same parameters") {
+  Fixture f;
+  f.settings.idle_after_end = f.settings.idle_while_live = std::chrono::minutes(1);  // one actor throughout
+  CallDirectory directory(*f.system, f.settings, {});
+  Replies replies;
+  directory.route(status_callback("CA9", 0), replies.reply());
+  REQUIRE(replies.wait_for(1, std::chrono::seconds(10)));
+  // Another writer (as the dialer does) moves the stream on: the actor's expected version is now stale.
+  AppendRequest outside{
+      "call-CA9", {NewEvent{"ExecutionCreated", {{"sid", "FN9"}}}}, std::nullopt, {}, source::api, 0};
+  REQUIRE(f.store->append_sync(std::move(outside)));
+  directory.route(status_callback("CA9", 1), replies.reply());
+  REQUIRE(replies.wait_for(2, std::chrono::seconds(10)));
+  CHECK(replies.failures.empty());
+  auto events = f.store->read_stream("call-CA9", 1, 100);
+  REQUIRE(events);
+  std::vector<std::string> types;
+  for (const Event& e : *events) types.push_back(e.type);
+  CHECK(types == std::vector<std::string>{"WebhookReceived", "CallStatusChanged", "ExecutionCreated",
+                                          "WebhookReceived", "CallStatusChanged"});
+  REQUIRE(events->size() == 5);
+  CHECK((*events)[3].data["params"]["CallStatus"] == "in-progress");  // the retry had the parameters
+  CHECK((*events)[4].data["status"] == "in-progress");
+  directory.stop_all();
+  f.system->await_all_actors_done();
+}
