@@ -10,8 +10,8 @@ namespace {
 using nlohmann::json;
 
 // The first string value among `keys` (Twilio form names and the flow's snake_case names).
-std::string param(const json& params, std::initializer_list<const char*> keys) {
-  for (const char* key : keys) {
+std::string param(const json& params, std::initializer_list<std::string_view> keys) {
+  for (std::string_view key : keys) {
     auto it = params.find(key);
     if (it == params.end()) continue;
     if (it->is_string()) return it->get<std::string>();
@@ -21,7 +21,7 @@ std::string param(const json& params, std::initializer_list<const char*> keys) {
   return {};
 }
 
-std::optional<std::int64_t> integer_param(const json& params, std::initializer_list<const char*> keys) {
+std::optional<std::int64_t> integer_param(const json& params, std::initializer_list<std::string_view> keys) {
   std::string s = param(params, keys);
   if (s.empty()) return std::nullopt;
   char* end = nullptr;

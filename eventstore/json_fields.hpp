@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -12,7 +13,9 @@ namespace voxlog {
 
 // The string at `key`, or "" when it is absent or not a string. A reference into `object` (or to a
 // static empty string), so reading a field copies nothing: keep it only as long as `object` lives.
-inline const std::string& string_field(const nlohmann::json& object, const char* key) {
+// The key is a string_view so that the object's keys are compared by length and memcmp; a const char*
+// key was measured its length again at every node of the lookup.
+inline const std::string& string_field(const nlohmann::json& object, std::string_view key) {
   static const std::string empty;
   auto it = object.find(key);
   return it != object.end() && it->is_string() ? it->get_ref<const std::string&>() : empty;

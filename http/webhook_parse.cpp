@@ -15,28 +15,27 @@ int hex_value(char c) {
   return -1;
 }
 
-Result<std::string> decode_component(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+// Percent-decodes `s` ('+' is a space) into *out. Returns npos, or the offset of a bad percent-escape.
+std::size_t decode_component(std::string_view s, std::string* out) {
+  out->reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     std::size_t plain = i;  // copy plain runs at once: most bytes are plain
     while (plain < s.size() && s[plain] != '+' && s[plain] != '%') ++plain;
-    out.append(s.data() + i, plain - i);
+    out->append(s.data() + i, plain - i);
     i = plain;
     if (i == s.size()) break;
     if (s[i] == '+') {
-      out += ' ';
+      *out += ' ';
       ++i;
       continue;
     }
     int hi = i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
     int lo = i + 2 < s.size() ? hex_value(s[i + 2]) : -1;
-    if (hi < 0 || lo < 0)
-      return invalid_argument("bad percent-escape at byte " + std::to_string(i) + " of the form body");
-    out += static_cast<char>(hi * 16 + lo);
+    if (hi < 0 || lo < 0) return i;
+    *out += static_cast<char>(hi * 16 + lo);
     i += 3;
   }
-  return out;
+  return std::string_view::npos;
 }
 
 std::string string_param(const nlohmann::json& params, std::initializer_list<const char*> keys) {
@@ -65,11 +64,15 @@ Result<FormParams> parse_form(std::string_view body) {
     std::string_view pair = body.substr(pos, amp - pos);
     if (!pair.empty()) {
       std::size_t eq = pair.find('=');
-      auto name = decode_component(pair.substr(0, eq));
-      if (!name) return name.status();
-      auto value = decode_component(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-      if (!value) return value.status();
-      params.emplace_back(std::move(*name), std::move(*value));
+      auto& [name, value] = params.emplace_back();
+      std::size_t bad = decode_component(pair.substr(0, eq), &name);
+      if (bad == std::string_view::npos && eq != std::string_view::npos) {
+        bad = decode_component(pair.substr(eq + 1), &value);
+        if (bad != std::string_view::npos) bad += eq + 1;
+      }
+      if (bad != std::string_view::npos)
+        return invalid_argument("bad percent-escape at byte " + std::to_string(pos + bad) +
+                                " of the form body");
     }
     pos = amp + 1;
   }

@@ -1,6 +1,9 @@
 // The Call row's JSON: to_json_text() writes exactly the bytes of to_json(row).dump(), which the view
 // stores and `voxlog replay --check` compares, and the row reads back unchanged.
+#include <cstdio>
+#include <ctime>
 #include <random>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -42,4 +45,36 @@ TEST_CASE("to_json_text writes the bytes of to_json().dump() and reads back", "[
     REQUIRE(to_json_text(r) == expected);
     REQUIRE(to_json(call_row_from_json(nlohmann::json::parse(expected))).dump() == expected);
   }
+}
+
+TEST_CASE("iso8601_ms spells a time as gmtime and strftime do", "[projections]") {
+  auto reference = [](std::int64_t ms) {
+    std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[48];
+    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
+    return std::string(buf);
+  };
+  // Epoch, leap days (2000 is a leap year, 2100 is not), ends of years, the last ms of year 9999, and the
+  // first ms of year 10000 (where the fast path ends).
+  std::vector<std::int64_t> samples = {0,
+                                       1,
+                                       999,
+                                       86399999,
+                                       951782400000,
+                                       951868799999,
+                                       4107542400000,
+                                       4107628800000,
+                                       1767225599999,
+                                       253402300799999,
+                                       253402300800000};
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 20000; ++i) samples.push_back(static_cast<std::int64_t>(rng() % 253402300800000));
+  for (std::int64_t ms : samples) {
+    INFO(ms);
+    REQUIRE(iso8601_ms(ms) == reference(ms));
+  }
+  CHECK(iso8601_ms(951782400000) == "2000-02-29T00:00:00.000Z");
 }

@@ -37,4 +37,13 @@ TEST_CASE("parse_webhook parses the body itself when no form is given, and refus
       parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded", "CallSid=CA%G1", "", 1000);
   REQUIRE_FALSE(broken);
   CHECK(broken.status().code() == StatusCode::invalid_argument);
+  CHECK(broken.status().message().find("at byte 10 ") != std::string::npos);  // where in the body
+  auto broken_name = parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded",
+                                   "CallSid=CA1&Call%2=x", "", 1000);
+  REQUIRE_FALSE(broken_name);
+  CHECK(broken_name.status().message().find("at byte 16 ") != std::string::npos);
+  auto plus = parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded",
+                            "CallSid=CA1&To=%2B44+20&Empty=&Bare", "", 1000);
+  REQUIRE(plus);
+  CHECK(plus->params == nlohmann::json{{"CallSid", "CA1"}, {"To", "+44 20"}, {"Empty", ""}, {"Bare", ""}});
 }
