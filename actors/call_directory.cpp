@@ -8,11 +8,13 @@
 namespace voxlog {
 namespace {
 
-// A fifth of the shortest quiet period, within 1 ms..1 s: a finished call retires 5-6 s after its last
-// webhook by default.
+// A fiftieth of the shortest quiet period, within 1 ms..100 ms: a finished call retires 5-5.1 s after
+// its last webhook by default. Not coarser: every sweep retires what fell due since the last one at once,
+// and under load (thousands of calls ending per second) a burst of a whole second's retirements, each
+// taking the directory's lock, held up the io thread's routing.
 std::chrono::milliseconds idle_timer_resolution(const CallActorSettings& s) {
   auto shortest = std::min(s.idle_after_end, s.idle_while_live);
-  return std::clamp(shortest / 5, std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
+  return std::clamp(shortest / 50, std::chrono::milliseconds(1), std::chrono::milliseconds(100));
 }
 
 }  // namespace
