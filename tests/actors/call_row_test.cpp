@@ -1,8 +1,9 @@
 // The Call row's JSON: to_json_text() writes exactly the bytes of to_json(row).dump(), which the view
 // stores and `voxlog replay --check` compares, and the row reads back unchanged.
-#include <cstdio>
 #include <ctime>
+#include <iomanip>
 #include <random>
+#include <sstream>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -47,15 +48,16 @@ TEST_CASE("to_json_text writes the bytes of to_json().dump() and reads back", "[
   }
 }
 
-TEST_CASE("iso8601_ms spells a time as gmtime and strftime do", "[projections]") {
-  auto reference = [](std::int64_t ms) {
+TEST_CASE("iso8601_ms spells a time as the C library's calendar does", "[projections]") {
+  auto reference = [](std::int64_t ms) {  // an independent oracle: gmtime_r's fields, printed by iostreams
     std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char buf[48];
-    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
-    return std::string(buf);
+    std::ostringstream out;
+    out << std::setfill('0') << std::setw(4) << tm.tm_year + 1900 << '-' << std::setw(2) << tm.tm_mon + 1
+        << '-' << std::setw(2) << tm.tm_mday << 'T' << std::setw(2) << tm.tm_hour << ':' << std::setw(2)
+        << tm.tm_min << ':' << std::setw(2) << tm.tm_sec << '.' << std::setw(3) << ms % 1000 << 'Z';
+    return out.str();
   };
   // Epoch, leap days (2000 is a leap year, 2100 is not), ends of years, the last ms of year 9999, and the
   // first ms of year 10000 (where the fast path ends).
