@@ -3,8 +3,9 @@
 // Contract: the projector publishes each committed event once, in seq order, as a Change. A subscriber
 // joins with `after` (the last seq it has seen). If it is behind, the broadcaster first replays from the
 // log in pages (interleaved with live traffic, so one slow catch-up never stalls the others), then
-// switches it to live: it receives every seq > after exactly once, in order, with no gap. A subscriber
-// whose queue overflows is closed with code 4000 and a reason naming the seq to resume after.
+// switches it to live: it receives every seq > after exactly once, in order, with no gap. An `after` past
+// what has been published counts as what has been published: the subscriber is live from its join. A
+// subscriber whose queue overflows is closed with code 4000 and a reason naming the seq to resume after.
 //
 // Thread-safety: an actor; use the messages in messages.hpp.
 #pragma once

@@ -1,5 +1,7 @@
 #include "http/socketio_session.hpp"
 
+#include <limits>
+
 #include "actors/messages.hpp"
 #include "http/respond.hpp"
 #include "http/socketio_events.hpp"
@@ -307,7 +309,11 @@ void EngineSession::connect_locked(std::string_view packet) {
   send_locked(connect_ok_packet(hub_.random_id(), pid));
   socket_id_ = next_subscriber_id();
   auto socket = std::make_shared<NamespaceSocket>(weak_from_this(), socket_id_);
-  std::uint64_t after = offset->value_or(hub_.context().view->checkpoint());
+  // Without an offset, live from the join on, as Socket.IO's broadcasts are: the broadcaster clamps an
+  // `after` beyond what it has published to what it has published. (The view's checkpoint was used here;
+  // it may trail the published events by up to the projector's commit interval, and a client joining in
+  // that window got an event from before it connected.)
+  std::uint64_t after = offset->value_or(std::numeric_limits<std::uint64_t>::max());
   caf::anon_send(hub_.context().broadcaster, join_atom::value, SubscriberPtr(std::move(socket)), after);
 }
 
