@@ -107,8 +107,9 @@ Status Projector::apply_pending(const std::vector<Change::Commit>& commits) {
 
 // Group commit for the view: whatever piled up is staged and published at once, and the view commits
 // when kCommitInterval has passed since its last commit, or when no more work is waiting by then. A
-// lone batch therefore commits at once; under load the view syncs at most every kCommitInterval, not
-// once per log commit (each sync is a disk flush the log's own commits would otherwise queue behind).
+// batch after a quiet spell of kCommitInterval therefore commits at once, one sooner after a commit
+// within kCommitInterval; under load the view syncs at most every kCommitInterval, not once per log
+// commit (each sync is a disk flush the log's own commits would otherwise queue behind).
 void Projector::run() {
   for (;;) {
     std::vector<Change::Commit> work;

@@ -3,9 +3,10 @@
 //
 // Contract: start() first catches the view up from its checkpoint (synchronously: when it returns, the
 // view reflects the whole log), then follows new commits on its own thread. Each log commit is staged in
-// the view and published at once; the view commits at most every kCommitInterval under load (at once
-// when the work stops), so readers of the view may lag the log by that much. Every committed event
-// reaches the broadcaster exactly once, in seq order, as a Change (with the call's row for call events).
+// the view and published at once; the view commits at most every kCommitInterval under load (within
+// kCommitInterval when the work stops), so readers of the view may lag the log by that much. Every committed
+// event reaches the broadcaster exactly once, in seq order, as a Change (with the call's row for call
+// events).
 //
 // Thread-safety: start/stop from one thread (main); everything else happens on the projector's thread.
 #pragma once

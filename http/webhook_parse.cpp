@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "eventstore/json_fields.hpp"
 #include "http/twilio_signature.hpp"
 
 namespace voxlog {
@@ -38,11 +39,10 @@ std::size_t decode_component(std::string_view s, std::string* out) {
   return std::string_view::npos;
 }
 
-std::string string_param(const nlohmann::json& params, std::initializer_list<const char*> keys) {
-  for (const char* key : keys) {
-    auto it = params.find(key);
-    if (it != params.end() && it->is_string() && !it->get<std::string>().empty())
-      return it->get<std::string>();
+// The first non-empty string among `keys`.
+std::string string_param(const nlohmann::json& params, std::initializer_list<std::string_view> keys) {
+  for (std::string_view key : keys) {
+    if (const std::string& value = string_field(params, key); !value.empty()) return value;
   }
   return {};
 }
