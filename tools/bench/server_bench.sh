@@ -12,14 +12,14 @@
 #
 # The machine is shared (stack-notes G22): before each measurement the script waits up to $GATE_SECONDS
 # for other processes to go quiet, and it prints the CPU-seconds others used during each measurement.
-# RUNS=n repeats everything and prints medians. Knobs (env): RUNS=1 DURATION=10 CONNS=64 CALLS=60000
+# RUNS=n repeats everything and prints medians. Knobs (env): RUNS=1 DURATION=10 CONNS=64 CALLS=150000
 # WS_SUBS=100 WS_RATE=100 WS_SECONDS=15 WS_WARMUP=100 BARE_PORT=44100 GATE_SECONDS=20 GATE_PCT=25, and
 # ONLY=ingest or ONLY=ws to run one of the two benchmarks (e.g. to alternate two builds quickly).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_DIR="$ROOT/tools/bench"
-RUNS=${RUNS:-1} DURATION=${DURATION:-10} CONNS=${CONNS:-64} CALLS=${CALLS:-60000}
+RUNS=${RUNS:-1} DURATION=${DURATION:-10} CONNS=${CONNS:-64} CALLS=${CALLS:-150000}
 WS_SUBS=${WS_SUBS:-100} WS_RATE=${WS_RATE:-100} WS_SECONDS=${WS_SECONDS:-15} WS_WARMUP=${WS_WARMUP:-100}
 BARE_PORT=${BARE_PORT:-44100} GATE_SECONDS=${GATE_SECONDS:-20} GATE_PCT=${GATE_PCT:-25} ONLY=${ONLY:-}
 case "$ONLY" in ""|ingest|ws) ;; *) echo "server_bench: ONLY must be ingest or ws" >&2; exit 2 ;; esac
@@ -170,6 +170,10 @@ ws_voxlogd() {  # $1: run
 # --- the run -------------------------------------------------------------------------------------------------
 GEN_OUT=$("$GEN" "$WORK/requests.txt" "$PUBLIC_URL$WEBHOOK_PATH" "$CALLS")
 REQUESTS=$(field requests "$GEN_OUT"); BODY_BYTES=$(field mean_body_bytes "$GEN_OUT")
+# The request file is hundreds of MB of dirty pages; written back during the first measurement, they slowed
+# its log commits (ext4 flushes other files' data with a journal commit): run 1 once had p99 34 ms, max 139 ms,
+# while three runs after a sync had 6.5-7.3 ms (so most likely, not proven, the cause).
+sync
 start_bare
 for run in $(seq "$RUNS"); do
   if [[ "$ONLY" != ws ]]; then
