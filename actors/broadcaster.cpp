@@ -1,5 +1,6 @@
 #include "actors/broadcaster.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "actors/messages.hpp"
@@ -17,9 +18,20 @@ struct Client {
   bool live = false;
 };
 
+// A call's view id as a published change carried it. The view commits up to 20 ms after the projector
+// publishes (projector.hpp), so a client catching up within that window reads rows the view does not
+// have yet; their ids come from here. Entries at or below the view's checkpoint are pruned.
+struct PublishedId {
+  std::uint64_t id = 0;
+  std::uint64_t seq = 0;
+};
+constexpr std::size_t kPruneIdsAbove = 1024;  // grows with what a prune keeps, so pruning stays linear
+
 struct BroadcasterState {
   std::unordered_map<std::uint64_t, Client> clients;
   std::uint64_t published_upto = 0;
+  std::unordered_map<std::string, PublishedId> published_ids;  // by stream, newer than the view's commit
+  std::size_t prune_ids_above = kPruneIdsAbove;
   static inline const char* name = "voxlog.broadcaster";
 };
 
@@ -43,11 +55,19 @@ bool deliver(Broadcaster* self, Metrics& metrics, Client& client, const Change& 
 }
 
 // The call's row just before `e`, folded from its stream, with the view's id: a client catching up gets
-// each event with the row as it was right after it, as a live client did. None when the view has no row
-// for the call yet (its commit still under way), as before.
-std::optional<CallRow> row_before(EventStore& store, CallsView& view, const Event& e) {
-  auto current = view.find_by_stream(e.stream);
-  if (!current) return std::nullopt;
+// each event with the row as it was right after it, as a live client did. The id comes from the view,
+// or from a published change when the view's commit is still under way; none if neither has the call.
+std::optional<CallRow> row_before(const BroadcasterState& state, EventStore& store, CallsView& view,
+                                  const Event& e) {
+  std::optional<CallRow> current = view.find_by_stream(e.stream);
+  std::uint64_t id = 0;
+  if (current) {
+    id = current->id;
+  } else if (auto it = state.published_ids.find(e.stream); it != state.published_ids.end()) {
+    id = it->second.id;
+  } else {
+    return std::nullopt;
+  }
   CallRow row;
   for (std::uint64_t from = 1; from < e.version;) {
     auto page = store.read_stream(e.stream, from, e.version - from);
@@ -55,8 +75,20 @@ std::optional<CallRow> row_before(EventStore& store, CallsView& view, const Even
     for (const Event& earlier : *page) apply(row, earlier);
     from = row.version + 1;
   }
-  row.id = current->id;
+  row.id = id;
   return row;
+}
+
+void remember_ids(BroadcasterState& state, const CallsView& view, const std::vector<Change>& batch) {
+  for (const Change& change : batch) {
+    if (change.call) state.published_ids[change.event.stream] = {change.call->id, change.event.seq};
+  }
+  if (state.published_ids.size() <= state.prune_ids_above) return;
+  std::uint64_t committed = view.checkpoint();
+  for (auto it = state.published_ids.begin(); it != state.published_ids.end();) {
+    it = it->second.seq <= committed ? state.published_ids.erase(it) : std::next(it);
+  }
+  state.prune_ids_above = std::max(kPruneIdsAbove, 2 * state.published_ids.size());
 }
 
 void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& metrics, std::uint64_t id) {
@@ -82,7 +114,7 @@ void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& me
       std::optional<CallRow> row;
       if (e.stream.rfind(stream_prefix::call, 0) == 0) {
         auto it = rows.find(e.stream);
-        if (it == rows.end()) it = rows.emplace(e.stream, row_before(store, view, e)).first;
+        if (it == rows.end()) it = rows.emplace(e.stream, row_before(self->state, store, view, e)).first;
         if (it->second) {
           apply(*it->second, e);
           row = it->second;
@@ -137,6 +169,7 @@ caf::behavior broadcaster(Broadcaster* self, EventStore* store, CallsView* view,
           }
         }
         if (!batch->empty()) self->state.published_upto = batch->back().event.seq;
+        remember_ids(self->state, *view, *batch);
       },
       [=](count_atom) { return self->state.clients.size(); },
       [=](close_atom) {
