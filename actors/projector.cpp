@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -46,9 +47,36 @@ void Projector::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
+    stopped_ = true;
     wake_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  release_reads(0, true);
+}
+
+void Projector::when_committed(std::uint64_t seq, std::function<void()> read) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (seq > committed_through_ && !stopped_) {
+      waiting_reads_.push_back({seq, std::move(read)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  read();
+}
+
+void Projector::release_reads(std::uint64_t through, bool all) {
+  std::vector<WaitingRead> ready;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!all) committed_through_ = through;
+    auto served = std::stable_partition(waiting_reads_.begin(), waiting_reads_.end(),
+                                        [&](const WaitingRead& w) { return all || w.seq <= through; });
+    ready.assign(std::make_move_iterator(waiting_reads_.begin()), std::make_move_iterator(served));
+    waiting_reads_.erase(waiting_reads_.begin(), served);
+  }
+  for (WaitingRead& w : ready) w.read();
 }
 
 // Page by page, each committed: a catch-up of millions of events must not grow one transaction.
@@ -66,7 +94,10 @@ Status Projector::catch_up_from_log() {
 Status Projector::commit_view() {
   last_commit_ = std::chrono::steady_clock::now();
   staged_events_ = 0;
-  return view_.commit();
+  std::uint64_t through = view_.staged_through();
+  Status s = view_.commit();
+  if (s) release_reads(through, false);
+  return s;
 }
 
 // The events are read in place from the committed batches (shared with the store's other subscribers)
@@ -114,9 +145,13 @@ void Projector::run() {
   for (;;) {
     std::vector<Change::Commit> work;
     bool stopping;
+    bool reads_wait;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      auto ready = [this] { return stopping_ || !pending_.empty(); };
+      // A waiting read is work too once something is staged: it wants a commit now, not in 20 ms.
+      auto ready = [this] {
+        return stopping_ || !pending_.empty() || (!waiting_reads_.empty() && view_.has_staged());
+      };
       if (view_.has_staged()) {
         wake_.wait_until(lock, last_commit_ + kCommitInterval, ready);
       } else {
@@ -125,13 +160,17 @@ void Projector::run() {
       work.assign(pending_.begin(), pending_.end());
       pending_.clear();
       stopping = stopping_;
+      reads_wait = !waiting_reads_.empty();
     }
     Status s = apply_pending(work);
     bool due = std::chrono::steady_clock::now() >= last_commit_ + kCommitInterval;
-    if (s && view_.has_staged() && (due || work.empty() || stopping || staged_events_ >= kMaxStaged))
+    if (s && view_.has_staged() &&
+        (due || work.empty() || stopping || reads_wait || staged_events_ >= kMaxStaged))
       s = commit_view();
-    if (!s)
+    if (!s) {
       std::cerr << "voxlogd: calls view update failed, will retry from the log: " << s.to_string() << '\n';
+      release_reads(0, true);  // answered from the last commit rather than left waiting
+    }
     if (stopping && work.empty()) return;
   }
 }

@@ -8,15 +8,21 @@
 // event reaches the broadcaster exactly once, in seq order, as a Change (with the call's row for call
 // events).
 //
-// Thread-safety: start/stop from one thread (main); everything else happens on the projector's thread.
+// Readers that must see every acknowledged write (the read API) go through when_committed(): the view
+// then commits at once instead of waiting out kCommitInterval.
+//
+// Thread-safety: start/stop from one thread (main); when_committed from any thread; everything else
+// happens on the projector's thread.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -34,11 +40,24 @@ class Projector {
   Status start();
   void stop();
 
+  // Runs `read` once the view has committed every event through `seq` (pass the log's last_seq() to
+  // read your own writes): at once on this thread if it has, else on the projector's thread right after
+  // the commit that gets there. When the view cannot commit, or the projector stops, waiting reads run
+  // anyway, against what the view has.
+  void when_committed(std::uint64_t seq, std::function<void()> read);
+
  private:
+  struct WaitingRead {
+    std::uint64_t seq;
+    std::function<void()> read;
+  };
+
   void run();
   Status apply_pending(const std::vector<Change::Commit>& commits);
   Status catch_up_from_log();
   Status commit_view();
+  // Runs the waiting reads the view now serves (`through` its last commit), or all of them.
+  void release_reads(std::uint64_t through, bool all);
 
   static constexpr std::chrono::milliseconds kCommitInterval{20};
   static constexpr std::size_t kMaxStaged = 50000;  // events; keeps one transaction's dirty pages bounded
@@ -49,7 +68,10 @@ class Projector {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<const std::vector<Event>>> pending_;
+  std::vector<WaitingRead> waiting_reads_;
+  std::uint64_t committed_through_ = 0;  // the view's checkpoint as of its last commit
   bool stopping_ = false;
+  bool stopped_ = false;  // stop() has begun: when_committed runs reads at once
   std::uint64_t subscription_ = 0;
   std::thread thread_;
   std::chrono::steady_clock::time_point last_commit_{};  // projector thread only, like staged_events_

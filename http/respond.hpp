@@ -8,6 +8,7 @@
 // Thread-safety: stateless functions over a ServerContext that does not change while serving.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "http/problem.hpp"
@@ -26,5 +27,11 @@ QueryParams query_of(const restinio::request_handle_t& req);
 bool equal_secret(const std::string& a, const std::string& b);
 // True when API_TOKEN is unset, or the request carries it (Bearer header or ?token=).
 bool authorized(const ServerContext& ctx, const restinio::request_handle_t& req);
+// Answers a read route: counts it, checks API_TOKEN, then responds with what `read` computes once the
+// calls view holds every event the log had committed when the request arrived. A read thus sees every
+// write acknowledged before it (a started call, a webhook), though the view may lag the log by up to
+// 20 ms (projector.hpp). `read` runs on this thread when the view is current, else on the projector's.
+void answer_read(const ServerContext& ctx, const restinio::request_handle_t& req,
+                 std::function<HttpResponse()> read);
 
 }  // namespace voxlog

@@ -16,6 +16,7 @@
 #include "http/respond.hpp"
 #include "http/restinio_fwd.hpp"
 #include "http/twilio_signature.hpp"
+#include "actors/projector.hpp"
 #include "http/webhook_parse.hpp"
 #include "http/websocket.hpp"
 
@@ -78,6 +79,20 @@ bool authorized(const ServerContext& ctx, const RequestHandle& req) {
   auto q = query_of(req);
   auto it = q.find("token");
   return it != q.end() && equal_secret(it->second, ctx.config.api_token);
+}
+
+void answer_read(const ServerContext& ctx, const RequestHandle& req, std::function<HttpResponse()> read) {
+  ctx.metrics->http_request();
+  if (!authorized(ctx, req)) {
+    respond(ctx, req,
+            problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
+                    std::string(req->header().path())));
+    return;
+  }
+  const ServerContext* context = &ctx;  // outlives the projector's waiting reads (main's shutdown order)
+  auto answer = [context, req, read = std::move(read)] { respond(*context, req, read()); };
+  if (!ctx.projector) return answer();
+  ctx.projector->when_committed(ctx.store->last_seq(), std::move(answer));
 }
 
 namespace {
@@ -166,19 +181,12 @@ auto webhook_handler(const ServerContext& ctx, WebhookRoute route) {
   };
 }
 
-// Wraps a read route: counts it, checks the API token, answers with what `fn` computes.
+// Wraps a read route: answer_read with what `fn` computes from the request and its route parameters.
 template <class Fn>
 auto read_handler(const ServerContext& ctx, Fn fn) {
-  return [&ctx, fn](const RequestHandle& req, const http::RouteParams& params) {
-    ctx.metrics->http_request();
-    if (!authorized(ctx, req)) {
-      respond(
-          ctx, req,
-          problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
-                  std::string(req->header().path())));
-      return restinio::request_accepted();
-    }
-    respond(ctx, req, fn(req, params));
+  return [&ctx, fn](const RequestHandle& req, http::RouteParams params) {
+    auto kept = std::make_shared<http::RouteParams>(std::move(params));  // the read may run later
+    answer_read(ctx, req, [fn, req, kept] { return fn(req, *kept); });
     return restinio::request_accepted();
   };
 }

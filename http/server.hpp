@@ -26,6 +26,8 @@
 
 namespace voxlog {
 
+class Projector;
+
 // Routes another module adds (the dialer's start routes, Socket.IO). Installed after the core routes
 // and before the static files; `router` is a voxlog::http::Router (restinio_fwd.hpp).
 using RouteInstaller = std::function<void(void* router)>;
@@ -34,6 +36,7 @@ struct ServerContext {
   Config config;
   EventStore* store = nullptr;
   CallsView* view = nullptr;
+  Projector* projector = nullptr;  // reads wait for the view through it (respond.hpp answer_read); optional
   Metrics* metrics = nullptr;
   CallDirectory* calls = nullptr;  // routes webhooks to call actors
   caf::actor broadcaster;

@@ -162,6 +162,29 @@ test('X-Twilio-Signature: signed webhooks are accepted, unsigned and forged ones
   assert.match(metrics.body, /voxlog_webhooks_total\{route="dtmf",result="forbidden"\} 1/);
 });
 
+test('a read right after an acknowledged write sees it: the read waits for the view, not the client', async (t) => {
+  const vx = await startVoxlogd();
+  t.after(() => vx.stop());
+  // Back to back: most of these reads arrive within the view's 20 ms commit interval (projector.hpp).
+  for (let i = 0; i < 30; i++) {
+    const sid = 'CA' + String(i).padStart(32, '0');
+    const r = await vx.post('/api/calls/webhooks/status', new URLSearchParams({
+      CallSid: sid, CallStatus: 'ringing', SequenceNumber: '1', To: TO, From: '+15005550006', Direction: 'outbound-api',
+    }));
+    assert.equal(r.status, 200);
+    const one = await vx.get(`/api/calls/${sid}`);
+    assert.equal(one.status, 200, `webhook ${i} was acknowledged, then its call was not found`);
+    assert.equal(one.body.data.status, 'ringing');
+    const newest = await vx.get('/api/calls?limit=1');
+    assert.equal(newest.body.data[0].callSid, sid, 'the newest row is the call just acknowledged');
+    const legacy = await vx.get(`/api/calls/history/${sid}`);  // the Node app's routes read the same way
+    assert.equal(legacy.status, 200);
+  }
+  const done = await vx.post('/api/calls/webhooks/status', new URLSearchParams({ CallSid: 'CA' + '0'.repeat(32), CallStatus: 'completed', SequenceNumber: '2' }));
+  assert.equal(done.status, 200);
+  assert.equal((await vx.get('/api/calls/CA' + '0'.repeat(32))).body.data.status, 'completed');
+});
+
 test('/ws pushes every committed event with the call row; a client that drops resumes with after, no gap, no duplicate', async (t) => {
   const vx = await startVoxlogd();
   t.after(() => vx.stop());

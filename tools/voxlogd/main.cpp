@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   http_context.config = *config;
   http_context.store = store->get();
   http_context.view = view->get();
+  http_context.projector = &projector;
   http_context.metrics = &metrics;
   http_context.calls = &calls;
   http_context.broadcaster = broadcaster;
