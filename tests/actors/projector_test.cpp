@@ -1,0 +1,106 @@
+// Projector::when_committed: a read that waits for the view runs once the view holds the events it waits
+// for, and never stays waiting past stop().
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include <catch2/catch.hpp>
+
+#include "actors/broadcaster.hpp"
+#include "actors/projector.hpp"
+#include "projections/event_types.hpp"
+#include "tests/eventstore/temp_dir.hpp"
+
+using namespace voxlog;
+
+namespace {
+
+struct Fixture {
+  test::TempDir dir;
+  std::unique_ptr<EventStore> store;
+  std::unique_ptr<CallsView> view;
+  Metrics metrics;
+  caf::actor_system_config config;
+  std::unique_ptr<caf::actor_system> system;
+  caf::actor broadcaster;
+
+  Fixture() {
+    auto s = EventStore::open(dir.sub("log"));
+    REQUIRE(s);
+    store = std::move(*s);
+    auto v = CallsView::open(dir.sub("views"));
+    REQUIRE(v);
+    view = std::move(*v);
+    system = std::make_unique<caf::actor_system>(config);
+    broadcaster = spawn_broadcaster(*system, *store, *view, metrics, 0);
+  }
+  ~Fixture() {
+    caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
+    broadcaster = nullptr;
+    system.reset();
+  }
+
+  std::uint64_t append_call(const std::string& sid) {
+    AppendRequest r;
+    r.stream = std::string(stream_prefix::call) + sid;
+    r.events.push_back({event_type::call_status_changed, {{"status", "ringing"}, {"execution_sid", sid}}});
+    auto done = store->append_sync(std::move(r));
+    REQUIRE(done);
+    return done->last_seq;
+  }
+};
+
+// Waits (up to 10 s) for a read to have run; returns whether it did.
+struct Ran {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ran = false;
+  bool saw_row = false;
+  void set(bool row) {
+    std::lock_guard<std::mutex> lock(mu);
+    ran = true;
+    saw_row = row;
+    cv.notify_all();
+  }
+  bool wait() {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return ran; });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a read waiting for the view runs once the view has committed what it waits for") {
+  Fixture f;
+  Projector projector(*f.store, *f.view, f.broadcaster);
+  REQUIRE(projector.start());
+  for (int i = 0; i < 20; ++i) {
+    std::string sid = "FN" + std::to_string(i);
+    std::uint64_t seq = f.append_call(sid);
+    Ran read;
+    projector.when_committed(seq, [&] { read.set(f.view->find(sid).has_value()); });
+    REQUIRE(read.wait());
+    CHECK(read.saw_row);
+    CHECK(f.view->checkpoint() >= seq);
+  }
+  projector.stop();
+}
+
+TEST_CASE("stop() runs the reads still waiting, and later ones at once") {
+  Fixture f;
+  Projector projector(*f.store, *f.view, f.broadcaster);
+  REQUIRE(projector.start());
+  std::uint64_t seq = f.append_call("FN1");
+  Ran never_committed;
+  projector.when_committed(seq + 100, [&] { never_committed.set(false); });  // no such seq yet
+  {
+    std::lock_guard<std::mutex> lock(never_committed.mu);
+    CHECK_FALSE(never_committed.ran);
+  }
+  projector.stop();
+  CHECK(never_committed.ran);  // stop() returns after running it
+  Ran after_stop;
+  projector.when_committed(seq + 200, [&] { after_stop.set(false); });
+  CHECK(after_stop.ran);
+}
