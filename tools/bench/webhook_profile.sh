@@ -3,13 +3,13 @@
 # with valgrind's callgrind (repeatable on a shared machine, unlike seconds). Starts voxlogd under callgrind
 # on loopback with Twilio credentials (signatures verified), replays N pre-signed status callbacks from
 # webhook_gen with wrk (16 connections), stops it, and prints the instructions per accepted webhook plus the
-# ten most expensive functions (inclusive). Needs valgrind (Debian package). N: CALLS (default 5000 calls
-# x 4 statuses; more than the server gets through in 30 s under callgrind, so no request repeats); the
-# server is slowed ~50x, so this takes about a minute.
+# ten most expensive functions (inclusive). Needs valgrind (Debian package). N: CALLS (default 10000 calls
+# x 4 statuses; more than the server gets through in 30 s under callgrind, so no request repeats: 5000
+# ran out on a faster VM); the server is slowed ~50x, so this takes about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
-CALLS=${CALLS:-5000}
+CALLS=${CALLS:-10000}
 PORT=${PORT:-44350}
 WORK=$(mktemp -d /tmp/voxlog-profile-XXXXXX)
 trap 'kill "$VOX_PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
