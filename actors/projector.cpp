@@ -47,7 +47,6 @@ void Projector::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
-    stopped_ = true;
     wake_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
@@ -57,7 +56,8 @@ void Projector::stop() {
 void Projector::when_committed(std::uint64_t seq, std::function<void()> read) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (seq > committed_through_ && !stopped_) {
+    // Once stopping, a read runs at once: stop() may already have run the waiting ones.
+    if (seq > committed_through_ && !stopping_) {
       waiting_reads_.push_back({seq, std::move(read)});
       wake_.notify_one();
       return;

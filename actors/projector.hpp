@@ -71,7 +71,6 @@ class Projector {
   std::vector<WaitingRead> waiting_reads_;
   std::uint64_t committed_through_ = 0;  // the view's checkpoint as of its last commit
   bool stopping_ = false;
-  bool stopped_ = false;  // stop() has begun: when_committed runs reads at once
   std::uint64_t subscription_ = 0;
   std::thread thread_;
   std::chrono::steady_clock::time_point last_commit_{};  // projector thread only, like staged_events_

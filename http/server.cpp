@@ -11,12 +11,12 @@
 
 #include "actors/dialer.hpp"
 #include "actors/messages.hpp"
+#include "actors/projector.hpp"
 #include "http/read_api.hpp"
 #include "http/reason_phrase.hpp"
 #include "http/respond.hpp"
 #include "http/restinio_fwd.hpp"
 #include "http/twilio_signature.hpp"
-#include "actors/projector.hpp"
 #include "http/webhook_parse.hpp"
 #include "http/websocket.hpp"
 
