@@ -1,6 +1,7 @@
 #include "actors/dialer.hpp"
 
 #include <chrono>
+#include <deque>
 #include <random>
 #include <set>
 #include <thread>
@@ -34,6 +35,9 @@ struct DialerState {
   };
   std::unordered_map<std::string, Placed> in_flight;  // E.164 -> the last call this server placed to it
   std::unordered_map<std::string, Batch> batches;
+  // Batch calls not placed yet, in order. One job message at a time is in the mailbox, so a single call
+  // requested meanwhile waits for one batch call at most, not for the whole batch.
+  std::deque<std::pair<std::string, std::string>> queued;  // (to, batch id)
   Clock::time_point next_slot = Clock::now();
   std::mt19937_64 rng{std::random_device{}()};
   std::string public_url;  // handed to the flow as Parameters.public_url
@@ -190,15 +194,22 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
         }
         self->state.batches.emplace(batch_id, std::move(batch));
         reply(BatchAccepted{batch_id, numbers.size(), valid.size()});
-        for (const std::string& to : valid) self->send(self, job_atom::value, to, batch_id);
+        bool idle = self->state.queued.empty();
+        for (const std::string& to : valid) self->state.queued.emplace_back(to, batch_id);
+        if (idle && !valid.empty()) self->send(self, job_atom::value);
         finish_batch_if_done(s, self, batch_id);
       },
-      [=](job_atom, const std::string& to, const std::string& batch_id) {
+      [=](job_atom) {
+        if (self->state.queued.empty()) return;
+        auto [to, batch_id] = std::move(self->state.queued.front());
+        self->state.queued.pop_front();
         DialOutcome outcome = place_call(self, s, to, batch_id);
         Batch& b = self->state.batches[batch_id];
         record(b, outcome);
         --b.pending;
         finish_batch_if_done(s, self, batch_id);
+        // Sent after the call, so single calls requested while it was placed go first.
+        if (!self->state.queued.empty()) self->send(self, job_atom::value);
       },
   };
 }

@@ -6,7 +6,8 @@
 // and message. Numbers are normalised to E.164 first; a bad number is refused with invalid_argument naming it
 // and is never dialled. A number that already has a call in flight (placed by this server, not yet over) is
 // refused with conflict: nobody else's execution is ever ended. Creates are paced to TWILIO_CPS.
-// A batch is answered at once ({batch_id, total, initiated}); its calls are then placed in order and, when
+// A batch is answered at once ({batch_id, total, initiated}); its calls are then placed in order (a single
+// call requested meanwhile waits for the batch call under way, not for the rest of the batch) and, when
 // every one has been placed or has failed, CampaignCompleted {batch_id, total, success, failed, results,
 // errors} is appended to batch-<id> (the broadcaster turns it into bulkCallComplete).
 //

@@ -130,6 +130,27 @@ test('start-bulk with 10 numbers (one invalid, one duplicate) gives the right co
   ws.close();
 });
 
+test('a single call started during a batch is placed next, not after the whole batch', async (t) => {
+  const vx = await startVoxlogd({ env: { ...env, TWILIO_CPS: '5' } });  // the batch takes about 2 s
+  t.after(() => vx.stop());
+  const sim = await simulator(vx);
+  const numbers = Array.from({ length: 10 }, (_, i) => `+44791112340${i}`);
+  const single = '+447911123499';
+  for (const to of [...numbers, single]) await sim.script({ to, answer: 'human', digits: '1' });
+  const bulk = await vx.post('/api/calls/start-bulk', { phoneNumbers: numbers });
+  assert.equal(bulk.status, 200);
+  const one = await vx.post('/api/calls/start', { to: single });
+  assert.equal(one.status, 200, JSON.stringify(one.body));
+  await eventually(async () => (await vx.get('/api/events?limit=1000')).body.events
+    .some((e) => e.type === 'CampaignCompleted'), 20000, 'CampaignCompleted');
+  const events = (await vx.get('/api/events?limit=1000')).body.events;
+  const created = events.filter((e) => e.type === 'ExecutionCreated').map((e) => e.data.to);
+  assert.equal(created.length, 11);
+  // Placed behind at most the batch call under way and the one already queued when it arrived.
+  assert.ok(created.indexOf(single) <= 2, `the single call was placed ${created.indexOf(single) + 1}th: ${created}`);
+  assert.deepEqual(created.filter((to) => to !== single), numbers, 'the batch keeps its order');
+});
+
 test('429s and a dropped connection are retried without calling anyone twice', async (t) => {
   const vx = await startVoxlogd({ env });
   t.after(() => vx.stop());
