@@ -1,7 +1,9 @@
 #include "actors/dialer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -22,7 +24,9 @@ constexpr std::int64_t kInFlightSilenceMs = 15 * 60 * 1000;
 
 struct Batch {
   std::size_t total = 0;
-  std::size_t pending = 0;
+  std::size_t pending = 0;  // calls not yet placed or failed
+  std::size_t queued = 0;   // of those, still waiting in the queue
+  bool paused = false;
   json results = json::array();
   json errors = json::array();
 };
@@ -38,6 +42,7 @@ struct DialerState {
   // Batch calls not placed yet, in order. One job message at a time is in the mailbox, so a single call
   // requested meanwhile waits for one batch call at most, not for the whole batch.
   std::deque<std::pair<std::string, std::string>> queued;  // (to, batch id)
+  bool job_scheduled = false;
   Clock::time_point next_slot = Clock::now();
   std::mt19937_64 rng{std::random_device{}()};
   std::string public_url;  // handed to the flow as Parameters.public_url
@@ -141,6 +146,53 @@ void finish_batch_if_done(const DialerSettings& s, Dialer* self, const std::stri
   self->state.batches.erase(batch_id);
 }
 
+// Sends the job message unless one is on its way or every queued call belongs to a paused batch.
+void schedule_job(Dialer* self) {
+  auto& st = self->state;
+  if (st.job_scheduled) return;
+  for (const auto& [id, batch] : st.batches) {
+    if (batch.queued > 0 && !batch.paused) {
+      st.job_scheduled = true;
+      self->send(self, job_atom::value);
+      return;
+    }
+  }
+}
+
+// The next queued call of a batch that is not paused, taken off the queue; none if there is none.
+std::optional<std::pair<std::string, std::string>> next_job(Dialer* self) {
+  auto& st = self->state;
+  auto runnable = [&](const auto& job) {
+    auto batch = st.batches.find(job.second);
+    return batch != st.batches.end() && !batch->second.paused;
+  };
+  auto it = std::find_if(st.queued.begin(), st.queued.end(), runnable);
+  if (it == st.queued.end()) return std::nullopt;
+  auto job = std::move(*it);
+  st.queued.erase(it);
+  --st.batches.at(job.second).queued;
+  return job;
+}
+
+// Pauses or resumes a running batch: records CampaignPaused/CampaignResumed, unless it already is so.
+Result<CampaignState> set_paused(Dialer* self, const DialerSettings& s, const std::string& batch_id,
+                                 bool paused) {
+  auto it = self->state.batches.find(batch_id);
+  if (it == self->state.batches.end())
+    return not_found("no running batch '" + batch_id.substr(0, 100) +
+                     "': it never existed, has finished, or ran before the server restarted");
+  Batch& b = it->second;
+  CampaignState state{batch_id, paused, b.queued, false};
+  if (b.paused == paused) return state;
+  json data = {{"batch_id", batch_id}, {"remaining", b.queued}};
+  const char* type = paused ? event_type::campaign_paused : event_type::campaign_resumed;
+  if (Status w = append(*s.store, stream_prefix::batch + batch_id, type, std::move(data)); !w) return w;
+  b.paused = paused;
+  state.changed = true;
+  if (!paused) schedule_job(self);
+  return state;
+}
+
 void record(Batch& b, const DialOutcome& o) {
   if (o.status) {
     b.results.push_back({{"to", o.to}, {"execution_sid", o.execution_sid}});
@@ -181,6 +233,7 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
           }
         }
         batch.pending = valid.size();
+        batch.queued = valid.size();
         json created = {{"batch_id", batch_id},
                         {"total", numbers.size()},
                         {"numbers", valid},
@@ -194,22 +247,28 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
         }
         self->state.batches.emplace(batch_id, std::move(batch));
         reply(BatchAccepted{batch_id, numbers.size(), valid.size()});
-        bool idle = self->state.queued.empty();
         for (const std::string& to : valid) self->state.queued.emplace_back(to, batch_id);
-        if (idle && !valid.empty()) self->send(self, job_atom::value);
+        schedule_job(self);
         finish_batch_if_done(s, self, batch_id);
       },
       [=](job_atom) {
-        if (self->state.queued.empty()) return;
-        auto [to, batch_id] = std::move(self->state.queued.front());
-        self->state.queued.pop_front();
+        self->state.job_scheduled = false;
+        auto job = next_job(self);
+        if (!job) return;  // the rest is paused
+        auto& [to, batch_id] = *job;
         DialOutcome outcome = place_call(self, s, to, batch_id);
         Batch& b = self->state.batches[batch_id];
         record(b, outcome);
         --b.pending;
         finish_batch_if_done(s, self, batch_id);
-        // Sent after the call, so single calls requested while it was placed go first.
-        if (!self->state.queued.empty()) self->send(self, job_atom::value);
+        // Scheduled after the call, so single calls requested while it was placed go first.
+        schedule_job(self);
+      },
+      [=](pause_atom, const std::string& batch_id, const CampaignReply& reply) {
+        reply(set_paused(self, s, batch_id, true));
+      },
+      [=](resume_atom, const std::string& batch_id, const CampaignReply& reply) {
+        reply(set_paused(self, s, batch_id, false));
       },
   };
 }

@@ -31,6 +31,8 @@ using dial_atom = caf::atom_constant<caf::atom("dial")>;
 using batch_atom = caf::atom_constant<caf::atom("batch")>;
 using job_atom = caf::atom_constant<caf::atom("job")>;
 using public_url_atom = caf::atom_constant<caf::atom("publicurl")>;
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 struct DialerSettings {
   EventStore* store = nullptr;
@@ -56,11 +58,23 @@ struct BatchAccepted {
   std::size_t initiated = 0;  // valid, distinct numbers that will be dialled
 };
 
+// A running batch after a pause or resume request.
+struct CampaignState {
+  std::string batch_id;
+  bool paused = false;
+  std::size_t remaining = 0;  // calls not placed yet
+  bool changed = false;       // false: it already was paused (or running); nothing was recorded
+};
+
 using DialReply = std::function<void(const DialOutcome&)>;
 using BatchReply = std::function<void(const Result<BatchAccepted>&)>;
+using CampaignReply = std::function<void(const Result<CampaignState>&)>;
 
-// Messages: (dial_atom, std::string number, DialReply) and (batch_atom, std::vector<std::string>,
-// BatchReply). The dialer holds every request until it is told the public URL the flow must call back
+// Messages: (dial_atom, std::string number, DialReply), (batch_atom, std::vector<std::string>,
+// BatchReply), and (pause_atom | resume_atom, std::string batch_id, CampaignReply): a paused batch
+// places no more calls (the one under way, if any, finishes) until it is resumed; CampaignPaused and
+// CampaignResumed {batch_id, remaining} record each change on batch-<id>; a batch that is not running
+// is not_found. The dialer holds every request until it is told the public URL the flow must call back
 // ((public_url_atom, std::string), known once the HTTP server has bound its port).
 caf::actor spawn_dialer(caf::actor_system& system, DialerSettings settings);
 
@@ -68,3 +82,4 @@ caf::actor spawn_dialer(caf::actor_system& system, DialerSettings settings);
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::DialReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::BatchReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::CampaignReply)

@@ -12,6 +12,7 @@
 #include "actors/dialer.hpp"
 #include "actors/messages.hpp"
 #include "actors/projector.hpp"
+#include "http/campaign_routes.hpp"
 #include "http/read_api.hpp"
 #include "http/reason_phrase.hpp"
 #include "http/respond.hpp"
@@ -329,6 +330,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   });
 
   add_start_routes(*r, ctx);
+  add_campaign_routes(*r, ctx);  // pause and resume what start-bulk began
   r->http_get("/api/events", read_handler(ctx, [&ctx](const RequestHandle& req, const http::RouteParams&) {
                 return global_events(*ctx.store, query_of(req));
               }));

@@ -2,7 +2,7 @@
 // over real HTTP): every outcome of the mix, bulk counts, retries without a second call, refusals.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startVoxlogd, eventually } from '../lib/voxlogd.mjs';
+import { startVoxlogd, eventually, sleep } from '../lib/voxlogd.mjs';
 
 async function simulator(vx) {
   const url = (await vx.get('/healthz')).body.simulatorUrl;
@@ -149,6 +149,49 @@ test('a single call started during a batch is placed next, not after the whole b
   // Placed behind at most the batch call under way and the one already queued when it arrived.
   assert.ok(created.indexOf(single) <= 2, `the single call was placed ${created.indexOf(single) + 1}th: ${created}`);
   assert.deepEqual(created.filter((to) => to !== single), numbers, 'the batch keeps its order');
+});
+
+test('a batch can be paused and resumed: no call is placed while it is paused, and each change is an event', async (t) => {
+  const vx = await startVoxlogd({ env: { ...env, TWILIO_CPS: '10' } });
+  t.after(() => vx.stop());
+  const sim = await simulator(vx);
+  const numbers = Array.from({ length: 10 }, (_, i) => `+44791112350${i}`);
+  for (const to of numbers) await sim.script({ to, answer: 'human', digits: '1' });
+  const bulk = await vx.post('/api/calls/start-bulk', { phoneNumbers: numbers });
+  const batchId = bulk.body.data.batchId;
+  const placed = async () => (await vx.get('/api/events?limit=1000')).body.events
+    .filter((e) => e.type === 'ExecutionCreated' && e.data.batch_id === batchId).length;
+
+  const paused = await vx.post(`/api/campaigns/${batchId}/pause`);
+  assert.equal(paused.status, 200, JSON.stringify(paused.body));
+  assert.deepEqual([paused.body.data.paused, paused.body.data.changed], [true, true]);
+  const remaining = paused.body.data.remaining;
+  assert.ok(remaining >= 8, `paused at once, with ${remaining} of 10 calls left`);
+  assert.equal(await placed(), 10 - remaining);
+  await sleep(1000);  // at 10 calls/s the whole batch would be placed by now
+  assert.equal(await placed(), 10 - remaining, 'no call is placed while the batch is paused');
+  const again = await vx.post(`/api/campaigns/${batchId}/pause`);
+  assert.deepEqual([again.status, again.body.data.changed, again.body.message], [200, false, 'Campaign already paused']);
+
+  const single = await vx.post('/api/calls/start', { to: '+447911123599' });  // single calls still go
+  assert.equal(single.status, 200, JSON.stringify(single.body));
+
+  const resumed = await vx.post(`/api/campaigns/${batchId}/resume`);
+  assert.deepEqual([resumed.status, resumed.body.data.paused, resumed.body.data.remaining], [200, false, remaining]);
+  const done = await eventually(async () => (await vx.get('/api/events?limit=1000')).body.events
+    .find((e) => e.type === 'CampaignCompleted' && e.data.batch_id === batchId), 20000, 'CampaignCompleted');
+  assert.equal(done.data.success, 10);
+  assert.equal(await placed(), 10);
+  const batchEvents = (await vx.get('/api/events?limit=1000')).body.events
+    .filter((e) => e.stream === `batch-${batchId}`).map((e) => [e.type, e.data.remaining]);
+  assert.deepEqual(batchEvents, [['CampaignCreated', undefined], ['CampaignPaused', remaining],
+    ['CampaignResumed', remaining], ['CampaignCompleted', undefined]]);
+
+  const over = await vx.post(`/api/campaigns/${batchId}/resume`);
+  assert.equal(over.status, 404, 'a finished batch is not running');
+  assert.match(over.headers.get('content-type'), /application\/problem\+json/);
+  const unknown = await vx.post('/api/campaigns/BTnosuchbatch/pause');
+  assert.equal(unknown.status, 404);
 });
 
 test('429s and a dropped connection are retried without calling anyone twice', async (t) => {

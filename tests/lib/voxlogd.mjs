@@ -94,7 +94,8 @@ export async function startVoxlogd({ env = {}, dataDir = tempDir(), keepDataDir 
       try { parsed = JSON.parse(text); } catch { parsed = text; }
       return { status: res.status, headers: res.headers, body: parsed };
     },
-    // Waits until the projections have applied everything committed so far (reads are eventually consistent).
+    // Waits until the view has committed everything in the log (API reads wait for this themselves;
+    // /healthz does not).
     async settled() {
       return eventually(async () => {
         const h = (await handle.get('/healthz')).body;

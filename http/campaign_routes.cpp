@@ -1,0 +1,48 @@
+#include "http/campaign_routes.hpp"
+
+#include "actors/dialer.hpp"
+#include "http/respond.hpp"
+
+namespace voxlog {
+namespace {
+
+using http::RequestHandle;
+
+template <class Atom>
+auto campaign_handler(const ServerContext& ctx, Atom atom, const char* done, const char* already) {
+  return [&ctx, atom, done, already](const RequestHandle& req, const http::RouteParams& params) {
+    ctx.metrics->http_request();
+    std::string instance(req->header().path());
+    if (!authorized(ctx, req)) {
+      respond(ctx, req,
+              problem(401, "Unauthorized",
+                      "this server needs API_TOKEN: send 'Authorization: Bearer <token>'", instance));
+      return restinio::request_accepted();
+    }
+    const ServerContext* context = &ctx;
+    CampaignReply reply = [req, context, instance, done, already](const Result<CampaignState>& c) {
+      if (!c) return respond(*context, req, problem_for(c.status(), instance));
+      respond(*context, req,
+              json_response(200, {{"success", true},
+                                  {"message", c->changed ? done : already},
+                                  {"data",
+                                   {{"batchId", c->batch_id},
+                                    {"paused", c->paused},
+                                    {"remaining", c->remaining},
+                                    {"changed", c->changed}}}}));
+    };
+    caf::anon_send(ctx.dialer, atom, std::string(params["batchId"]), std::move(reply));
+    return restinio::request_accepted();
+  };
+}
+
+}  // namespace
+
+void add_campaign_routes(http::Router& router, const ServerContext& ctx) {
+  router.http_post("/api/campaigns/:batchId/pause",
+                   campaign_handler(ctx, pause_atom::value, "Campaign paused", "Campaign already paused"));
+  router.http_post("/api/campaigns/:batchId/resume",
+                   campaign_handler(ctx, resume_atom::value, "Campaign resumed", "Campaign already running"));
+}
+
+}  // namespace voxlog
