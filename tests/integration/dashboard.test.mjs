@@ -58,6 +58,16 @@ async function dashboard(options) {
   return opened;
 }
 
+// Submits the batch form and returns a locator for the batch it started: found by its id, since the page
+// also lists batches that earlier tests started (from the log), and re-sorts them as events arrive.
+async function startBatchFromForm(page) {
+  const ids = () => page.locator('#batches .batch').evaluateAll((nodes) => nodes.map((n) => n.dataset.batchId));
+  const before = new Set(await ids());
+  await page.click('#start-batch button[type=submit]');
+  const id = await eventually(async () => (await ids()).find((i) => !before.has(i)), 10000, 'the new batch on the page');
+  return page.locator(`#batches .batch[data-batch-id="${id}"]`);
+}
+
 const STATUS_RANK = { queued: 0, initiated: 0, ringing: 1, 'in-progress': 2, completed: 3, busy: 3, 'no-answer': 3, failed: 3, canceled: 3 };
 
 test('voxlogd serves the dashboard and its modules as static files', async () => {
@@ -264,6 +274,36 @@ test('starting a call from the page: the server refusal is shown inline, a good 
   }
 });
 
+test('a running batch can be paused and resumed from its progress bar', async () => {
+  const { page, context, problems } = await dashboard();
+  try {
+    const numbers = ['+447911123431', '+447911123432', '+447911123433', '+447911123434'];
+    for (const to of numbers) await script(to, { answer: 'human', digits: '1' });
+    await page.fill('#batch-numbers', numbers.join('\n'));
+    const batch = await startBatchFromForm(page);  // placed at TWILIO_CPS, 1 call/s here
+    await batch.getByRole('button', { name: /^Pause batch/ }).click();
+    await batch.and(page.locator('[data-paused="true"]')).waitFor();
+    await batch.getByRole('button', { name: /^Resume batch/ }).waitFor();
+    const dialled = async () => Number((await batch.locator('.batch-counts').textContent()).match(/^(\d+) dialled/)[1]);
+    const whenPaused = await dialled();
+    assert.ok(whenPaused < numbers.length, `paused after ${whenPaused} of ${numbers.length} calls`);
+    assert.match(await batch.locator('.batch-counts').textContent(), /· paused/);
+    await saveScreenshot(page, 'dashboard-batch-paused');
+    await new Promise((resolve) => setTimeout(resolve, 2500));  // at 1 call/s, two more calls were due
+    assert.equal(await dialled(), whenPaused, 'nothing is dialled while the batch is paused');
+
+    await batch.getByRole('button', { name: /^Resume batch/ }).click();
+    await batch.and(page.locator('[data-percent="100"]')).waitFor({ timeout: 20000 });
+    assert.match(await batch.locator('.batch-counts').textContent(), /4 dialled · 0 refused · 4 in total/);
+    assert.equal(await batch.locator('button.batch-toggle').count(), 0, 'a finished batch has no button');
+    const types = (await server.get('/api/events?limit=1000')).body.events.map((e) => e.type);
+    assert.ok(types.includes('CampaignPaused') && types.includes('CampaignResumed'));
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a batch from pasted numbers and one from a CSV file both show progress up to 100%', async () => {
   const { page, context, problems } = await dashboard();
   try {
@@ -271,9 +311,8 @@ test('a batch from pasted numbers and one from a CSV file both show progress up 
     for (const to of pasted) await script(to, { answer: 'human', digits: '2' });
     await page.fill('#batch-numbers', [...pasted, 'not-a-number'].join('\n'));
     await page.locator('#batch-preview', { hasText: '4 numbers ready' }).waitFor();
-    await page.click('#start-batch button[type=submit]');
+    const first = await startBatchFromForm(page);
     await page.locator('#batch-message[data-kind="ok"]').waitFor();
-    const first = page.locator('#batches .batch').first();
     await first.and(page.locator('[data-percent="100"]')).waitFor({ timeout: 20000 });
     assert.equal(await first.locator('[role=progressbar]').getAttribute('aria-valuenow'), '100');
     assert.match(await first.locator('.batch-counts').textContent(), /3 dialled · 1 refused · 4 in total/);
@@ -283,9 +322,7 @@ test('a batch from pasted numbers and one from a CSV file both show progress up 
     await page.setInputFiles('#batch-file', { name: 'numbers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.locator('#batch-preview', { hasText: 'numbers.csv: 2 numbers ready' }).waitFor();
     assert.equal(await page.inputValue('#batch-numbers'), '+447911123421\n+447911123422');
-    await page.click('#start-batch button[type=submit]');
-    await page.locator('#batches .batch').nth(1).waitFor();
-    const second = page.locator('#batches .batch').first();
+    const second = await startBatchFromForm(page);
     await second.and(page.locator('[data-percent="100"]')).waitFor({ timeout: 20000 });
     assert.match(await second.locator('.batch-counts').textContent(), /2 dialled · 0 refused · 2 in total/);
     await rowsFor(page, '+447911123422').waitFor();

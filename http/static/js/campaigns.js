@@ -1,6 +1,7 @@
 // Starting calls: the single-call form, the batch form (pasted numbers or a CSV file), and a progress bar
 // per batch. Progress is read from the log over /ws: CampaignCreated gives the total, each ExecutionCreated
-// or ExecutionRejected carrying the batch id is one number dealt with, CampaignCompleted is 100%. The
+// or ExecutionRejected carrying the batch id is one number dealt with, CampaignCompleted is 100%, and
+// CampaignPaused/CampaignResumed flip the batch's Pause/Resume button. The
 // server's own words are shown when it refuses (invalid number, number already in a call, ...).
 
 import { api } from './api.js';
@@ -99,7 +100,7 @@ export class BatchTracker {
 
   batch(id) {
     if (!this.batches.has(id)) {
-      this.batches.set(id, { id, total: 0, created: 0, rejected: 0, done: false, errors: [], startedMs: Date.now() });
+      this.batches.set(id, { id, total: 0, created: 0, rejected: 0, done: false, paused: false, errors: [], startedMs: Date.now() });
     }
     return this.batches.get(id);
   }
@@ -130,8 +131,15 @@ export class BatchTracker {
       case 'ExecutionRejected':
         this.refuse(b, d.to, d.message || d.code);
         break;
+      case 'CampaignPaused':
+        b.paused = true;
+        break;
+      case 'CampaignResumed':
+        b.paused = false;
+        break;
       case 'CampaignCompleted':
         b.done = true;
+        b.paused = false;
         if (typeof d.total === 'number') b.total = d.total;
         break;
       default:
@@ -139,6 +147,19 @@ export class BatchTracker {
     }
     this.render();
     return true;
+  }
+
+  // Asks the server to pause or resume; the page changes when CampaignPaused/CampaignResumed arrive.
+  async toggle(b, button) {
+    button.disabled = true;
+    try {
+      await api.post(`/api/campaigns/${encodeURIComponent(b.id)}/${b.paused ? 'resume' : 'pause'}`);
+    } catch (error) {
+      b.errors.push(`${b.paused ? 'resume' : 'pause'}: ${refusal(error)}`);
+      this.render();
+    } finally {
+      button.disabled = false;
+    }
   }
 
   refuse(b, to, why) {
@@ -156,16 +177,20 @@ export class BatchTracker {
     const dealt = b.created + b.rejected;
     const percent = b.done ? 100 : b.total ? Math.min(100, Math.floor((dealt / b.total) * 100)) : 0;
     const finished = [...this.store.rows.values()].filter((r) => r.batchId === b.id && r.outcome).length;
-    return el('div', { class: `batch${b.done ? ' done' : ''}`, dataset: { batchId: b.id, percent } },
+    const toggle = b.done ? null : el('button', { type: 'button', class: 'batch-toggle',
+      'aria-label': `${b.paused ? 'Resume' : 'Pause'} batch ${b.id}`,
+      onclick: (e) => this.toggle(b, e.currentTarget) }, b.paused ? 'Resume' : 'Pause');
+    return el('div', { class: `batch${b.done ? ' done' : ''}${b.paused ? ' paused' : ''}`, dataset: { batchId: b.id, percent, paused: b.paused } },
       el('div', { class: 'batch-head' },
         el('strong', {}, `Batch ${b.id.slice(0, 12)}`),
         el('span', { class: 'dim' }, when(b.startedMs)),
-        el('span', { class: 'batch-percent' }, `${percent}%`)),
+        el('span', { class: 'batch-percent' }, `${percent}%`),
+        toggle),
       el('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': percent,
         'aria-label': `Batch ${b.id} progress` },
         el('div', { class: 'progress-fill', style: `width:${percent}%` })),
       el('p', { class: 'batch-counts dim' },
-        `${b.created} dialled · ${b.rejected} refused · ${b.total || '?'} in total · ${finished} with an outcome${b.done ? ' · complete' : ''}`),
+        `${b.created} dialled · ${b.rejected} refused · ${b.total || '?'} in total · ${finished} with an outcome${b.done ? ' · complete' : ''}${b.paused ? ' · paused' : ''}`),
       b.errors.length ? el('details', { class: 'batch-errors' }, el('summary', {}, `${b.errors.length} refused`),
         el('ul', {}, b.errors.slice(0, 50).map((e) => el('li', {}, e)))) : null);
   }
