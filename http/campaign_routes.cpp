@@ -12,13 +12,8 @@ template <class Atom>
 auto campaign_handler(const ServerContext& ctx, Atom atom, const char* done, const char* already) {
   return [&ctx, atom, done, already](const RequestHandle& req, const http::RouteParams& params) {
     ctx.metrics->http_request();
+    if (refused_without_token(ctx, req)) return restinio::request_accepted();
     std::string instance(req->header().path());
-    if (!authorized(ctx, req)) {
-      respond(ctx, req,
-              problem(401, "Unauthorized",
-                      "this server needs API_TOKEN: send 'Authorization: Bearer <token>'", instance));
-      return restinio::request_accepted();
-    }
     const ServerContext* context = &ctx;
     CampaignReply reply = [req, context, instance, done, already](const Result<CampaignState>& c) {
       if (!c) return respond(*context, req, problem_for(c.status(), instance));

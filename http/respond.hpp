@@ -27,6 +27,8 @@ QueryParams query_of(const restinio::request_handle_t& req);
 bool equal_secret(const std::string& a, const std::string& b);
 // True when API_TOKEN is unset, or the request carries it (Bearer header or ?token=).
 bool authorized(const ServerContext& ctx, const restinio::request_handle_t& req);
+// For /api routes: answers 401 naming API_TOKEN and returns true when the request is not authorized.
+bool refused_without_token(const ServerContext& ctx, const restinio::request_handle_t& req);
 // Answers a read route: counts it, checks API_TOKEN, then responds with what `read` computes once the
 // calls view holds every event the log had committed when the request arrived. A read thus sees every
 // write acknowledged before it (a started call, a webhook), though the view may lag the log by up to

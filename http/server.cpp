@@ -82,14 +82,17 @@ bool authorized(const ServerContext& ctx, const RequestHandle& req) {
   return it != q.end() && equal_secret(it->second, ctx.config.api_token);
 }
 
+bool refused_without_token(const ServerContext& ctx, const RequestHandle& req) {
+  if (authorized(ctx, req)) return false;
+  respond(ctx, req,
+          problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
+                  std::string(req->header().path())));
+  return true;
+}
+
 void answer_read(const ServerContext& ctx, const RequestHandle& req, std::function<HttpResponse()> read) {
   ctx.metrics->http_request();
-  if (!authorized(ctx, req)) {
-    respond(ctx, req,
-            problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
-                    std::string(req->header().path())));
-    return;
-  }
+  if (refused_without_token(ctx, req)) return;
   const ServerContext* context = &ctx;  // outlives the projector's waiting reads (main's shutdown order)
   auto answer = [context, req, read = std::move(read)] { respond(*context, req, read()); };
   if (!ctx.projector) return answer();
@@ -240,13 +243,8 @@ template <class Start>
 auto start_handler(const ServerContext& ctx, const char* example, Start start) {
   return [&ctx, example, start](const RequestHandle& req, const http::RouteParams&) {
     ctx.metrics->http_request();
+    if (refused_without_token(ctx, req)) return restinio::request_accepted();
     std::string instance(req->header().path());
-    if (!authorized(ctx, req)) {
-      respond(ctx, req,
-              problem(401, "Unauthorized",
-                      "this server needs API_TOKEN: send 'Authorization: Bearer <token>'", instance));
-      return restinio::request_accepted();
-    }
     auto body = json_object_body(req, example);
     if (!body) {
       respond(ctx, req, problem_for(body.status(), instance));

@@ -194,6 +194,30 @@ test('a batch can be paused and resumed: no call is placed while it is paused, a
   assert.equal(unknown.status, 404);
 });
 
+test('with API_TOKEN, starting, pausing and resuming calls need it; refused requests change nothing', async (t) => {
+  const token = 'calls-secret-token';
+  const vx = await startVoxlogd({ env: { ...env, API_TOKEN: token } });
+  t.after(() => vx.stop());
+  const auth = { Authorization: `Bearer ${token}` };
+  const before = (await vx.get('/healthz')).body.lastSeq;
+  const refused = [
+    await vx.post('/api/calls/start', { to: '+447911123601' }),
+    await vx.post('/api/calls/start-bulk', { phoneNumbers: ['+447911123602'] }),
+    await vx.post('/api/campaigns/BTany/pause'),
+    await vx.post('/api/campaigns/BTany/resume'),
+  ];
+  for (const r of refused) {
+    assert.equal(r.status, 401, JSON.stringify(r.body));
+    assert.match(r.headers.get('content-type'), /application\/problem\+json/);
+    assert.ok(!JSON.stringify(r.body).includes(token));
+  }
+  assert.equal((await vx.get('/healthz')).body.lastSeq, before, 'nothing was recorded');
+  const bulk = await vx.post('/api/calls/start-bulk', { phoneNumbers: ['+447911123602'] }, auth);
+  assert.equal(bulk.status, 200);
+  const pause = await vx.post(`/api/campaigns/${bulk.body.data.batchId}/pause`, undefined, auth);
+  assert.ok([200, 404].includes(pause.status), 'authorized: paused, or already finished');
+});
+
 test('429s and a dropped connection are retried without calling anyone twice', async (t) => {
   const vx = await startVoxlogd({ env });
   t.after(() => vx.stop());
