@@ -342,7 +342,10 @@ test('on a phone the page is one column and the table becomes cards', async () =
   try {
     await page.locator('#calls tbody tr').first().waitFor();
     assert.equal(await page.locator('#calls thead').evaluate((t) => getComputedStyle(t).display), 'none');
-    assert.equal(await page.locator('#calls tbody tr').first().evaluate((t) => getComputedStyle(t).display), 'block');
+    // One script, so that a live update cannot replace the row between finding it and reading its style
+    // (a detached row's computed display is '').
+    const rowDisplay = await page.evaluate(() => getComputedStyle(document.querySelector('#calls tbody tr')).display);
+    assert.equal(rowDisplay, 'block');
     const widths = await page.evaluate(() => [window.innerWidth, document.documentElement.scrollWidth]);
     assert.deepEqual(widths, [390, 390], 'nothing is wider than the phone (a mobile browser would zoom out)');
     const [a, b] = await page.locator('.actions > form').evaluateAll((forms) => forms.map((f) => f.getBoundingClientRect().left));
