@@ -90,9 +90,8 @@ TEST_CASE("a subscriber catching up gets each call event with its row, before th
   Metrics metrics;
   auto broadcaster = spawn_broadcaster(system, **store, **view, metrics, 0);
   // Stopped however the test ends: a failed REQUIRE must not leave the system waiting for it.
-  std::shared_ptr<void> stop_broadcaster(nullptr, [broadcaster](void*) {
-    caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown);
-  });
+  std::shared_ptr<void> stop_broadcaster(
+      nullptr, [broadcaster](void*) { caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown); });
   caf::anon_send(broadcaster, publish_atom::value, ChangeBatch(batch));
 
   auto check_rows = [&](const std::vector<RecordingSubscriber::Got>& got) {
