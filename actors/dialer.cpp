@@ -27,6 +27,7 @@ struct Batch {
   std::size_t pending = 0;  // calls not yet placed or failed
   std::size_t queued = 0;   // of those, still waiting in the queue
   bool paused = false;
+  std::string by;  // who started it: its calls' CallRequested say so too
   json results = json::array();
   json errors = json::array();
 };
@@ -104,9 +105,9 @@ DialOutcome reject(const DialerSettings& s, const std::string& request_id, const
 
 // Places one call to an already normalised number and records what happened.
 DialOutcome place_call(Dialer* self, const DialerSettings& s, const std::string& to,
-                       const std::string& batch_id) {
+                       const std::string& batch_id, const std::string& by) {
   std::string request_id = new_id(self, "RQ");
-  json requested = {{"request_id", request_id}, {"to", to}, {"from", s.from}};
+  json requested = {{"request_id", request_id}, {"to", to}, {"from", s.from}, {"by", by}};
   if (!batch_id.empty()) requested["batch_id"] = batch_id;
   if (Status w = append(*s.store, stream_prefix::dial + request_id, event_type::call_requested, requested);
       !w)
@@ -176,7 +177,7 @@ std::optional<std::pair<std::string, std::string>> next_job(Dialer* self) {
 
 // Pauses or resumes a running batch: records CampaignPaused/CampaignResumed, unless it already is so.
 Result<CampaignState> set_paused(Dialer* self, const DialerSettings& s, const std::string& batch_id,
-                                 bool paused) {
+                                 bool paused, const std::string& by) {
   auto it = self->state.batches.find(batch_id);
   if (it == self->state.batches.end())
     return not_found("no running batch '" + batch_id.substr(0, 100) +
@@ -184,7 +185,7 @@ Result<CampaignState> set_paused(Dialer* self, const DialerSettings& s, const st
   Batch& b = it->second;
   CampaignState state{batch_id, paused, b.queued, false};
   if (b.paused == paused) return state;
-  json data = {{"batch_id", batch_id}, {"remaining", b.queued}};
+  json data = {{"batch_id", batch_id}, {"remaining", b.queued}, {"by", by}};
   const char* type = paused ? event_type::campaign_paused : event_type::campaign_resumed;
   if (Status w = append(*s.store, stream_prefix::batch + batch_id, type, std::move(data)); !w) return w;
   b.paused = paused;
@@ -203,15 +204,16 @@ void record(Batch& b, const DialOutcome& o) {
 
 caf::behavior dialing(Dialer* self, DialerSettings s) {
   return {
-      [=](dial_atom, const std::string& number, const DialReply& reply) {
+      [=](dial_atom, const std::string& number, const std::string& by, const DialReply& reply) {
         auto to = normalize_e164(number, s.default_region);
         if (!to) {
           reply({number, {}, to.status()});
           return;
         }
-        reply(place_call(self, s, *to, {}));
+        reply(place_call(self, s, *to, {}, by));
       },
-      [=](batch_atom, const std::vector<std::string>& numbers, const BatchReply& reply) {
+      [=](batch_atom, const std::vector<std::string>& numbers, const std::string& by,
+          const BatchReply& reply) {
         if (numbers.empty() || numbers.size() > s.max_batch) {
           reply(invalid_argument("phoneNumbers must hold 1 to " + std::to_string(s.max_batch) + " numbers"));
           return;
@@ -219,6 +221,7 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
         std::string batch_id = new_id(self, "BT");
         Batch batch;
         batch.total = numbers.size();
+        batch.by = by;
         std::vector<std::string> valid;
         std::set<std::string> seen;
         for (const std::string& number : numbers) {
@@ -238,7 +241,8 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
                         {"total", numbers.size()},
                         {"numbers", valid},
                         {"rejected", batch.errors},
-                        {"source", "start-bulk"}};
+                        {"source", "start-bulk"},
+                        {"by", by}};
         if (Status w =
                 append(*s.store, stream_prefix::batch + batch_id, event_type::campaign_created, created);
             !w) {
@@ -256,19 +260,19 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
         auto job = next_job(self);
         if (!job) return;  // the rest is paused
         auto& [to, batch_id] = *job;
-        DialOutcome outcome = place_call(self, s, to, batch_id);
         Batch& b = self->state.batches[batch_id];
+        DialOutcome outcome = place_call(self, s, to, batch_id, b.by);
         record(b, outcome);
         --b.pending;
         finish_batch_if_done(s, self, batch_id);
         // Scheduled after the call, so single calls requested while it was placed go first.
         schedule_job(self);
       },
-      [=](pause_atom, const std::string& batch_id, const CampaignReply& reply) {
-        reply(set_paused(self, s, batch_id, true));
+      [=](pause_atom, const std::string& batch_id, const std::string& by, const CampaignReply& reply) {
+        reply(set_paused(self, s, batch_id, true, by));
       },
-      [=](resume_atom, const std::string& batch_id, const CampaignReply& reply) {
-        reply(set_paused(self, s, batch_id, false));
+      [=](resume_atom, const std::string& batch_id, const std::string& by, const CampaignReply& reply) {
+        reply(set_paused(self, s, batch_id, false, by));
       },
   };
 }

@@ -70,8 +70,10 @@ using DialReply = std::function<void(const DialOutcome&)>;
 using BatchReply = std::function<void(const Result<BatchAccepted>&)>;
 using CampaignReply = std::function<void(const Result<CampaignState>&)>;
 
-// Messages: (dial_atom, std::string number, DialReply), (batch_atom, std::vector<std::string>,
-// BatchReply), and (pause_atom | resume_atom, std::string batch_id, CampaignReply): a paused batch
+// Messages: (dial_atom, std::string number, std::string by, DialReply), (batch_atom,
+// std::vector<std::string>, std::string by, BatchReply), and (pause_atom | resume_atom, std::string
+// batch_id, std::string by, CampaignReply). `by` names who asked (the API token's name): CallRequested,
+// CampaignCreated, CampaignPaused and CampaignResumed record it, so the audit trail says who. A paused batch
 // places no more calls (the one under way, if any, finishes) until it is resumed; CampaignPaused and
 // CampaignResumed {batch_id, remaining} record each change on batch-<id>; a batch that is not running
 // is not_found. The dialer holds every request until it is told the public URL the flow must call back

@@ -12,7 +12,8 @@ template <class Atom>
 auto campaign_handler(const ServerContext& ctx, Atom atom, const char* done, const char* already) {
   return [&ctx, atom, done, already](const RequestHandle& req, const http::RouteParams& params) {
     ctx.metrics->http_request();
-    if (refused_without_token(ctx, req)) return restinio::request_accepted();
+    auto caller = admit(ctx, req, Role::operator_);
+    if (!caller) return restinio::request_accepted();
     std::string instance(req->header().path());
     const ServerContext* context = &ctx;
     CampaignReply reply = [req, context, instance, done, already](const Result<CampaignState>& c) {
@@ -26,7 +27,7 @@ auto campaign_handler(const ServerContext& ctx, Atom atom, const char* done, con
                                     {"remaining", c->remaining},
                                     {"changed", c->changed}}}}));
     };
-    caf::anon_send(ctx.dialer, atom, std::string(params["batchId"]), std::move(reply));
+    caf::anon_send(ctx.dialer, atom, std::string(params["batchId"]), caller->name, std::move(reply));
     return restinio::request_accepted();
   };
 }

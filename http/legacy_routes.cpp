@@ -12,10 +12,10 @@ using http::RequestHandle;
 
 // A read route (answer_read) over this module's own copy of the context, which the read keeps alive.
 template <class Fn>
-auto guarded(std::shared_ptr<const ServerContext> ctx, Fn fn) {
-  return [ctx, fn](const RequestHandle& req, http::RouteParams params) {
+auto guarded(std::shared_ptr<const ServerContext> ctx, Fn fn, Role needed = Role::viewer) {
+  return [ctx, fn, needed](const RequestHandle& req, http::RouteParams params) {
     auto kept = std::make_shared<http::RouteParams>(std::move(params));
-    answer_read(*ctx, req, [ctx, fn, req, kept] { return fn(*ctx, req, *kept); });
+    answer_read(*ctx, req, [ctx, fn, req, kept] { return fn(*ctx, req, *kept); }, needed);
     return restinio::request_accepted();
   };
 }
@@ -28,9 +28,12 @@ RouteInstaller legacy_api_routes(const ServerContext& context) {
   return [ctx](void* raw) {
     auto& r = *static_cast<http::Router*>(raw);
     r.http_get("/api/calls/history/export/all",
-               guarded(ctx, [](const ServerContext& c, const RequestHandle&, auto&) {
-                 return call_history_export(*c.view, *c.store);
-               }));
+               guarded(
+                   ctx,
+                   [](const ServerContext& c, const RequestHandle&, auto&) {
+                     return call_history_export(*c.view, *c.store);
+                   },
+                   Role::admin));  // every number and answer at once: an admin's
     r.http_get("/api/calls/history/:id",
                guarded(ctx, [](const ServerContext& c, const RequestHandle&, auto& p) {
                  return call_history_of(*c.view, *c.store, std::string(p["id"]));

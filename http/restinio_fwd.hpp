@@ -17,7 +17,11 @@ namespace voxlog::http {
 using Router = restinio::router::express_router_t<>;
 // The request handler is a plain function (server.cpp): webhooks are dispatched by exact path before
 // the express router, whose std::regex matching cost more than the rest of the webhook path.
-using Traits = restinio::traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t>;
+// The connection count limiter caps open connections (MAX_CONNECTIONS): past it, RESTinio accepts no
+// more until one closes, so the rest wait in the kernel's backlog instead of taking file descriptors.
+struct Traits : restinio::traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t> {
+  static constexpr bool use_connection_count_limiter = true;
+};
 using RequestHandle = restinio::request_handle_t;
 using RouteParams = restinio::router::route_params_t;
 namespace rws = restinio::websocket::basic;

@@ -7,8 +7,6 @@
 #include <future>
 #include <sstream>
 
-#include <openssl/crypto.h>
-
 #include "actors/dialer.hpp"
 #include "actors/messages.hpp"
 #include "actors/projector.hpp"
@@ -27,94 +25,30 @@ namespace {
 using http::RequestHandle;
 
 std::string header(const RequestHandle& req, restinio::string_view_t name) {
-  return std::string(req->header().get_field_or(name, ""));
+  return header_of(req, name);
 }
 
 }  // namespace
 
-// CORS for the allowed origins (the Node app's dashboard runs on another port).
-void add_cors(const ServerContext& ctx, const RequestHandle& req,
-              restinio::response_builder_t<restinio::restinio_controlled_output_t>& resp) {
-  std::string origin = header(req, "Origin");
-  if (origin.empty()) return;
-  for (const auto& allowed : ctx.config.allowed_origins) {
-    if (allowed == origin || allowed == "*") {
-      resp.append_header("Access-Control-Allow-Origin", origin);
-      resp.append_header("Access-Control-Allow-Credentials", "true");
-      resp.append_header("Vary", "Origin");
-      return;
-    }
-  }
-}
-
-void respond(const ServerContext& ctx, const RequestHandle& req, const HttpResponse& r) {
-  auto resp = req->create_response(restinio::http_status_line_t{
-      restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)}, reason_phrase(r.status)});
-  resp.append_header(restinio::http_field::content_type, r.content_type);
-  resp.append_header("Cache-Control", "no-store");
-  add_cors(ctx, req, resp);
-  resp.set_body(r.body);
-  resp.done();
-}
-
-QueryParams query_of(const RequestHandle& req) {
-  QueryParams out;
-  auto parsed = parse_form(req->header().query());
-  if (parsed)
-    for (auto& [k, v] : *parsed) out.emplace(std::move(k), std::move(v));
-  return out;
-}
-
-bool equal_secret(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-// API_TOKEN, when set, guards /api (not the webhooks: Twilio signs those) and /ws: a Bearer header, or
-// `token` in the query for browsers' WebSocket, which cannot send headers.
-bool authorized(const ServerContext& ctx, const RequestHandle& req) {
-  if (ctx.config.api_token.empty()) return true;
-  std::string auth = header(req, "Authorization");
-  const std::string bearer = "Bearer ";
-  if (auth.rfind(bearer, 0) == 0 && equal_secret(auth.substr(bearer.size()), ctx.config.api_token))
-    return true;
-  auto q = query_of(req);
-  auto it = q.find("token");
-  return it != q.end() && equal_secret(it->second, ctx.config.api_token);
-}
-
-bool refused_without_token(const ServerContext& ctx, const RequestHandle& req) {
-  if (authorized(ctx, req)) return false;
-  respond(ctx, req,
-          problem(401, "Unauthorized", "this server needs API_TOKEN: send 'Authorization: Bearer <token>'",
-                  std::string(req->header().path())));
-  return true;
-}
-
-void answer_read(const ServerContext& ctx, const RequestHandle& req, std::function<HttpResponse()> read) {
-  ctx.metrics->http_request();
-  if (refused_without_token(ctx, req)) return;
-  const ServerContext* context = &ctx;  // outlives the projector's waiting reads (main's shutdown order)
-  auto answer = [context, req, read = std::move(read)] { respond(*context, req, read()); };
-  if (!ctx.projector) return answer();
-  ctx.projector->when_committed(ctx.store->last_seq(), std::move(answer));
-}
-
 namespace {
 
-// The URL Twilio requested: the configured public URL, else what the Host header says.
+// The URL Twilio requested: the configured public URL, else what the Host header says (and, only with
+// TRUST_PROXY=on, what the proxy says in X-Forwarded-Proto and X-Forwarded-Host).
 std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& req) {
   std::string target(req->header().request_target());
   if (!ctx.config.public_url.empty()) return ctx.config.public_url + target;
-  std::string proto = header(req, "X-Forwarded-Proto");
-  return (proto.empty() ? "http" : proto) + "://" + header(req, "Host") + target;
+  std::string proto = ctx.config.trust_proxy ? header(req, "X-Forwarded-Proto") : std::string();
+  std::string host = ctx.config.trust_proxy ? header(req, "X-Forwarded-Host") : std::string();
+  if (host.empty()) host = header(req, "Host");
+  return (proto.empty() ? "http" : proto) + "://" + host + target;
 }
 
 // Parses a form body into `form` when it checks a signature (parse_webhook then reuses it), but only
 // after the signature header is known to be there: an unsigned request learns nothing about its body.
 Status verify_signature(const ServerContext& ctx, const RequestHandle& req, const std::string& kind,
                         std::optional<FormParams>& form) {
-  const std::string& token = ctx.config.twilio_auth_token;
-  if (token.empty()) return Status::ok();  // announced loudly at start: simulation without verification
+  if (!ctx.config.verify_webhooks) return Status::ok();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
+  const std::string& token = ctx.webhook_auth_token;
   std::string signature = header(req, "X-Twilio-Signature");
   if (signature.empty()) return {StatusCode::permission_denied, "missing X-Twilio-Signature"};
   std::string url = url_as_twilio_saw_it(ctx, req);
@@ -146,14 +80,6 @@ auto webhook_handler(const ServerContext& ctx, WebhookRoute route) {
       respond(ctx, req, problem_for(s, instance));
       return restinio::request_accepted();
     };
-    if (req->body().size() > ctx.config.max_body_bytes) {
-      ctx.metrics->webhook(route, WebhookResult::bad_request);
-      respond(ctx, req,
-              problem(413, "Content Too Large",
-                      "the body exceeds MAX_BODY_BYTES (" + std::to_string(ctx.config.max_body_bytes) + ")",
-                      instance));
-      return restinio::request_accepted();
-    }
     std::string content_type = header(req, "Content-Type");
     std::string kind = body_kind(content_type);
     if (kind.empty()) {
@@ -238,19 +164,22 @@ HttpResponse dial_problem(const DialOutcome& o, const std::string& instance) {
   return problem_for(o.status, instance);
 }
 
-// Checks the API token and the body, then hands the request to the dialer; it answers later.
+// Admits an operator within the rate limit, checks the body, then hands the request to the dialer,
+// which answers later.
 template <class Start>
 auto start_handler(const ServerContext& ctx, const char* example, Start start) {
   return [&ctx, example, start](const RequestHandle& req, const http::RouteParams&) {
     ctx.metrics->http_request();
-    if (refused_without_token(ctx, req)) return restinio::request_accepted();
+    auto caller = admit(ctx, req, Role::operator_);
+    if (!caller || over_rate_limit(ctx, req, *caller)) return restinio::request_accepted();
     std::string instance(req->header().path());
     auto body = json_object_body(req, example);
     if (!body) {
       respond(ctx, req, problem_for(body.status(), instance));
       return restinio::request_accepted();
     }
-    if (HttpResponse refused = start(req, *body, instance); refused.status != 0) respond(ctx, req, refused);
+    if (HttpResponse refused = start(req, *body, instance, caller->name); refused.status != 0)
+      respond(ctx, req, refused);
     return restinio::request_accepted();
   };
 }
@@ -260,7 +189,8 @@ void add_start_routes(http::Router& r, const ServerContext& ctx) {
       "/api/calls/start",
       start_handler(
           ctx, "{\"to\": \"+447700900123\"}",
-          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance) {
+          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
+                 const std::string& by) {
             auto to = body.find("to");
             if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
               return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
@@ -272,14 +202,15 @@ void add_start_routes(http::Router& r, const ServerContext& ctx) {
                                           {"message", "Call started"},
                                           {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
             };
-            caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), std::move(reply));
+            caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), by, std::move(reply));
             return HttpResponse{0, {}, {}};
           }));
   r.http_post(
       "/api/calls/start-bulk",
       start_handler(
           ctx, "{\"phoneNumbers\": [\"+447700900123\"]}",
-          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance) {
+          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
+                 const std::string& by) {
             auto numbers = body.find("phoneNumbers");
             if (numbers == body.end() || !numbers->is_array() ||
                 !std::all_of(numbers->begin(), numbers->end(),
@@ -297,7 +228,7 @@ void add_start_routes(http::Router& r, const ServerContext& ctx) {
                             {"data",
                              {{"total", b->total}, {"initiated", b->initiated}, {"batchId", b->batch_id}}}}));
             };
-            caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(),
+            caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(), by,
                            std::move(reply));
             return HttpResponse{0, {}, {}};
           }));
@@ -307,6 +238,11 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   auto r = std::make_unique<http::Router>();
 
   r->http_get("/healthz", [&ctx](const RequestHandle& req, auto) {
+    // Without a credential a prober learns that the server is up, and nothing else.
+    if (!caller_for(ctx.config, header(req, "Authorization"))) {
+      respond(ctx, req, json_response(200, {{"status", "ok"}}));
+      return restinio::request_accepted();
+    }
     nlohmann::json body = {{"status", "ok"},
                            {"lastSeq", ctx.store->last_seq()},
                            {"viewCheckpoint", ctx.view->checkpoint()},
@@ -319,6 +255,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
     return restinio::request_accepted();
   });
   r->http_get("/metrics", [&ctx](const RequestHandle& req, auto) {
+    if (!admit(ctx, req, Role::metrics)) return restinio::request_accepted();
     std::string extra =
         "# HELP voxlog_log_last_seq Highest committed seq.\n# TYPE voxlog_log_last_seq gauge\n"
         "voxlog_log_last_seq " +
@@ -346,11 +283,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
 
   r->http_get("/ws", [&ctx](const RequestHandle& req, auto) {
     ctx.metrics->http_request();
-    if (!authorized(ctx, req)) {
-      respond(ctx, req,
-              problem(401, "Unauthorized", "this server needs API_TOKEN: pass ?token=<token>", "/ws"));
-      return restinio::request_accepted();
-    }
+    if (!admit(ctx, req, Role::viewer, TokenIn::header_or_query)) return restinio::request_accepted();
     auto q = query_of(req);
     std::uint64_t after = 0;
     if (auto it = q.find("after"); it != q.end() && !it->second.empty()) {
@@ -390,7 +323,9 @@ restinio::default_request_handler_t make_request_handler(const ServerContext& ct
   auto flow = webhook_handler(ctx, WebhookRoute::flow);
   auto status = webhook_handler(ctx, WebhookRoute::status);
   auto dtmf = webhook_handler(ctx, WebhookRoute::dtmf);
-  return [router, flow, status, dtmf](RequestHandle req) {
+  const ServerContext* context = &ctx;
+  return [context, router, flow, status, dtmf](RequestHandle req) {
+    if (screened_out(*context, req)) return restinio::request_accepted();
     if (req->header().method() == restinio::http_method_post()) {
       restinio::string_view_t path = req->header().path();
       if (path == "/api/calls/webhooks/status") return status(req, {});
@@ -399,6 +334,23 @@ restinio::default_request_handler_t make_request_handler(const ServerContext& ct
     }
     return (*router)(std::move(req));
   };
+}
+
+// RESTinio's limits: where it closes the connection without an answer. Four times ours (at least 4 MiB
+// of body, 256 KiB of a header field), so that what exceeds ours by a little or a lot gets its answer.
+std::size_t hard_header_limit(const Config& c) {
+  return std::max<std::size_t>(4 * c.max_header_bytes, 256 << 10);
+}
+
+restinio::incoming_http_msg_limits_t hard_limits(const Config& c) {
+  std::uint64_t body = std::max<std::uint64_t>(4 * std::max(c.max_body_bytes, c.max_api_body_bytes), 4 << 20);
+  std::size_t field = hard_header_limit(c);
+  return restinio::incoming_http_msg_limits_t{}
+      .max_body_size(body)
+      .max_url_size(64 << 10)
+      .max_field_name_size(field)
+      .max_field_value_size(field)
+      .max_field_count(256);
 }
 
 }  // namespace
@@ -421,6 +373,9 @@ int HttpServer::port() const {
 Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
   auto impl = std::make_unique<Impl>();
   impl->ctx = std::move(context);
+  // http_parser's own cap on a request's headers (80 KiB when compiled) is process-wide; it must sit
+  // above MAX_HEADER_BYTES, or a request a little over ours would lose its connection instead of a 431.
+  http_parser_set_max_header_size(static_cast<std::uint32_t>(hard_header_limit(impl->ctx.config)));
   auto bound = std::make_shared<std::promise<int>>();
   auto port_future = bound->get_future();
   try {
@@ -430,9 +385,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
             .address(impl->ctx.config.bind_address)
             .port(static_cast<std::uint16_t>(impl->ctx.config.port))
             .request_handler(make_request_handler(impl->ctx))
-            // Bodies past MAX_BODY_BYTES get a 413 from the handler; this hard cap only stops abuse.
-            .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}.max_body_size(
-                std::max<std::uint64_t>(impl->ctx.config.max_body_bytes * 16, 1 << 20)))
+            // Requests past the configured limits get 413/414/431 from screened_out(); RESTinio can only
+            // drop a connection, so its own limits sit well above ours and only stop abuse.
+            .incoming_http_msg_limits(hard_limits(impl->ctx.config))
+            .max_parallel_connections(impl->ctx.config.max_connections)
+            .read_next_http_message_timelimit(std::chrono::milliseconds(impl->ctx.config.header_timeout_ms))
             // RESTinio leaves Nagle's algorithm on: a WebSocket frame written while the previous one is
             // unacknowledged would wait for that ACK (up to the peer's delayed-ACK timeout).
             .socket_options_setter([](auto& options) { options.set_option(asio::ip::tcp::no_delay{true}); })

@@ -19,6 +19,7 @@
 #include <caf/all.hpp>
 
 #include "actors/call_directory.hpp"
+#include "http/access_policy.hpp"
 #include "actors/metrics.hpp"
 #include "eventstore/store.hpp"
 #include "projections/calls_view.hpp"
@@ -41,6 +42,8 @@ struct ServerContext {
   CallDirectory* calls = nullptr;  // routes webhooks to call actors
   caf::actor broadcaster;
   caf::actor dialer;
+  std::string webhook_auth_token;   // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
+  std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)
   std::string simulator_url;        // the embedded Twilio simulator's base URL, when it runs
   std::string static_dir;           // the dashboard's files
   std::size_t ws_max_queue = 1024;  // messages a WebSocket client may have unsent before it is closed

@@ -71,7 +71,11 @@ restinio::request_handling_status_t handle_get(const std::shared_ptr<SessionHub>
       reply_engine_error(*hub, req, 3);
       return restinio::request_accepted();
     }
-    auto session = hub->create(!hub->context().config.api_token.empty() && authorized(hub->context(), req));
+    // A handshake that carries a viewer's token is authorized at once (the query's only on a WebSocket
+    // upgrade); else the CONNECT packet's auth must carry one.
+    std::string query_token = transport == "websocket" ? query_value(q, "token") : std::string();
+    auto caller = caller_for(hub->context().config, header_of(req, "Authorization"), query_token);
+    auto session = hub->create(caller && caller->may(Role::viewer));
     if (transport == "websocket")
       session->start_websocket(upgrade(req, session));
     else

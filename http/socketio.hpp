@@ -9,8 +9,9 @@
 // socket.io-client's connection-state recovery, since every event carries its seq as a last string
 // argument and the CONNECT reply has a `pid`), else after the current checkpoint; it then receives the
 // Node app's events (socketio_events.hpp) for every later seq, in log order, however long it was away.
-// Polling responses carry CORS headers for the configured allowed origins. With API_TOKEN set, the
-// CONNECT auth must carry `token` (or the handshake URL `?token=`).
+// Polling responses carry CORS headers for the configured allowed origins; a foreign Origin is refused
+// before routing (respond.hpp screened_out). With tokens configured, the CONNECT auth must carry a
+// viewer's `token` (or the handshake an Authorization header, or `?token=` on a WebSocket handshake).
 //
 // Lifetime: start() before the HTTP server is built (install() is its RouteInstaller); stop() after the
 // broadcaster has closed its subscribers and before the HTTP server stops (stack-notes G13).

@@ -290,12 +290,13 @@ void EngineSession::connect_locked(std::string_view packet) {
   auto request = parse_connect(packet);
   if (!request) return send_locked(connect_error_packet("/", request.status().message()));
   if (request->nsp != "/") return send_locked(connect_error_packet(request->nsp, "Invalid namespace"));
-  const std::string& token = hub_.context().config.api_token;
-  if (!token.empty() && !authorized_) {
+  if (!authorized_) {
     auto given = request->auth.find("token");
-    if (given == request->auth.end() || !given->is_string() ||
-        !equal_secret(given->get<std::string>(), token))
-      return send_locked(connect_error_packet("/", "Unauthorized: pass auth {token} (API_TOKEN)"));
+    std::optional<Caller> caller;
+    if (given != request->auth.end() && given->is_string())
+      caller = caller_for_secret(hub_.context().config, given->get<std::string>());
+    if (!caller || !caller->may(Role::viewer))
+      return send_locked(connect_error_packet("/", "Unauthorized: pass auth {token} with a viewer's token"));
   }
   auto offset = resume_offset(request->auth);
   if (!offset) return send_locked(connect_error_packet("/", offset.status().message()));

@@ -36,8 +36,8 @@ class SessionHub {
   const ServerContext& context() const { return context_; }
   const SocketIoOptions& options() const { return options_; }
 
-  // A new session with a fresh sid, registered in the hub. `authorized` when the handshake URL carried
-  // the API token (then CONNECT needs no auth.token).
+  // A new session with a fresh sid, registered in the hub. `authorized` when the handshake carried a
+  // viewer's token, or the server has none (then CONNECT needs no auth.token).
   std::shared_ptr<EngineSession> create(bool authorized);
   std::shared_ptr<EngineSession> find(const std::string& sid);
   void remove(const std::string& sid);

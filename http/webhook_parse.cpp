@@ -135,9 +135,9 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
   w.idempotency_token = std::string(idempotency_token);
   std::string sequence = string_param(w.params, {"SequenceNumber"});
   std::string status = string_param(w.params, {"CallStatus"});
-  if (!idempotency_token.empty()) {
-    w.dedupe = "idem:" + w.idempotency_token;
-  } else if (route == WebhookRoute::status && w.content_type == "form" && !sequence.empty() &&
+  // The key comes from what the signature covers: the idempotency header is not signed, so it is only
+  // recorded (a replay with a new header value must still be a duplicate).
+  if (route == WebhookRoute::status && w.content_type == "form" && !sequence.empty() &&
              !status.empty()) {
     w.dedupe = "status:" + w.call_sid + ":" + sequence + ":" + status;
   } else {

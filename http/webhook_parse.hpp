@@ -3,9 +3,10 @@
 // Contract: parse_webhook() turns one request (route, content type, raw body, idempotency header) into
 // a Webhook, or invalid_argument saying exactly what is wrong (malformed JSON, a JSON body that is not an
 // object, a form body with bad percent-encoding, no execution_sid / CallSid at all, an unsupported content
-// type). It never touches state. The dedupe key follows DESIGN.md rule 2: the I-Twilio-Idempotency-Token
-// header when present; else for a status callback (CallSid, SequenceNumber, CallStatus); else the SHA-256
-// of the raw body (a retry repeats the body byte for byte).
+// type). It never touches state. The dedupe key comes from what X-Twilio-Signature covers, never from
+// unsigned headers: for a status callback (CallSid, SequenceNumber, CallStatus); else the SHA-256 of the
+// raw body (a retry repeats the body byte for byte). I-Twilio-Idempotency-Token is kept in the webhook
+// for the record and decides nothing.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -47,3 +47,25 @@ TEST_CASE("parse_webhook parses the body itself when no form is given, and refus
   REQUIRE(plus);
   CHECK(plus->params == nlohmann::json{{"CallSid", "CA1"}, {"To", "+44 20"}, {"Empty", ""}, {"Bare", ""}});
 }
+
+TEST_CASE("the dedupe key comes from what the signature covers, never from the idempotency header") {
+  std::string body = R"({"execution_sid":"FN1","event":"dtmf","digits":"1","timestamp":"1700000000"})";
+  auto first = parse_webhook(WebhookRoute::dtmf, "application/json", body, "idem-1", 1000);
+  auto replay = parse_webhook(WebhookRoute::dtmf, "application/json", body, "idem-2", 2000);
+  auto unsent = parse_webhook(WebhookRoute::dtmf, "application/json", body, "", 3000);
+  REQUIRE(first);
+  REQUIRE(replay);
+  REQUIRE(unsent);
+  CHECK(first->dedupe == replay->dedupe);  // a replay with a new header value is still a duplicate
+  CHECK(first->dedupe == unsent->dedupe);
+  CHECK(first->idempotency_token == "idem-1");  // recorded, not trusted
+  std::string other = R"({"execution_sid":"FN1","event":"dtmf","digits":"2","timestamp":"1700000000"})";
+  auto second_press = parse_webhook(WebhookRoute::dtmf, "application/json", other, "idem-1", 4000);
+  REQUIRE(second_press);
+  CHECK(second_press->dedupe != first->dedupe);  // one header value on two bodies decides nothing either
+
+  std::string status = "CallSid=CA9&CallStatus=completed&SequenceNumber=4";
+  auto callback = parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded", status, "idem-9", 1);
+  REQUIRE(callback);
+  CHECK(callback->dedupe == "status:CA9:4:completed");
+}

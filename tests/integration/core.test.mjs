@@ -42,12 +42,13 @@ test('a full call: mixed bodies, out of order, duplicated, ends with the right r
     r = await vx.post('/api/calls/webhooks/dtmf', body);
     assert.equal(r.status, 200);
   }
-  // The same status callback again, with Twilio's idempotency header twice.
+  // The same status callback again (its key is CallSid, SequenceNumber, CallStatus), and a flow report
+  // delivered twice with different idempotency headers: the unsigned header decides nothing.
   const again = await vx.post('/api/calls/webhooks/status', statusCallback('completed', 3, { CallDuration: '49' }));
   assert.equal(again.body.duplicate, true);
-  const idem = { 'I-Twilio-Idempotency-Token': 'idem-1' };
-  const first = await vx.post('/api/calls/webhooks/flow', flowBody('voicemail_recorded', { recording_url: 'https://api.twilio.com/rec/RE1' }), idem);
-  const retry = await vx.post('/api/calls/webhooks/flow', flowBody('voicemail_recorded', { recording_url: 'https://api.twilio.com/rec/RE1', timestamp: 'other' }), idem);
+  const recorded = flowBody('voicemail_recorded', { recording_url: 'https://api.twilio.com/rec/RE1' });
+  const first = await vx.post('/api/calls/webhooks/flow', recorded, { 'I-Twilio-Idempotency-Token': 'idem-1' });
+  const retry = await vx.post('/api/calls/webhooks/flow', recorded, { 'I-Twilio-Idempotency-Token': 'idem-2' });
   assert.equal(first.body.duplicate, false);
   assert.equal(retry.body.duplicate, true);
   assert.equal(retry.body.seq, first.body.seq);
@@ -105,7 +106,8 @@ test('bad input gets problem details and appends nothing; the server keeps servi
     ['oversized body', '/api/calls/webhooks/flow', JSON.stringify({ execution_sid: FN, pad: 'x'.repeat(4096) }), 'application/json', 413],
   ];
   for (const [name, path, body, type, status] of cases) {
-    const res = await fetch(vx.url + path, { method: 'POST', headers: { 'Content-Type': type }, body });
+    const signed = vx.signWebhook(path, body, type);  // signed as Twilio would: the body itself is what is wrong
+    const res = await fetch(vx.url + signed.path, { method: 'POST', headers: { 'Content-Type': type, ...signed.headers }, body });
     assert.equal(res.status, status, name);
     assert.match(res.headers.get('content-type'), /application\/problem\+json/, name);
     const problem = await res.json();
@@ -145,7 +147,7 @@ test('X-Twilio-Signature: signed webhooks are accepted, unsigned and forged ones
 
   const seqAfterSigned = (await vx.get('/healthz')).body.lastSeq;
   assert.ok(seqAfterSigned > 0);
-  const unsigned = await vx.post(path, form);
+  const unsigned = await vx.post(path, form, { 'X-Twilio-Signature': '' });
   assert.equal(unsigned.status, 403);
   const forged = await vx.post(path, statusCallback('completed', 2), signForm(token, publicUrl + path, Object.fromEntries(form)));
   assert.equal(forged.status, 403);

@@ -31,11 +31,12 @@ let counter = 0;
 // on a connection of its own as Twilio would open it.
 function webhook(route, body) {
   const payload = JSON.stringify({ timestamp: `${Date.now()}-${++counter}`, ...body });
+  const signed = server.signWebhook(`/api/calls/webhooks/${route}`, payload, 'application/json');
   return new Promise((resolve, reject) => {
-    const req = request(`${server.url}/api/calls/webhooks/${route}`, {
+    const req = request(`${server.url}${signed.path}`, {
       method: 'POST',
       agent: false,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), ...signed.headers },
     }, (res) => {
       let text = '';
       res.on('data', (chunk) => (text += chunk));

@@ -187,7 +187,8 @@ test('CORS on the polling transport follows the allowed origins', async (t) => {
     assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
     assert.match(await res.text(), /^0\{"maxPayload":\d+,"pingInterval":200,"pingTimeout":2000,"sid":"[\w-]{20}","upgrades":\["websocket"\]\}$/);
   }
-  const evil = await handshake('https://evil.example');
+  const evil = await handshake('https://evil.example');  // a foreign page gets no session at all
+  assert.equal(evil.status, 403);
   assert.equal(evil.headers.get('access-control-allow-origin'), null);
   const preflight = await fetch(`${vx.url}/socket.io/?EIO=4&transport=polling`, {
     method: 'OPTIONS', headers: { Origin: 'https://dash.example', 'Access-Control-Request-Method': 'POST' } });

@@ -5,11 +5,17 @@
 //   {url, port, dataDir, proc, stop(), restart(), get(path), post(path, body, headers), ws(path)}.
 // stop() sends SIGTERM and waits for a clean exit (rejects on a non-zero exit code). Every test must stop
 // what it starts (use t.after / finally).
+// Webhooks are verified as in production: voxlogd runs with TWILIO_AUTH_TOKEN=WEBHOOK_TOKEN (the embedded
+// simulator signs with it too), and post() to /api/calls/webhooks/* signs the request with it exactly as
+// Twilio does, unless the caller passes its own X-Twilio-Signature (an empty one sends none).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { signForm, signJson } from './twilio.mjs';
+
+export const WEBHOOK_TOKEN = 'voxlog-test-webhook-token-0123456789';
 
 export const VOXLOGD = process.env.VOXLOGD || new URL('../../build/tools/voxlogd/voxlogd', import.meta.url).pathname;
 
@@ -25,6 +31,7 @@ function launch(env, dataDir, port) {
       PORT: String(port),
       BIND_ADDRESS: '127.0.0.1',
       SIM_TIME_SCALE: '0.01',
+      TWILIO_AUTH_TOKEN: WEBHOOK_TOKEN,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -84,15 +91,30 @@ export async function startVoxlogd({ env = {}, dataDir = tempDir(), keepDataDir 
     },
     async post(path, body, headers = {}) {
       const isForm = typeof body === 'string' || body instanceof URLSearchParams;
-      const res = await fetch(url + path, {
+      const raw = isForm ? String(body) : JSON.stringify(body);
+      const contentType = isForm ? 'application/x-www-form-urlencoded' : 'application/json';
+      const signed = handle.signWebhook(path, raw, contentType, headers);
+      const res = await fetch(url + signed.path, {
         method: 'POST',
-        headers: { 'Content-Type': isForm ? 'application/x-www-form-urlencoded' : 'application/json', ...headers },
-        body: isForm ? String(body) : JSON.stringify(body),
+        headers: { 'Content-Type': contentType, ...signed.headers },
+        body: raw,
       });
       const text = await res.text();
       let parsed;
       try { parsed = JSON.parse(text); } catch { parsed = text; }
       return { status: res.status, headers: res.headers, body: parsed };
+    },
+    // For a webhook path without an X-Twilio-Signature of the caller's: the path (a JSON body's carries
+    // bodySHA256) and the headers of a request signed as Twilio signs it, for `raw` sent as `contentType`.
+    signWebhook(path, raw, contentType, headers = {}) {
+      if (!path.startsWith('/api/calls/webhooks/') || 'X-Twilio-Signature' in headers) return { path, headers };
+      const token = env.TWILIO_AUTH_TOKEN ?? WEBHOOK_TOKEN;
+      const base = env.PUBLIC_URL || env.NGROK_URL || url;
+      if (contentType.startsWith('application/json')) {
+        const s = signJson(token, base + path, raw);
+        return { path: s.url.slice(base.length), headers: { ...headers, ...s.headers } };
+      }
+      return { path, headers: { ...headers, ...signForm(token, base + path, Object.fromEntries(new URLSearchParams(raw))) } };
     },
     // Waits until the view has committed everything in the log (API reads wait for this themselves;
     // /healthz does not).

@@ -1,5 +1,7 @@
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <vector>
 #include <string>
 
 #include <unistd.h>
@@ -35,7 +37,10 @@ TEST_CASE("defaults when nothing is set", "[config]") {
   auto c = config_from({}, kNoFile);
   REQUIRE(c.is_ok());
   CHECK(c->port == 3001);
-  CHECK(c->bind_address == "0.0.0.0");
+  CHECK(c->bind_address == "127.0.0.1");  // no token: this machine only
+  CHECK(c->tokens.empty());
+  CHECK(c->verify_webhooks);
+  CHECK_FALSE(c->trust_proxy);
   CHECK(c->data_dir == "./data");
   CHECK(c->twilio_api_base == "https://studio.twilio.com");
   CHECK(c->twilio_cps == 1.0);
@@ -156,8 +161,131 @@ TEST_CASE("describe() never contains a secret", "[config]") {
   CHECK_THAT(line, !Catch::Contains("tok_9f8e7d6c5b4a"));
   CHECK_THAT(line, !Catch::Contains("api_0a1b2c3d4e5f"));
   CHECK_THAT(line, !Catch::Contains("0123456789abcdef0123456789"));
-  CHECK_THAT(line, Catch::Contains("auth_token=***"));
+  CHECK_THAT(line, Catch::Contains("auth_token=set"));
+  CHECK_THAT(line, Catch::Contains("tokens=api:admin"));
+  CHECK_THAT(line, !Catch::Contains("chars"));  // not even a secret's length
   CHECK_THAT(line, Catch::Contains("twilio=live"));
   CHECK_THAT(line, Catch::Contains("https://voice.example.com"));
   CHECK(line.find('\n') == std::string::npos);
+}
+
+TEST_CASE("tokens: API_TOKEN, API_TOKENS and API_TOKENS_FILE, with roles; errors never show a secret", "[config]") {
+  EnvFile tokens_file(
+      "# name:role:secret\n"
+      "ops-desk:operator:file-secret-0123456789\n"
+      "\n"
+      "auditor:admin:file-secret-abcdefghij\n");
+  auto c = config_from({{"API_TOKEN", "the-old-single-token"},
+                        {"API_TOKENS", "wallboard:viewer:view-secret-0123456789, ,clinic:operator:op-secret-0123456789"},
+                        {"API_TOKENS_FILE", tokens_file.path},
+                        {"METRICS_TOKEN", "scrape-secret-0123456789"}},
+                       kNoFile);
+  REQUIRE(c.is_ok());
+  REQUIRE(c->tokens.size() == 6);
+  CHECK(c->tokens[0].name == "api");
+  CHECK(c->tokens[0].role == voxlog::Role::admin);
+  CHECK(c->tokens[1].name == "wallboard");
+  CHECK(c->tokens[1].role == voxlog::Role::viewer);
+  CHECK(c->tokens[2].role == voxlog::Role::operator_);
+  CHECK(c->tokens[3].name == "ops-desk");
+  CHECK(c->tokens[4].role == voxlog::Role::admin);
+  CHECK(c->tokens[5].name == "metrics");
+  CHECK(c->tokens[5].role == voxlog::Role::metrics);
+  CHECK(c->bind_address == "0.0.0.0");  // with tokens the default serves other machines
+
+  struct Bad {
+    std::map<std::string, std::string> env;
+    std::string says;
+  };
+  std::vector<Bad> bad = {
+      {{{"API_TOKEN", "short-secret"}}, "shorter than 16"},
+      {{{"API_TOKENS", "x:viewer"}}, "name:role:secret"},
+      {{{"API_TOKENS", "x:root:root-secret-0123456789"}}, "the roles are viewer, operator and admin"},
+      {{{"API_TOKENS", "bad name:viewer:view-secret-0123456789"}}, "token name"},
+      {{{"API_TOKENS", "a:viewer:same-secret-0123456789,b:admin:same-secret-0123456789"}}, "same secret"},
+      {{{"API_TOKENS", "a:viewer:view-secret-0123456789,a:admin:admin-secret-0123456789"}}, "named 'a'"},
+      {{{"API_TOKENS_FILE", "/nonexistent/tokens"}}, "cannot be read"},
+  };
+  for (const auto& b : bad) {
+    auto r = config_from(b.env, kNoFile);
+    REQUIRE_FALSE(r.is_ok());
+    CHECK(r.status().code() == StatusCode::invalid_argument);
+    CHECK_THAT(r.status().message(), Catch::Contains(b.says));
+    for (const auto& [name, value] : b.env) {
+      auto last = value.rfind(':');
+      std::string secret = last == std::string::npos ? value : value.substr(last + 1);
+      if (name != "API_TOKENS_FILE") CHECK_THAT(r.status().message(), !Catch::Contains(secret));
+    }
+  }
+}
+
+TEST_CASE("exposure: no public bind without a token, no unverified webhooks off loopback", "[config]") {
+  auto local = config_from({}, kNoFile);
+  REQUIRE(local.is_ok());
+  CHECK(voxlog::check_exposure(*local).is_ok());
+
+  auto open_to_all = config_from({{"BIND_ADDRESS", "0.0.0.0"}}, kNoFile);
+  REQUIRE(open_to_all.is_ok());
+  auto refused = voxlog::check_exposure(*open_to_all);
+  CHECK(refused.code() == StatusCode::failed_precondition);
+  CHECK_THAT(refused.message(), Catch::Contains("API_TOKEN"));
+
+  auto guarded = config_from({{"BIND_ADDRESS", "0.0.0.0"}, {"API_TOKEN", "the-old-single-token"}}, kNoFile);
+  REQUIRE(guarded.is_ok());
+  CHECK(voxlog::check_exposure(*guarded).is_ok());
+
+  auto unverified_public = config_from(
+      {{"BIND_ADDRESS", "0.0.0.0"}, {"API_TOKEN", "the-old-single-token"}, {"VERIFY_WEBHOOKS", "off"}}, kNoFile);
+  REQUIRE(unverified_public.is_ok());
+  CHECK_THAT(voxlog::check_exposure(*unverified_public).message(), Catch::Contains("VERIFY_WEBHOOKS"));
+  auto unverified_local = config_from({{"VERIFY_WEBHOOKS", "off"}}, kNoFile);
+  REQUIRE(unverified_local.is_ok());
+  CHECK_FALSE(unverified_local->verify_webhooks);
+  CHECK(voxlog::check_exposure(*unverified_local).is_ok());
+
+  auto star = config_from({{"ALLOWED_ORIGINS", "*"}}, kNoFile);
+  REQUIRE(star.is_ok());
+  CHECK_THAT(voxlog::check_exposure(*star).message(), Catch::Contains("ALLOWED_ORIGINS"));
+
+  CHECK(voxlog::is_loopback_address("127.0.0.1"));
+  CHECK(voxlog::is_loopback_address("127.8.9.10"));
+  CHECK(voxlog::is_loopback_address("::1"));
+  CHECK(voxlog::is_loopback_address("localhost"));
+  CHECK_FALSE(voxlog::is_loopback_address("0.0.0.0"));
+  CHECK_FALSE(voxlog::is_loopback_address("10.0.0.1"));
+  CHECK_FALSE(voxlog::is_loopback_address("::"));
+}
+
+TEST_CASE("limits and switches are validated", "[config]") {
+  auto c = config_from({{"MAX_API_BODY_BYTES", "2048"},
+                        {"MAX_HEADER_BYTES", "4096"},
+                        {"MAX_CONNECTIONS", "16"},
+                        {"HEADER_TIMEOUT_MS", "500"},
+                        {"RATE_LIMIT_PER_MIN", "6"},
+                        {"RATE_LIMIT_BURST", "2"},
+                        {"TRUST_PROXY", "on"},
+                        {"ALLOWED_HOSTS", "Voice.Example.org, clinic.local"},
+                        {"PUBLIC_URL", "https://Hooks.Example.com:8443/base"}},
+                       kNoFile);
+  REQUIRE(c.is_ok());
+  CHECK(c->max_api_body_bytes == 2048);
+  CHECK(c->max_header_bytes == 4096);
+  CHECK(c->max_connections == 16);
+  CHECK(c->header_timeout_ms == 500);
+  CHECK(c->rate_limit_per_min == 6);
+  CHECK(c->rate_limit_burst == 2);
+  CHECK(c->trust_proxy);
+  CHECK(c->allowed_hosts ==
+        std::vector<std::string>{"localhost", "127.0.0.1", "[::1]", "hooks.example.com", "voice.example.org",
+                                 "clinic.local"});
+  for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{{"MAX_HEADER_BYTES", "10"},
+                                                                             {"MAX_CONNECTIONS", "0"},
+                                                                             {"HEADER_TIMEOUT_MS", "soon"},
+                                                                             {"RATE_LIMIT_BURST", "0.5"},
+                                                                             {"VERIFY_WEBHOOKS", "maybe"},
+                                                                             {"TRUST_PROXY", "2"}}) {
+    auto r = config_from({{name, value}}, kNoFile);
+    REQUIRE_FALSE(r.is_ok());
+    CHECK_THAT(r.status().message(), Catch::Contains(name));
+  }
 }

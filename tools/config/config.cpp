@@ -5,14 +5,17 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
+
+#include <arpa/inet.h>
 
 namespace voxlog {
 namespace {
 
 const std::set<std::string>& secret_names() {
-  static const std::set<std::string> names{"TWILIO_AUTH_TOKEN", "API_TOKEN"};
+  static const std::set<std::string> names{"TWILIO_AUTH_TOKEN", "API_TOKEN", "API_TOKENS", "METRICS_TOKEN"};
   return names;
 }
 
@@ -107,9 +110,135 @@ std::vector<std::string> split_commas(const std::string& list) {
   return items;
 }
 
+// Says whether a secret is set, never anything about it (not even its length).
 std::string masked(const std::string& secret) {
-  if (secret.empty()) return "(unset)";
-  return "***(" + std::to_string(secret.size()) + " chars)";
+  return secret.empty() ? "(unset)" : "set";
+}
+
+Status parse_switch(const std::string& name, const std::string& value, bool& out) {
+  std::string v;
+  for (char ch : value) v += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (v == "on" || v == "true" || v == "1" || v == "yes") {
+    out = true;
+  } else if (v == "off" || v == "false" || v == "0" || v == "no") {
+    out = false;
+  } else {
+    return invalid_argument(shown(name, value) + " must be on or off");
+  }
+  return Status::ok();
+}
+
+Status parse_size(const std::string& name, const std::string& value, long min, long max, std::size_t& out) {
+  long parsed = 0;
+  if (auto st = parse_long(name, value, min, max, parsed); !st) return st;
+  out = static_cast<std::size_t>(parsed);
+  return Status::ok();
+}
+
+bool valid_token_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char ch : name)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.')) return false;
+  return true;
+}
+
+constexpr std::size_t kMinSecretChars = 16;
+
+// One "name:role:secret" entry. `where` names the variable (and line) in errors; the secret never appears.
+Status parse_token_entry(const std::string& where, const std::string& entry, std::vector<AccessToken>& out) {
+  auto first = entry.find(':');
+  auto second = first == std::string::npos ? std::string::npos : entry.find(':', first + 1);
+  if (second == std::string::npos) return invalid_argument(where + ": expected name:role:secret");
+  AccessToken t;
+  t.name = trim(entry.substr(0, first));
+  std::string role = trim(entry.substr(first + 1, second - first - 1));
+  t.secret = trim(entry.substr(second + 1));
+  if (!valid_token_name(t.name))
+    return invalid_argument(where + ": a token name is 1 to 64 letters, digits, '_', '-' or '.'");
+  if (role == "viewer") {
+    t.role = Role::viewer;
+  } else if (role == "operator") {
+    t.role = Role::operator_;
+  } else if (role == "admin") {
+    t.role = Role::admin;
+  } else {
+    return invalid_argument(where + ": token '" + t.name + "' has role '" + role.substr(0, 20) +
+                            "'; the roles are viewer, operator and admin");
+  }
+  if (t.secret.size() < kMinSecretChars)
+    return invalid_argument(where + ": token '" + t.name + "' is shorter than " +
+                            std::to_string(kMinSecretChars) + " characters");
+  out.push_back(std::move(t));
+  return Status::ok();
+}
+
+Status read_token_file(const std::string& path, std::vector<AccessToken>& out) {
+  std::ifstream in(path);
+  if (!in) return invalid_argument("API_TOKENS_FILE='" + path + "' cannot be read");
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    std::string text = trim(line);
+    if (text.empty() || text[0] == '#') continue;
+    if (auto st = parse_token_entry("API_TOKENS_FILE line " + std::to_string(number), text, out); !st)
+      return st;
+  }
+  return Status::ok();
+}
+
+// Every token of the configuration; names and secrets must be distinct (a shared secret would make the
+// audit trail's `by` ambiguous).
+Result<std::vector<AccessToken>> collect_tokens(const std::function<std::string(const std::string&)>& lookup) {
+  std::vector<AccessToken> tokens;
+  if (auto v = lookup("API_TOKEN"); !v.empty()) {
+    if (v.size() < kMinSecretChars)
+      return invalid_argument("API_TOKEN is shorter than " + std::to_string(kMinSecretChars) + " characters");
+    tokens.push_back({"api", Role::admin, v});
+  }
+  if (auto v = lookup("API_TOKENS"); !v.empty()) {
+    std::stringstream in(v);
+    std::string entry;
+    int index = 0;
+    while (std::getline(in, entry, ',')) {
+      ++index;
+      if (trim(entry).empty()) continue;
+      if (auto st = parse_token_entry("API_TOKENS entry " + std::to_string(index), entry, tokens); !st) return st;
+    }
+  }
+  if (auto v = lookup("API_TOKENS_FILE"); !v.empty()) {
+    if (auto st = read_token_file(v, tokens); !st) return st;
+  }
+  if (auto v = lookup("METRICS_TOKEN"); !v.empty()) {
+    if (v.size() < kMinSecretChars)
+      return invalid_argument("METRICS_TOKEN is shorter than " + std::to_string(kMinSecretChars) + " characters");
+    tokens.push_back({"metrics", Role::metrics, v});
+  }
+  std::set<std::string> names, secrets;
+  for (const auto& t : tokens) {
+    if (!names.insert(t.name).second) return invalid_argument("two tokens are named '" + t.name + "'");
+    if (!secrets.insert(t.secret).second)
+      return invalid_argument("token '" + t.name + "' has the same secret as another token");
+  }
+  return tokens;
+}
+
+// "https://Example.com:8443/x" -> "example.com"; "" when it has no host.
+std::string host_of_url(const std::string& url) {
+  auto start = url.find("://");
+  if (start == std::string::npos) return {};
+  start += 3;
+  auto end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (auto at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  std::string host;
+  if (!authority.empty() && authority[0] == '[') {
+    host = authority.substr(0, authority.find(']') + 1);
+  } else {
+    host = authority.substr(0, authority.find(':'));
+  }
+  for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return host;
 }
 
 // Keeps the "AC" prefix and the last 4 characters: enough to tell accounts apart in a log.
@@ -120,6 +249,39 @@ std::string abbreviated_sid(const std::string& sid) {
 }
 
 }  // namespace
+
+const char* to_string(Role role) {
+  switch (role) {
+    case Role::metrics: return "metrics";
+    case Role::viewer: return "viewer";
+    case Role::operator_: return "operator";
+    case Role::admin: return "admin";
+  }
+  return "unknown";
+}
+
+bool is_loopback_address(const std::string& address) {
+  if (address == "localhost" || address == "::1" || address == "[::1]") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return false;
+}
+
+Status check_exposure(const Config& c) {
+  bool loopback = is_loopback_address(c.bind_address);
+  if (!loopback && !c.tokens_required())
+    return failed_precondition("BIND_ADDRESS='" + c.bind_address +
+                               "' would let anyone who reaches this port place calls and read every number: set "
+                               "API_TOKEN (or API_TOKENS / API_TOKENS_FILE) first, or bind 127.0.0.1");
+  if (!loopback && !c.verify_webhooks)
+    return failed_precondition("VERIFY_WEBHOOKS=off is honoured on a loopback BIND_ADDRESS only: anyone could "
+                               "forge a key press on '" + c.bind_address + "'");
+  for (const auto& origin : c.allowed_origins)
+    if (origin == "*" && !c.tokens_required())
+      return failed_precondition("ALLOWED_ORIGINS='*' needs API_TOKEN: without a token any web page could "
+                                 "place calls through the operator's browser");
+  return Status::ok();
+}
 
 bool Config::simulate() const {
   return twilio_account_sid.empty() || twilio_auth_token.empty();
@@ -132,6 +294,9 @@ const std::vector<std::string>& config_variable_names() {
                                               "NGROK_URL",
                                               "DATA_DIR",
                                               "API_TOKEN",
+                                              "API_TOKENS",
+                                              "API_TOKENS_FILE",
+                                              "METRICS_TOKEN",
                                               "TWILIO_ACCOUNT_SID",
                                               "TWILIO_AUTH_TOKEN",
                                               "TWILIO_PHONE_NUMBER",
@@ -140,7 +305,16 @@ const std::vector<std::string>& config_variable_names() {
                                               "TWILIO_CPS",
                                               "DEFAULT_REGION",
                                               "ALLOWED_ORIGINS",
+                                              "ALLOWED_HOSTS",
+                                              "VERIFY_WEBHOOKS",
+                                              "TRUST_PROXY",
                                               "MAX_BODY_BYTES",
+                                              "MAX_API_BODY_BYTES",
+                                              "MAX_HEADER_BYTES",
+                                              "MAX_CONNECTIONS",
+                                              "HEADER_TIMEOUT_MS",
+                                              "RATE_LIMIT_PER_MIN",
+                                              "RATE_LIMIT_BURST",
                                               "SIM_TIME_SCALE"};
   return names;
 }
@@ -187,7 +361,6 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
     if (auto st = parse_long("PORT", v, 0, 65535, port); !st) return st;
     c.port = static_cast<int>(port);
   }
-  if (auto v = lookup("BIND_ADDRESS"); !v.empty()) c.bind_address = v;
   // PUBLIC_URL wins over NGROK_URL wherever each one was set: it is the name this program documents.
   std::string public_name = lookup("PUBLIC_URL").empty() ? "NGROK_URL" : "PUBLIC_URL";
   if (auto v = lookup(public_name); !v.empty()) {
@@ -196,7 +369,14 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
     c.public_url = strip_trailing_slashes(v);
   }
   if (auto v = lookup("DATA_DIR"); !v.empty()) c.data_dir = v;
-  c.api_token = lookup("API_TOKEN");
+  auto tokens = collect_tokens(lookup);
+  if (!tokens) return tokens.status();
+  c.tokens = std::move(*tokens);
+  if (auto v = lookup("BIND_ADDRESS"); !v.empty()) {
+    c.bind_address = v;
+  } else {
+    c.bind_address = c.tokens_required() ? "0.0.0.0" : "127.0.0.1";
+  }
   c.twilio_account_sid = lookup("TWILIO_ACCOUNT_SID");
   c.twilio_auth_token = lookup("TWILIO_AUTH_TOKEN");
   c.twilio_phone_number = lookup("TWILIO_PHONE_NUMBER");
@@ -229,10 +409,43 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
     c.allowed_origins = {"http://localhost:3000"};
     if (!c.public_url.empty()) c.allowed_origins.push_back(c.public_url);
   }
+  c.allowed_hosts = {"localhost", "127.0.0.1", "[::1]"};
+  if (!c.public_url.empty()) c.allowed_hosts.push_back(host_of_url(c.public_url));
+  if (!is_loopback_address(c.bind_address) && c.bind_address != "0.0.0.0" && c.bind_address != "::")
+    c.allowed_hosts.push_back(c.bind_address);
+  if (auto v = lookup("ALLOWED_HOSTS"); !v.empty()) {
+    for (auto host : split_commas(v)) {
+      for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      c.allowed_hosts.push_back(host);
+    }
+  }
+  if (auto v = lookup("VERIFY_WEBHOOKS"); !v.empty()) {
+    if (auto st = parse_switch("VERIFY_WEBHOOKS", v, c.verify_webhooks); !st) return st;
+  }
+  if (auto v = lookup("TRUST_PROXY"); !v.empty()) {
+    if (auto st = parse_switch("TRUST_PROXY", v, c.trust_proxy); !st) return st;
+  }
   if (auto v = lookup("MAX_BODY_BYTES"); !v.empty()) {
-    long bytes = 0;
-    if (auto st = parse_long("MAX_BODY_BYTES", v, 1, 1L << 30, bytes); !st) return st;
-    c.max_body_bytes = static_cast<std::size_t>(bytes);
+    if (auto st = parse_size("MAX_BODY_BYTES", v, 1, 1L << 30, c.max_body_bytes); !st) return st;
+  }
+  if (auto v = lookup("MAX_API_BODY_BYTES"); !v.empty()) {
+    if (auto st = parse_size("MAX_API_BODY_BYTES", v, 1, 1L << 30, c.max_api_body_bytes); !st) return st;
+  }
+  if (auto v = lookup("MAX_HEADER_BYTES"); !v.empty()) {
+    if (auto st = parse_size("MAX_HEADER_BYTES", v, 1024, 1L << 20, c.max_header_bytes); !st) return st;
+  }
+  if (auto v = lookup("MAX_CONNECTIONS"); !v.empty()) {
+    if (auto st = parse_size("MAX_CONNECTIONS", v, 1, 1L << 20, c.max_connections); !st) return st;
+  }
+  if (auto v = lookup("HEADER_TIMEOUT_MS"); !v.empty()) {
+    if (auto st = parse_long("HEADER_TIMEOUT_MS", v, 10, 600000, c.header_timeout_ms); !st) return st;
+  }
+  if (auto v = lookup("RATE_LIMIT_PER_MIN"); !v.empty()) {
+    if (auto st = parse_positive_double("RATE_LIMIT_PER_MIN", v, c.rate_limit_per_min); !st) return st;
+  }
+  if (auto v = lookup("RATE_LIMIT_BURST"); !v.empty()) {
+    if (auto st = parse_positive_double("RATE_LIMIT_BURST", v, c.rate_limit_burst); !st) return st;
+    if (c.rate_limit_burst < 1) return invalid_argument(shown("RATE_LIMIT_BURST", v) + " must be at least 1");
   }
   if (auto v = lookup("SIM_TIME_SCALE"); !v.empty()) {
     if (auto st = parse_positive_double("SIM_TIME_SCALE", v, c.sim_time_scale); !st) return st;
@@ -252,14 +465,24 @@ std::string describe(const Config& c) {
   std::ostringstream out;
   out << "port=" << c.port << " bind=" << c.bind_address
       << " public_url=" << (c.public_url.empty() ? "(unset)" : c.public_url) << " data_dir=" << c.data_dir
-      << " api_token=" << masked(c.api_token) << " twilio=" << (c.simulate() ? "simulator" : "live")
+      << " tokens=";
+  if (c.tokens.empty()) out << "(none)";
+  for (std::size_t i = 0; i < c.tokens.size(); ++i)
+    out << (i ? "," : "") << c.tokens[i].name << ':' << to_string(c.tokens[i].role);
+  out << " webhooks=" << (c.verify_webhooks ? "verified" : "UNVERIFIED") << " twilio=" << (c.simulate() ? "simulator" : "live")
       << " account=" << abbreviated_sid(c.twilio_account_sid) << " auth_token=" << masked(c.twilio_auth_token)
       << " from=" << (c.twilio_phone_number.empty() ? "(unset)" : c.twilio_phone_number)
       << " flow=" << (c.twilio_flow_sid.empty() ? "(unset)" : c.twilio_flow_sid)
       << " api_base=" << c.twilio_api_base << " cps=" << c.twilio_cps << " region=" << c.default_region
       << " origins=";
   for (std::size_t i = 0; i < c.allowed_origins.size(); ++i) out << (i ? "," : "") << c.allowed_origins[i];
-  out << " max_body_bytes=" << c.max_body_bytes << " sim_time_scale=" << c.sim_time_scale;
+  out << " hosts=";
+  for (std::size_t i = 0; i < c.allowed_hosts.size(); ++i) out << (i ? "," : "") << c.allowed_hosts[i];
+  out << " trust_proxy=" << (c.trust_proxy ? "on" : "off") << " max_body_bytes=" << c.max_body_bytes
+      << " max_api_body_bytes=" << c.max_api_body_bytes << " max_header_bytes=" << c.max_header_bytes
+      << " max_connections=" << c.max_connections << " header_timeout_ms=" << c.header_timeout_ms
+      << " rate_limit=" << c.rate_limit_per_min << "/min burst " << c.rate_limit_burst
+      << " sim_time_scale=" << c.sim_time_scale;
   return out.str();
 }
 

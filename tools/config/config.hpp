@@ -5,7 +5,8 @@
 // double quotes, optional `export ` prefix). A variable set in the environment wins even when empty; an
 // empty value means "use the default". A missing env file is not an error. Every value is validated; the
 // first invalid one yields invalid_argument naming the variable. The value is quoted in the message only
-// for non-secret variables: TWILIO_AUTH_TOKEN and API_TOKEN never appear in errors, nor in describe().
+// for non-secret variables: no token or secret (TWILIO_AUTH_TOKEN, API_TOKEN, API_TOKENS, METRICS_TOKEN,
+// the lines of API_TOKENS_FILE) ever appears in errors or in describe(), not even its length.
 // Unknown names in the env file are ignored (the file may be shared with other tools).
 //
 // Thread-safety: load_config() reads the process environment (getenv): call it at start-up, before
@@ -21,12 +22,30 @@
 
 namespace voxlog {
 
+// What a token lets its holder do; each role may do everything the ones before it may.
+//   metrics:  GET /metrics and the detailed /healthz (METRICS_TOKEN, for a scraper)
+//   viewer:   read calls, events and the log; subscribe on /ws and Socket.IO
+//   operator: place calls, start, pause and resume campaigns
+//   admin:    do-not-call, export, replay
+enum class Role { metrics = 0, viewer = 1, operator_ = 2, admin = 3 };
+const char* to_string(Role role);
+
+// A named credential: its name is what the audit trail records as `by` on the events it causes.
+struct AccessToken {
+  std::string name;
+  Role role = Role::viewer;
+  std::string secret;
+};
+
 struct Config {
-  int port = 3001;                       // PORT; 0 = pick a free port
-  std::string bind_address = "0.0.0.0";  // BIND_ADDRESS
+  int port = 3001;          // PORT; 0 = pick a free port
+  std::string bind_address; // BIND_ADDRESS; default 127.0.0.1 without tokens, 0.0.0.0 with them
   std::string public_url;                // PUBLIC_URL, else NGROK_URL (the Node app's name); no trailing '/'
   std::string data_dir = "./data";       // DATA_DIR
-  std::string api_token;                 // API_TOKEN: when set, /api/* (not webhooks) needs a Bearer token
+  // API_TOKEN (one admin token named "api"), API_TOKENS ("name:role:secret" comma list), API_TOKENS_FILE
+  // (one "name:role:secret" a line, '#' comments), METRICS_TOKEN (role metrics, named "metrics"). With
+  // none, nobody needs a token: voxlogd then serves loopback only (check_exposure).
+  std::vector<AccessToken> tokens;
   std::string twilio_account_sid;        // TWILIO_ACCOUNT_SID
   std::string twilio_auth_token;         // TWILIO_AUTH_TOKEN (secret)
   std::string twilio_phone_number;       // TWILIO_PHONE_NUMBER: the From of every call
@@ -35,13 +54,32 @@ struct Config {
   double twilio_cps = 1.0;            // TWILIO_CPS: execution creates per second (> 0)
   std::string default_region = "GB";  // DEFAULT_REGION: ISO 3166 region for numbers without +country
   std::vector<std::string>
-      allowed_origins;                     // ALLOWED_ORIGINS comma list; default localhost:3000 + public_url
-  std::size_t max_body_bytes = 64 * 1024;  // MAX_BODY_BYTES (> 0)
-  double sim_time_scale = 1.0;             // SIM_TIME_SCALE: embedded simulator speed (> 0)
+      allowed_origins;                 // ALLOWED_ORIGINS comma list; default localhost:3000 + public_url
+  std::vector<std::string> allowed_hosts;  // ALLOWED_HOSTS comma list, added to PUBLIC_URL's host and
+                                           // the loopback names (host names, no ports; lower case)
+  bool verify_webhooks = true;             // VERIFY_WEBHOOKS=off: accept unsigned webhooks (loopback only)
+  bool trust_proxy = false;                // TRUST_PROXY=on: believe X-Forwarded-Proto/Host/For
+  std::size_t max_body_bytes = 64 * 1024;  // MAX_BODY_BYTES: a webhook's body (> 0)
+  std::size_t max_api_body_bytes = 1 << 20;  // MAX_API_BODY_BYTES: any other request's body
+  std::size_t max_header_bytes = 16 * 1024;  // MAX_HEADER_BYTES: request line and headers together
+  std::size_t max_connections = 512;         // MAX_CONNECTIONS: open at once; more wait to be accepted
+  long header_timeout_ms = 10000;            // HEADER_TIMEOUT_MS: to receive a whole request
+  double rate_limit_per_min = 120;  // RATE_LIMIT_PER_MIN: call-placing requests per client per minute
+  double rate_limit_burst = 30;     // RATE_LIMIT_BURST: how many of them may come at once
+  double sim_time_scale = 1.0;      // SIM_TIME_SCALE: embedded simulator speed (> 0)
 
   // True when Twilio credentials are incomplete: the server then runs against its built-in simulator.
   bool simulate() const;
+  // True when some credential is configured: requests must then carry one.
+  bool tokens_required() const { return !tokens.empty(); }
 };
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_address(const std::string& address);
+
+// What voxlogd checks before it listens: without a token it serves loopback only, and VERIFY_WEBHOOKS=off
+// is honoured on loopback only. failed_precondition says which setting to change.
+Status check_exposure(const Config& c);
 
 // The environment variables load_config() reads, in the order describe() and error messages use.
 const std::vector<std::string>& config_variable_names();

@@ -5,6 +5,8 @@
 #include <random>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include <caf/all.hpp>
 
 #include "actors/broadcaster.hpp"
@@ -52,6 +54,15 @@ voxlog::Result<std::unique_ptr<voxlog::sim::Simulator>> start_simulator(const vo
   return voxlog::sim::Simulator::start(std::move(options));
 }
 
+// Every connection is a file descriptor: take the hard limit (often 1,024 soft against 500k+ hard), so
+// that MAX_CONNECTIONS, not the descriptor table, is what limits them.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
 sigset_t block_shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -68,6 +79,8 @@ int main(int argc, char** argv) {
   std::string env_file = argc > 1 ? argv[1] : ".env";
   auto config = load_config(env_file);
   if (!config) return fail(config.status().to_string());
+  if (Status exposed = check_exposure(*config); !exposed) return fail(exposed.message());
+  raise_open_file_limit();
   sigset_t signals = block_shutdown_signals();
 
   auto store = EventStore::open(config->data_dir + "/log");
@@ -113,8 +126,12 @@ int main(int argc, char** argv) {
   dialer_settings.view = view->get();
   dialer_settings.default_region = config->default_region;
   dialer_settings.calls_per_second = config->twilio_cps;
+  // Webhooks are verified with the token that signs them: Twilio's, or the one voxlogd gives its
+  // simulator (TWILIO_AUTH_TOKEN when set without an account, so that tests can sign like Twilio).
+  std::string webhook_token = config->twilio_auth_token;
   if (config->simulate()) {
-    std::string sim_token = random_hex(32);
+    std::string sim_token = webhook_token.empty() ? random_hex(32) : webhook_token;
+    webhook_token = sim_token;
     auto started = start_simulator(*config, sim_token);
     if (!started) return fail("cannot start the Twilio simulator: " + started.status().to_string());
     simulator = std::move(*started);
@@ -139,6 +156,8 @@ int main(int argc, char** argv) {
   http_context.metrics = &metrics;
   http_context.calls = &calls;
   http_context.broadcaster = broadcaster;
+  http_context.webhook_auth_token = webhook_token;
+  http_context.rate_limiter = std::make_shared<RateLimiter>(config->rate_limit_per_min, config->rate_limit_burst);
   const char* static_dir = std::getenv("STATIC_DIR");
   http_context.static_dir = static_dir ? static_dir : VOXLOG_STATIC_DIR;
   if (const char* q = std::getenv("WS_MAX_QUEUE")) http_context.ws_max_queue = std::max(1, std::atoi(q));
@@ -163,9 +182,12 @@ int main(int argc, char** argv) {
   std::cout << "voxlogd: " << describe(*config) << '\n';
   if (simulator)
     std::cout << "voxlogd: Twilio simulator at " << simulator->base_url() << " (no credentials set)\n";
-  if (config->twilio_auth_token.empty())
-    std::cout << "voxlogd: WARNING: TWILIO_AUTH_TOKEN is not set: webhooks are NOT verified (local "
-                 "simulation only)\n";
+  if (!config->tokens_required())
+    std::cout << "voxlogd: no API token set: serving this machine only (" << config->bind_address
+              << "); set API_TOKEN (or API_TOKENS) to serve others\n";
+  if (!config->verify_webhooks)
+    std::cout << "voxlogd: WARNING: VERIFY_WEBHOOKS=off: webhooks are NOT verified; anything that reaches "
+              << config->bind_address << " can forge a call's status and key presses\n";
   std::cout << "voxlogd: log at seq " << (*store)->last_seq() << ", " << (*view)->count() << " calls\n";
   std::cout << "voxlogd listening on http://" << config->bind_address << ":" << (*server)->port()
             << std::endl;

@@ -1,0 +1,192 @@
+#include "http/respond.hpp"
+
+#include <algorithm>
+
+#include "actors/projector.hpp"
+#include "http/reason_phrase.hpp"
+#include "http/webhook_parse.hpp"
+
+namespace voxlog {
+namespace {
+
+using http::RequestHandle;
+
+constexpr std::size_t kMaxTargetBytes = 8 * 1024;
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool is_webhook_path(std::string_view path) {
+  return starts_with(path, "/api/calls/webhooks/");
+}
+
+bool changes_state(const restinio::http_method_id_t& method) {
+  return method != restinio::http_method_get() && method != restinio::http_method_head() &&
+         method != restinio::http_method_options();
+}
+
+std::size_t header_bytes(const RequestHandle& req) {
+  std::size_t total = req->header().request_target().size();
+  req->header().for_each_field(
+      [&total](const auto& field) { total += field.name().size() + field.value().size() + 4; });
+  return total;
+}
+
+// The Host the client asked for: with TRUST_PROXY, the proxy's X-Forwarded-Host when it sends one.
+std::string requested_host(const ServerContext& ctx, const RequestHandle& req) {
+  if (ctx.config.trust_proxy) {
+    std::string forwarded = header_of(req, "X-Forwarded-Host");
+    if (!forwarded.empty()) return forwarded.substr(0, forwarded.find(','));
+  }
+  return header_of(req, "Host");
+}
+
+}  // namespace
+
+std::string header_of(const RequestHandle& req, restinio::string_view_t name) {
+  return std::string(req->header().get_field_or(name, ""));
+}
+
+void add_cors(const ServerContext& ctx, const RequestHandle& req,
+              restinio::response_builder_t<restinio::restinio_controlled_output_t>& resp) {
+  std::string origin = header_of(req, "Origin");
+  if (origin.empty()) return;
+  for (const auto& allowed : ctx.config.allowed_origins) {
+    if (allowed == "*") {
+      resp.append_header("Access-Control-Allow-Origin", "*");  // never with credentials (the Fetch spec)
+      return;
+    }
+    if (allowed == origin) {
+      resp.append_header("Access-Control-Allow-Origin", origin);
+      resp.append_header("Access-Control-Allow-Credentials", "true");
+      resp.append_header("Vary", "Origin");
+      return;
+    }
+  }
+}
+
+void respond(const ServerContext& ctx, const RequestHandle& req, const HttpResponse& r) {
+  auto resp = req->create_response(restinio::http_status_line_t{
+      restinio::http_status_code_t{static_cast<std::uint16_t>(r.status)}, reason_phrase(r.status)});
+  resp.append_header(restinio::http_field::content_type, r.content_type);
+  resp.append_header("Cache-Control", "no-store");
+  int retry_after = r.retry_after_s > 0 ? r.retry_after_s : (r.status == 503 ? 1 : 0);
+  if (retry_after > 0) resp.append_header("Retry-After", std::to_string(retry_after));
+  add_cors(ctx, req, resp);
+  resp.set_body(r.body);
+  resp.done();
+}
+
+QueryParams query_of(const RequestHandle& req) {
+  QueryParams out;
+  auto parsed = parse_form(req->header().query());
+  if (parsed)
+    for (auto& [k, v] : *parsed) out.emplace(std::move(k), std::move(v));
+  return out;
+}
+
+bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
+  const auto& head = req->header();
+  std::string path(head.path().substr(0, 200));
+  auto refuse = [&](HttpResponse r) {
+    respond(ctx, req, r);
+    return true;
+  };
+  if (head.request_target().size() > kMaxTargetBytes)
+    return refuse(problem(414, "URI Too Long", "the request target exceeds 8192 bytes"));
+  if (header_bytes(req) > ctx.config.max_header_bytes)
+    return refuse(problem(431, "Request Header Fields Too Large",
+                          "the request line and headers exceed MAX_HEADER_BYTES (" +
+                              std::to_string(ctx.config.max_header_bytes) + ")",
+                          path));
+  std::string host = requested_host(ctx, req);
+  if (!host_allowed(ctx.config, host))
+    return refuse(problem(421, "Misdirected Request",
+                          "this server does not answer to the host '" + host_name(host).substr(0, 100) +
+                              "': add it to ALLOWED_HOSTS (or set PUBLIC_URL)",
+                          path));
+  std::string origin = header_of(req, "Origin");
+  if (!origin_allowed(ctx.config, origin, host))
+    return refuse(problem(403, "Forbidden",
+                          "requests from the origin '" + origin.substr(0, 100) +
+                              "' are refused: add it to ALLOWED_ORIGINS to let its pages use this server",
+                          path));
+  bool webhook = is_webhook_path(head.path());
+  std::size_t limit = webhook ? ctx.config.max_body_bytes : ctx.config.max_api_body_bytes;
+  if (req->body().size() > limit)
+    return refuse(problem(413, "Content Too Large",
+                          std::string("the body exceeds ") + (webhook ? "MAX_BODY_BYTES" : "MAX_API_BODY_BYTES") +
+                              " (" + std::to_string(limit) + " bytes)",
+                          path));
+  if (!webhook && starts_with(head.path(), "/api/") && changes_state(head.method())) {
+    std::string type = header_of(req, "Content-Type");
+    bool empty_without_type = type.empty() && req->body().empty();
+    if (!empty_without_type && body_kind(type) != "json")
+      return refuse(problem(415, "Unsupported Media Type",
+                            "send the body as application/json (got '" + type.substr(0, 100) + "')", path));
+  }
+  return false;
+}
+
+std::optional<Caller> admit(const ServerContext& ctx, const RequestHandle& req, Role needed, TokenIn where) {
+  std::string query_token;
+  if (where == TokenIn::header_or_query) {
+    auto q = query_of(req);
+    if (auto it = q.find("token"); it != q.end()) query_token = it->second;
+  }
+  auto caller = caller_for(ctx.config, header_of(req, "Authorization"), query_token);
+  std::string path(req->header().path().substr(0, 200));
+  if (!caller) {
+    respond(ctx, req,
+            problem(401, "Unauthorized",
+                    where == TokenIn::header ? "send 'Authorization: Bearer <token>'"
+                                             : "send 'Authorization: Bearer <token>' or ?token=<token>",
+                    path));
+    return std::nullopt;
+  }
+  if (!caller->may(needed)) {
+    respond(ctx, req,
+            problem(403, "Forbidden",
+                    "token '" + caller->name + "' has role " + to_string(caller->role) + "; this needs " +
+                        to_string(needed),
+                    path));
+    return std::nullopt;
+  }
+  return caller;
+}
+
+std::string client_address(const ServerContext& ctx, const RequestHandle& req) {
+  if (ctx.config.trust_proxy) {
+    std::string forwarded = header_of(req, "X-Forwarded-For");
+    auto first = forwarded.substr(0, forwarded.find(','));
+    first.erase(std::remove(first.begin(), first.end(), ' '), first.end());
+    if (!first.empty()) return first;
+  }
+  return req->remote_endpoint().address().to_string();
+}
+
+bool over_rate_limit(const ServerContext& ctx, const RequestHandle& req, const Caller& caller) {
+  if (!ctx.rate_limiter) return false;
+  auto wait = ctx.rate_limiter->take(caller.name + "@" + client_address(ctx, req));
+  if (!wait) return false;
+  HttpResponse r = problem(429, "Too Many Requests",
+                           "this client has placed too many call requests: at most RATE_LIMIT_BURST at once and "
+                           "RATE_LIMIT_PER_MIN a minute; retry after " + std::to_string(*wait) + " s",
+                           std::string(req->header().path().substr(0, 200)));
+  r.retry_after_s = *wait;
+  respond(ctx, req, r);
+  return true;
+}
+
+void answer_read(const ServerContext& ctx, const RequestHandle& req, std::function<HttpResponse()> read,
+                 Role needed) {
+  ctx.metrics->http_request();
+  if (!admit(ctx, req, needed)) return;
+  const ServerContext* context = &ctx;  // outlives the projector's waiting reads (main's shutdown order)
+  auto answer = [context, req, read = std::move(read)] { respond(*context, req, read()); };
+  if (!ctx.projector) return answer();
+  ctx.projector->when_committed(ctx.store->last_seq(), std::move(answer));
+}
+
+}  // namespace voxlog
