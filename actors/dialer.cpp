@@ -9,7 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "actors/phone.hpp"
+#include "actors/twilio/phone.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {

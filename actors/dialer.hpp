@@ -21,7 +21,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/twilio_client.hpp"
+#include "actors/twilio/twilio_client.hpp"
 #include "eventstore/store.hpp"
 #include "projections/calls_view.hpp"
 

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "tools/config/config.hpp"
+#include "http/config/config.hpp"
 
 namespace voxlog {
 

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -62,5 +63,15 @@ std::string client_address(const ServerContext& ctx, const restinio::request_han
 // to 20 ms (projector.hpp). `read` runs on this thread when the view is current, else on the projector's.
 void answer_read(const ServerContext& ctx, const restinio::request_handle_t& req,
                  std::function<HttpResponse()> read, Role needed = Role::viewer);
+
+// The handler of a read route: answer_read with what `fn(req, params)` computes, for callers with `needed`.
+template <class Fn>
+auto read_route(const ServerContext& ctx, Fn fn, Role needed = Role::viewer) {
+  return [&ctx, fn, needed](const restinio::request_handle_t& req, restinio::router::route_params_t params) {
+    auto kept = std::make_shared<restinio::router::route_params_t>(std::move(params));  // the read may run later
+    answer_read(ctx, req, [fn, req, kept] { return fn(req, *kept); }, needed);
+    return restinio::request_accepted();
+  };
+}
 
 }  // namespace voxlog

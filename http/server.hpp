@@ -1,4 +1,5 @@
-// HttpServer: voxlogd's HTTP and WebSocket edge (RESTinio), all routes wired in server.cpp.
+// HttpServer: voxlogd's HTTP and WebSocket edge (RESTinio); every route is one line of the table in
+// server.cpp, its handler in http/routes/ or http/compat/.
 //
 // Contract: the edge parses, validates, authenticates and translates requests into actor messages or
 // reads of the log and projections; it holds no domain state. Webhooks are answered only once their
@@ -23,15 +24,12 @@
 #include "actors/metrics.hpp"
 #include "eventstore/store.hpp"
 #include "projections/calls_view.hpp"
-#include "tools/config/config.hpp"
+#include "http/config/config.hpp"
 
 namespace voxlog {
 
 class Projector;
-
-// Routes another module adds (the dialer's start routes, Socket.IO). Installed after the core routes
-// and before the static files; `router` is a voxlog::http::Router (restinio_fwd.hpp).
-using RouteInstaller = std::function<void(void* router)>;
+class SocketIoServer;
 
 struct ServerContext {
   Config config;
@@ -45,9 +43,8 @@ struct ServerContext {
   std::string webhook_auth_token;   // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)
   std::string simulator_url;        // the embedded Twilio simulator's base URL, when it runs
-  std::string static_dir;           // the dashboard's files
-  std::size_t ws_max_queue = 1024;  // messages a WebSocket client may have unsent before it is closed
-  std::vector<RouteInstaller> extra_routes;
+  std::string static_dir;           // the dashboard's files (STATIC_DIR, else the sources' http/static)
+  SocketIoServer* socket_io = nullptr;  // serves /socket.io/ (compat/socketio.hpp); required
 };
 
 class HttpServer {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
-#include "tools/config/config.hpp"
+#include "http/config/config.hpp"
 
 using voxlog::Config;
 using voxlog::config_from;

@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/twilio_client.hpp"
+#include "actors/twilio/twilio_client.hpp"
 #include "tests/twilio/fake_studio.hpp"
 #include "tools/voxlog/flow_actions.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "actors/phone.hpp"
+#include "actors/twilio/phone.hpp"
 
 using voxlog::normalize_e164;
 

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/twilio_client.hpp"
-#include "tools/config/config.hpp"
+#include "actors/twilio/twilio_client.hpp"
+#include "http/config/config.hpp"
 #include "tools/flow/flow_check.hpp"
 #include "tools/voxlog/args.hpp"
 

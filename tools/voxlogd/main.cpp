@@ -16,11 +16,10 @@
 #include "actors/metrics.hpp"
 #include "actors/projector.hpp"
 #include "eventstore/store.hpp"
-#include "http/legacy_routes.hpp"
 #include "http/server.hpp"
-#include "http/socketio.hpp"
+#include "http/compat/socketio.hpp"
 #include "projections/calls_view.hpp"
-#include "tools/config/config.hpp"
+#include "http/config/config.hpp"
 #include "tools/simulator/simulator.hpp"
 
 namespace {
@@ -43,8 +42,7 @@ std::string random_hex(std::size_t n) {
 // calls our webhooks back. Its credentials are made up for this run and never leave the process.
 voxlog::Result<std::unique_ptr<voxlog::sim::Simulator>> start_simulator(const voxlog::Config& config,
                                                                         const std::string& auth_token) {
-  const char* flow_file = std::getenv("FLOW_FILE");
-  auto flow = voxlog::sim::load_flow_definition(flow_file ? flow_file : VOXLOG_FLOW_FILE);
+  auto flow = voxlog::sim::load_flow_definition(config.flow_file.empty() ? VOXLOG_FLOW_FILE : config.flow_file);
   if (!flow) return flow.status();
   voxlog::sim::SimulatorOptions options;
   options.account_sid = "AC" + random_hex(32);
@@ -103,9 +101,7 @@ int main(int argc, char** argv) {
   caf_config.set("work-stealing.moderate-poll-attempts", std::int64_t{0});
   caf::actor_system system{caf_config};
 
-  std::chrono::milliseconds heartbeat{30000};  // WS_PING_MS: how often live subscribers must show life
-  if (const char* ms = std::getenv("WS_PING_MS"))
-    heartbeat = std::chrono::milliseconds(std::max(10, std::atoi(ms)));
+  std::chrono::milliseconds heartbeat{config->ws_ping_ms};  // how often live subscribers must show life
   caf::actor broadcaster =
       spawn_broadcaster(system, **store, **view, metrics, (*view)->checkpoint(), heartbeat);
   // The projector catches the view up before anything is served, so reads and aliases are current.
@@ -115,8 +111,7 @@ int main(int argc, char** argv) {
   CallActorSettings call_settings;
   call_settings.store = store->get();
   call_settings.metrics = &metrics;
-  if (const char* ms = std::getenv("CALL_IDLE_AFTER_END_MS"))  // how long a finished call's actor lingers
-    call_settings.idle_after_end = std::chrono::milliseconds(std::max(1, std::atoi(ms)));
+  call_settings.idle_after_end = std::chrono::milliseconds(config->call_idle_after_end_ms);
   CallDirectory calls(system, call_settings, aliases_from(**view));
 
   init_http_client();
@@ -158,18 +153,13 @@ int main(int argc, char** argv) {
   http_context.broadcaster = broadcaster;
   http_context.webhook_auth_token = webhook_token;
   http_context.rate_limiter = std::make_shared<RateLimiter>(config->rate_limit_per_min, config->rate_limit_burst);
-  const char* static_dir = std::getenv("STATIC_DIR");
-  http_context.static_dir = static_dir ? static_dir : VOXLOG_STATIC_DIR;
-  if (const char* q = std::getenv("WS_MAX_QUEUE")) http_context.ws_max_queue = std::max(1, std::atoi(q));
+  http_context.static_dir = config->static_dir.empty() ? VOXLOG_STATIC_DIR : config->static_dir;
   caf::actor dialer = spawn_dialer(system, dialer_settings);
   http_context.dialer = dialer;
   if (simulator) http_context.simulator_url = simulator->base_url();
   // The Node app's clients: Socket.IO at /socket.io/ and its dashboard endpoints (before /api/calls/:id).
-  auto socket_io_options = SocketIoOptions::from_environment();
-  if (!socket_io_options) return fail(socket_io_options.status().to_string());
-  auto socket_io = SocketIoServer::start(system, http_context, *socket_io_options);
-  http_context.extra_routes.push_back(legacy_api_routes(http_context));
-  http_context.extra_routes.push_back(socket_io->routes());
+  auto socket_io = SocketIoServer::start(system, http_context, SocketIoOptions::from(*config));
+  http_context.socket_io = socket_io.get();
   auto server = HttpServer::start(http_context);
   if (!server) return fail(server.status().to_string());
 

@@ -1,4 +1,4 @@
-#include "actors/phone.hpp"
+#include "actors/twilio/phone.hpp"
 
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>

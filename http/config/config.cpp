@@ -1,4 +1,4 @@
-#include "tools/config/config.hpp"
+#include "http/config/config.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -315,7 +315,14 @@ const std::vector<std::string>& config_variable_names() {
                                               "HEADER_TIMEOUT_MS",
                                               "RATE_LIMIT_PER_MIN",
                                               "RATE_LIMIT_BURST",
-                                              "SIM_TIME_SCALE"};
+                                              "SIM_TIME_SCALE",
+                                              "FLOW_FILE",
+                                              "STATIC_DIR",
+                                              "WS_PING_MS",
+                                              "WS_MAX_QUEUE",
+                                              "SOCKETIO_PING_INTERVAL_MS",
+                                              "SOCKETIO_PING_TIMEOUT_MS",
+                                              "CALL_IDLE_AFTER_END_MS"};
   return names;
 }
 
@@ -449,6 +456,24 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
   }
   if (auto v = lookup("SIM_TIME_SCALE"); !v.empty()) {
     if (auto st = parse_positive_double("SIM_TIME_SCALE", v, c.sim_time_scale); !st) return st;
+  }
+  c.flow_file = lookup("FLOW_FILE");
+  c.static_dir = strip_trailing_slashes(lookup("STATIC_DIR"));
+  struct Milliseconds {
+    const char* name;
+    long min;
+    long& out;
+  };
+  for (auto [name, min, out] : {Milliseconds{"WS_PING_MS", 10, c.ws_ping_ms},
+                                Milliseconds{"SOCKETIO_PING_INTERVAL_MS", 10, c.socketio_ping_interval_ms},
+                                Milliseconds{"SOCKETIO_PING_TIMEOUT_MS", 10, c.socketio_ping_timeout_ms},
+                                Milliseconds{"CALL_IDLE_AFTER_END_MS", 1, c.call_idle_after_end_ms}}) {
+    if (auto v = lookup(name); !v.empty()) {
+      if (auto st = parse_long(name, v, min, 9999999, out); !st) return st;
+    }
+  }
+  if (auto v = lookup("WS_MAX_QUEUE"); !v.empty()) {
+    if (auto st = parse_size("WS_MAX_QUEUE", v, 1, 1L << 24, c.ws_max_queue); !st) return st;
   }
   return c;
 }

@@ -1,4 +1,4 @@
-#include "http/socketio_events.hpp"
+#include "http/compat/socketio_events.hpp"
 
 #include "eventstore/json_fields.hpp"
 #include "projections/event_types.hpp"

@@ -1,9 +1,9 @@
-#include "http/campaign_routes.hpp"
-
+// Pausing and resuming a running batch (what start-bulk began).
 #include "actors/dialer.hpp"
 #include "http/respond.hpp"
+#include "http/routes/routes.hpp"
 
-namespace voxlog {
+namespace voxlog::routes {
 namespace {
 
 using http::RequestHandle;
@@ -34,11 +34,12 @@ auto campaign_handler(const ServerContext& ctx, Atom atom, const char* done, con
 
 }  // namespace
 
-void add_campaign_routes(http::Router& router, const ServerContext& ctx) {
-  router.http_post("/api/campaigns/:batchId/pause",
-                   campaign_handler(ctx, pause_atom::value, "Campaign paused", "Campaign already paused"));
-  router.http_post("/api/campaigns/:batchId/resume",
-                   campaign_handler(ctx, resume_atom::value, "Campaign resumed", "Campaign already running"));
+Handler pause_campaign(const ServerContext& ctx) {
+  return campaign_handler(ctx, pause_atom::value, "Campaign paused", "Campaign already paused");
 }
 
-}  // namespace voxlog
+Handler resume_campaign(const ServerContext& ctx) {
+  return campaign_handler(ctx, resume_atom::value, "Campaign resumed", "Campaign already running");
+}
+
+}  // namespace voxlog::routes

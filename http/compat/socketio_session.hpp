@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "http/restinio_fwd.hpp"
-#include "http/socketio.hpp"
+#include "http/compat/socketio.hpp"
 
 namespace voxlog::sio {
 

@@ -13,8 +13,8 @@
 // before routing (respond.hpp screened_out). With tokens configured, the CONNECT auth must carry a
 // viewer's `token` (or the handshake an Authorization header, or `?token=` on a WebSocket handshake).
 //
-// Lifetime: start() before the HTTP server is built (install() is its RouteInstaller); stop() after the
-// broadcaster has closed its subscribers and before the HTTP server stops (stack-notes G13).
+// Lifetime: start() before the HTTP server is built (ServerContext::socket_io points to it); stop() after
+// the broadcaster has closed its subscribers and before the HTTP server stops.
 //
 // Thread-safety: install() runs on main while the router is built; request handlers run on the io
 // thread, pushes on the broadcaster; each session serialises them with its own mutex.
@@ -25,7 +25,7 @@
 
 #include <caf/all.hpp>
 
-#include "http/server.hpp"
+#include "http/routes/routes.hpp"
 
 namespace voxlog {
 namespace sio {
@@ -38,9 +38,9 @@ struct SocketIoOptions {
   std::uint32_t max_payload = 1000000;  // bytes of one polling POST
   std::size_t max_queue = 4096;         // packets a client may have unsent before it is closed as slow
 
-  // Socket.IO's defaults, overridden by SOCKETIO_PING_INTERVAL_MS and SOCKETIO_PING_TIMEOUT_MS (tests use
-  // short ones); invalid values give invalid_argument.
-  static Result<SocketIoOptions> from_environment();
+  // The heartbeat of the configuration (SOCKETIO_PING_INTERVAL_MS, SOCKETIO_PING_TIMEOUT_MS: Socket.IO's
+  // defaults unless set; tests use short ones).
+  static SocketIoOptions from(const Config& config);
 };
 
 class SocketIoServer {
@@ -50,8 +50,10 @@ class SocketIoServer {
                                                SocketIoOptions options);
   ~SocketIoServer();
 
-  // The RouteInstaller for ServerContext::extra_routes.
-  RouteInstaller routes();
+  // The handlers of /socket.io/ for the route table (http/server.cpp): polling GETs and upgrades,
+  // polling POSTs. They keep the sessions alive after stop() until the router goes.
+  routes::Handler get_handler() const;
+  routes::Handler post_handler() const;
   // Closes every session and stops the ping timer. Idempotent.
   void stop();
 

@@ -1,10 +1,10 @@
-#include "http/socketio_session.hpp"
+#include "http/compat/socketio_session.hpp"
 
 #include <limits>
 
 #include "actors/messages.hpp"
 #include "http/respond.hpp"
-#include "http/socketio_events.hpp"
+#include "http/compat/socketio_events.hpp"
 
 namespace voxlog::sio {
 namespace {
@@ -48,7 +48,7 @@ class NamespaceSocket final : public Subscriber {
 
 SessionHub::SessionHub(const ServerContext& context, SocketIoOptions options)
     : context_(context), options_(options) {
-  context_.extra_routes.clear();  // they may hold this hub: no cycles
+  context_.socket_io = nullptr;  // the hub serves the server, not the other way round
 }
 
 std::string SessionHub::random_id() {

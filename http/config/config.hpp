@@ -1,6 +1,7 @@
 // Config: the settings of voxlogd and the voxlog CLI, read from the environment and a `.env` file.
 //
-// Contract: load_config() is the one way to obtain a Config. It reads the process environment and, for
+// Contract: load_config() is the one way to obtain a Config, and Config the one way any part of voxlogd
+// learns a setting: nothing else reads the environment. It reads the process environment and, for
 // names the environment does not set, the env file (KEY=VALUE lines, '#' comments, optional single or
 // double quotes, optional `export ` prefix). A variable set in the environment wins even when empty; an
 // empty value means "use the default". A missing env file is not an error. Every value is validated; the
@@ -67,6 +68,13 @@ struct Config {
   double rate_limit_per_min = 120;  // RATE_LIMIT_PER_MIN: call-placing requests per client per minute
   double rate_limit_burst = 30;     // RATE_LIMIT_BURST: how many of them may come at once
   double sim_time_scale = 1.0;      // SIM_TIME_SCALE: embedded simulator speed (> 0)
+  std::string flow_file;            // FLOW_FILE: the flow the embedded simulator runs; empty: flow.json
+  std::string static_dir;           // STATIC_DIR: the dashboard's files; empty: the sources' http/static
+  long ws_ping_ms = 30000;          // WS_PING_MS: /ws heartbeat (10 to 9999999)
+  std::size_t ws_max_queue = 1024;  // WS_MAX_QUEUE: frames a /ws client may leave unread (>= 1)
+  long socketio_ping_interval_ms = 25000;  // SOCKETIO_PING_INTERVAL_MS (10 to 9999999)
+  long socketio_ping_timeout_ms = 20000;   // SOCKETIO_PING_TIMEOUT_MS (10 to 9999999)
+  long call_idle_after_end_ms = 5000;      // CALL_IDLE_AFTER_END_MS: a finished call's actor lingers (>= 1)
 
   // True when Twilio credentials are incomplete: the server then runs against its built-in simulator.
   bool simulate() const;

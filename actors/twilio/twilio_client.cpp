@@ -1,4 +1,4 @@
-#include "actors/twilio_client.hpp"
+#include "actors/twilio/twilio_client.hpp"
 
 #include <algorithm>
 #include <cctype>

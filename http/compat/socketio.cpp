@@ -1,14 +1,14 @@
 // The /socket.io/ routes, the ping timer and the server's lifetime. Sessions live in socketio_session.cpp,
 // protocol text in socketio_events.cpp.
-#include "http/socketio.hpp"
+#include "http/compat/socketio.hpp"
 
 #include <algorithm>
 #include <cstdlib>
 
 #include "actors/messages.hpp"
 #include "http/respond.hpp"
-#include "http/socketio_events.hpp"
-#include "http/socketio_session.hpp"
+#include "http/compat/socketio_events.hpp"
+#include "http/compat/socketio_session.hpp"
 
 namespace voxlog {
 namespace {
@@ -128,25 +128,12 @@ caf::behavior ping_ticker(caf::event_based_actor* self, std::shared_ptr<SessionH
   }};
 }
 
-Result<std::uint32_t> milliseconds_from_env(const char* name, std::uint32_t fallback) {
-  const char* value = std::getenv(name);
-  if (!value || !*value) return fallback;
-  std::string s(value);
-  if (s.size() > 7 || s.find_first_not_of("0123456789") != std::string::npos || std::stoul(s) < 10)
-    return invalid_argument(std::string(name) + " must be a number of milliseconds between 10 and 9999999");
-  return static_cast<std::uint32_t>(std::stoul(s));
-}
-
 }  // namespace
 
-Result<SocketIoOptions> SocketIoOptions::from_environment() {
+SocketIoOptions SocketIoOptions::from(const Config& config) {
   SocketIoOptions options;
-  auto interval = milliseconds_from_env("SOCKETIO_PING_INTERVAL_MS", options.ping_interval_ms);
-  if (!interval) return interval.status();
-  auto timeout = milliseconds_from_env("SOCKETIO_PING_TIMEOUT_MS", options.ping_timeout_ms);
-  if (!timeout) return timeout.status();
-  options.ping_interval_ms = *interval;
-  options.ping_timeout_ms = *timeout;
+  options.ping_interval_ms = static_cast<std::uint32_t>(config.socketio_ping_interval_ms);
+  options.ping_timeout_ms = static_cast<std::uint32_t>(config.socketio_ping_timeout_ms);
   return options;
 }
 
@@ -165,23 +152,14 @@ SocketIoServer::~SocketIoServer() {
   stop();
 }
 
-RouteInstaller SocketIoServer::routes() {
+routes::Handler SocketIoServer::get_handler() const {
   std::shared_ptr<SessionHub> hub = hub_;
-  return [hub](void* raw) {
-    auto& router = *static_cast<http::Router*>(raw);
-    for (const char* path : {"/socket.io/", "/socket.io"}) {
-      router.http_get(path, [hub](const RequestHandle& req, auto) { return handle_get(hub, req); });
-      router.http_post(path, [hub](const RequestHandle& req, auto) { return handle_post(hub, req); });
-      router.add_handler(restinio::http_method_options(), path, [hub](const RequestHandle& req, auto) {
-        auto resp = req->create_response(restinio::status_no_content());
-        add_cors(hub->context(), req, resp);
-        resp.append_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-        resp.append_header("Access-Control-Allow-Headers", "Content-Type, Authorization");
-        resp.done();
-        return restinio::request_accepted();
-      });
-    }
-  };
+  return [hub](const RequestHandle& req, auto) { return handle_get(hub, req); };
+}
+
+routes::Handler SocketIoServer::post_handler() const {
+  std::shared_ptr<SessionHub> hub = hub_;
+  return [hub](const RequestHandle& req, auto) { return handle_post(hub, req); };
 }
 
 void SocketIoServer::stop() {

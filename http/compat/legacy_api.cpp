@@ -1,10 +1,10 @@
-#include "http/legacy_api.hpp"
+#include "http/compat/legacy_api.hpp"
 
 #include <algorithm>
 #include <ctime>
 
 #include "eventstore/json_fields.hpp"
-#include "http/socketio_events.hpp"
+#include "http/compat/socketio_events.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {

@@ -1,0 +1,40 @@
+#include "http/compat/legacy_routes.hpp"
+
+#include "http/compat/legacy_api.hpp"
+#include "http/respond.hpp"
+
+namespace voxlog::routes {
+
+using http::RequestHandle;
+using http::RouteParams;
+
+Handler history(const ServerContext& ctx) {
+  return read_route(ctx, [&ctx](const RequestHandle& req, const RouteParams&) {
+    return call_history(*ctx.view, *ctx.store, query_of(req));
+  });
+}
+
+Handler history_of(const ServerContext& ctx) {
+  return read_route(ctx, [&ctx](const RequestHandle&, const RouteParams& p) {
+    return call_history_of(*ctx.view, *ctx.store, std::string(p["id"]));
+  });
+}
+
+Handler history_export(const ServerContext& ctx) {
+  // Every number and every answer at once: an admin's.
+  return read_route(
+      ctx, [&ctx](const RequestHandle&, const RouteParams&) { return call_history_export(*ctx.view, *ctx.store); },
+      Role::admin);
+}
+
+Handler stats(const ServerContext& ctx) {
+  return read_route(ctx, [&ctx](const RequestHandle&, const RouteParams&) { return call_stats(*ctx.view, now_ms()); });
+}
+
+Handler daily_summary(const ServerContext& ctx) {
+  return read_route(ctx, [&ctx](const RequestHandle& req, const RouteParams&) {
+    return voxlog::daily_summary(*ctx.view, query_of(req), now_ms());
+  });
+}
+
+}  // namespace voxlog::routes

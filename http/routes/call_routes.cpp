@@ -1,0 +1,105 @@
+// Placing calls: one number (start) or a batch (start-bulk), in the Node app's request and answer shapes.
+#include <algorithm>
+
+#include "actors/dialer.hpp"
+#include "http/respond.hpp"
+#include "http/routes/routes.hpp"
+
+namespace voxlog::routes {
+namespace {
+
+using http::RequestHandle;
+
+// The body of a start route as a JSON object, or the 400 that says why not.
+Result<nlohmann::json> json_object_body(const RequestHandle& req, const char* example) {
+  auto body = nlohmann::json::parse(req->body(), nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return invalid_argument(std::string("the body must be a JSON object such as ") + example);
+  return body;
+}
+
+// Twilio refusing our credentials or failing is the server's problem (502), not the caller's.
+HttpResponse dial_problem(const DialOutcome& o, const std::string& instance) {
+  if (o.http_status == 400 || o.status.code() == StatusCode::invalid_argument)
+    return problem(400, "Bad Request", o.status.message(), instance);
+  if (o.status.code() == StatusCode::conflict) return problem(409, "Conflict", o.status.message(), instance);
+  if (o.http_status != 0 || o.status.code() == StatusCode::unauthenticated ||
+      o.status.code() == StatusCode::permission_denied)
+    return problem(502, "Bad Gateway", "Twilio refused the call: " + o.status.message(), instance);
+  return problem_for(o.status, instance);
+}
+
+// Admits an operator within the rate limit, checks the body, then hands the request to the dialer,
+// which answers later.
+template <class Start>
+auto start_handler(const ServerContext& ctx, const char* example, Start start) {
+  return [&ctx, example, start](const RequestHandle& req, const http::RouteParams&) {
+    ctx.metrics->http_request();
+    auto caller = admit(ctx, req, Role::operator_);
+    if (!caller || over_rate_limit(ctx, req, *caller)) return restinio::request_accepted();
+    std::string instance(req->header().path());
+    auto body = json_object_body(req, example);
+    if (!body) {
+      respond(ctx, req, problem_for(body.status(), instance));
+      return restinio::request_accepted();
+    }
+    if (HttpResponse refused = start(req, *body, instance, caller->name); refused.status != 0)
+      respond(ctx, req, refused);
+    return restinio::request_accepted();
+  };
+}
+
+}  // namespace
+
+Handler start_call(const ServerContext& ctx) {
+  return
+      start_handler(
+          ctx, "{\"to\": \"+447700900123\"}",
+          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
+                 const std::string& by) {
+            auto to = body.find("to");
+            if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
+              return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
+            const ServerContext* context = &ctx;
+            DialReply reply = [req, context, instance](const DialOutcome& o) {
+              if (!o.status) return respond(*context, req, dial_problem(o, instance));
+              respond(*context, req,
+                      json_response(200, {{"success", true},
+                                          {"message", "Call started"},
+                                          {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
+            };
+            caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), by, std::move(reply));
+            return HttpResponse{0, {}, {}};
+          });
+}
+
+Handler start_bulk(const ServerContext& ctx) {
+  return
+      start_handler(
+          ctx, "{\"phoneNumbers\": [\"+447700900123\"]}",
+          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
+                 const std::string& by) {
+            auto numbers = body.find("phoneNumbers");
+            if (numbers == body.end() || !numbers->is_array() ||
+                !std::all_of(numbers->begin(), numbers->end(),
+                             [](const nlohmann::json& n) { return n.is_string(); }))
+              return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings",
+                             instance);
+            const ServerContext* context = &ctx;
+            BatchReply reply = [req, context, instance](const Result<BatchAccepted>& b) {
+              if (!b) return respond(*context, req, problem_for(b.status(), instance));
+              respond(
+                  *context, req,
+                  json_response(
+                      200, {{"success", true},
+                            {"message", "Bulk call started"},
+                            {"data",
+                             {{"total", b->total}, {"initiated", b->initiated}, {"batchId", b->batch_id}}}}));
+            };
+            caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(), by,
+                           std::move(reply));
+            return HttpResponse{0, {}, {}};
+          });
+}
+
+}  // namespace voxlog::routes

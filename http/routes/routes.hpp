@@ -1,0 +1,49 @@
+// The handlers of voxlogd's routes, grouped by area, one file each; http/server.cpp binds them in its
+// route table, one line a route.
+//
+// Contract: each factory returns the handler of one route over `ctx`, the HttpServer's own copy of the
+// context, which outlives every request (main stops the actors before it destroys the server). Before
+// any handler runs, the request has been screened (respond.hpp: Host, Origin, sizes, media type). A
+// handler admits the caller with the role its route needs, parses and validates, then answers at once
+// (reads, refusals) or hands over to an actor that answers later (a webhook once it is durable, a start
+// once the dialer has asked Twilio). The Node app's routes are in http/compat/.
+//
+// Thread-safety: handlers run on the server's io thread; answers may come from actors' threads.
+#pragma once
+
+#include <string>
+
+#include "actors/webhook.hpp"
+#include "http/restinio_fwd.hpp"
+#include "http/server.hpp"
+
+namespace voxlog::routes {
+
+using Handler = restinio::router::express_request_handler_t;
+
+// webhook_routes.cpp: Twilio's requests, X-Twilio-Signature verified, answered once durable.
+Handler webhook(const ServerContext& ctx, WebhookRoute route);
+
+// call_routes.cpp: placing calls (operator, rate-limited).
+Handler start_call(const ServerContext& ctx);
+Handler start_bulk(const ServerContext& ctx);
+
+// campaign_routes.cpp: controlling what start-bulk began (operator).
+Handler pause_campaign(const ServerContext& ctx);
+Handler resume_campaign(const ServerContext& ctx);
+
+// read_routes.cpp: the views and the log (viewer), the live feed, health, the dashboard's files.
+Handler health(const ServerContext& ctx);
+Handler metrics(const ServerContext& ctx);
+Handler list_calls(const ServerContext& ctx);
+Handler get_call(const ServerContext& ctx);
+Handler call_events(const ServerContext& ctx);
+Handler global_events(const ServerContext& ctx);
+Handler live_feed(const ServerContext& ctx);  // /ws
+Handler static_files(const ServerContext& ctx);
+// A CORS preflight answer allowing `methods` (for example "GET, POST, OPTIONS").
+Handler preflight(const ServerContext& ctx, std::string methods);
+// The 404 for what no route takes.
+restinio::router::non_matched_request_handler_t not_found(const ServerContext& ctx);
+
+}  // namespace voxlog::routes

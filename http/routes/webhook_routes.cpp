@@ -1,0 +1,99 @@
+// Twilio's webhooks: verify the signature, parse, hand to the call's actor, answer once durable.
+#include <optional>
+
+#include "http/respond.hpp"
+#include "http/routes/routes.hpp"
+#include "http/twilio_signature.hpp"
+#include "http/webhook_parse.hpp"
+
+namespace voxlog::routes {
+namespace {
+
+using http::RequestHandle;
+
+std::string header(const RequestHandle& req, restinio::string_view_t name) {
+  return header_of(req, name);
+}
+
+// The URL Twilio requested: the configured public URL, else what the Host header says (and, only with
+// TRUST_PROXY=on, what the proxy says in X-Forwarded-Proto and X-Forwarded-Host).
+std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& req) {
+  std::string target(req->header().request_target());
+  if (!ctx.config.public_url.empty()) return ctx.config.public_url + target;
+  std::string proto = ctx.config.trust_proxy ? header(req, "X-Forwarded-Proto") : std::string();
+  std::string host = ctx.config.trust_proxy ? header(req, "X-Forwarded-Host") : std::string();
+  if (host.empty()) host = header(req, "Host");
+  return (proto.empty() ? "http" : proto) + "://" + host + target;
+}
+
+// Parses a form body into `form` when it checks a signature (parse_webhook then reuses it), but only
+// after the signature header is known to be there: an unsigned request learns nothing about its body.
+Status verify_signature(const ServerContext& ctx, const RequestHandle& req, const std::string& kind,
+                        std::optional<FormParams>& form) {
+  if (!ctx.config.verify_webhooks) return Status::ok();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
+  const std::string& token = ctx.webhook_auth_token;
+  std::string signature = header(req, "X-Twilio-Signature");
+  if (signature.empty()) return {StatusCode::permission_denied, "missing X-Twilio-Signature"};
+  std::string url = url_as_twilio_saw_it(ctx, req);
+  bool valid = false;
+  if (kind == "json") {
+    valid = twilio::verify_json(token, signature, url, req->body());
+  } else if (kind == "form") {
+    auto params = parse_form(req->body());
+    if (!params) return params.status();
+    form = std::move(*params);
+    valid = twilio::verify_form(token, signature, url, *form);
+  }
+  if (!valid) return {StatusCode::permission_denied, "X-Twilio-Signature does not match this request"};
+  return Status::ok();
+}
+
+WebhookResult result_for(const Status& s) {
+  if (s.code() == StatusCode::permission_denied) return WebhookResult::forbidden;
+  if (s.code() == StatusCode::invalid_argument) return WebhookResult::bad_request;
+  return WebhookResult::failed;
+}
+
+}  // namespace
+
+Handler webhook(const ServerContext& ctx, WebhookRoute route) {
+  return [&ctx, route](const RequestHandle& req, const http::RouteParams&) {
+    ctx.metrics->http_request();
+    std::string instance(req->header().path());
+    auto fail = [&](const Status& s) {
+      ctx.metrics->webhook(route, result_for(s));
+      respond(ctx, req, problem_for(s, instance));
+      return restinio::request_accepted();
+    };
+    std::string content_type = header(req, "Content-Type");
+    std::string kind = body_kind(content_type);
+    if (kind.empty()) {
+      ctx.metrics->webhook(route, WebhookResult::bad_request);
+      respond(ctx, req,
+              problem(415, "Unsupported Media Type",
+                      "send application/json or application/x-www-form-urlencoded", instance));
+      return restinio::request_accepted();
+    }
+    std::optional<FormParams> form;  // parsed once, for the signature and for the webhook
+    if (Status s = verify_signature(ctx, req, kind, form); !s) return fail(s);
+    auto webhook = parse_webhook(route, content_type, req->body(), header(req, "I-Twilio-Idempotency-Token"),
+                                 now_ms(), form ? &*form : nullptr);
+    if (!webhook) return fail(webhook.status());
+    Metrics* metrics = ctx.metrics;
+    const ServerContext* context = &ctx;
+    WebhookReply reply = [req, metrics, route, context, instance](const Result<AppendResult>& r) {
+      if (!r) {
+        metrics->webhook(route, WebhookResult::failed);
+        respond(*context, req, problem_for(r.status(), instance));
+        return;
+      }
+      metrics->webhook(route, r->duplicate ? WebhookResult::duplicate : WebhookResult::accepted);
+      respond(*context, req,
+              json_response(200, {{"success", true}, {"seq", r->last_seq}, {"duplicate", r->duplicate}}));
+    };
+    ctx.calls->route(std::move(*webhook), std::move(reply));
+    return restinio::request_accepted();
+  };
+}
+
+}  // namespace voxlog::routes
