@@ -2,7 +2,8 @@
 //
 // Contract: `params` are the parameters exactly as received (a JSON body's object, or a form body's
 // name -> value strings; a repeated form name -> array of strings). `execution_sid` / `call_sid` are
-// the identities found in them (at least one is set). `dedupe` is the key of DESIGN.md rule 2.
+// the identities found in them (at least one is set). `dedupe` comes from what the signature
+// covers (webhook_parse.hpp), never from unsigned headers.
 //
 // Thread-safety: plain values.
 #pragma once

@@ -1,4 +1,4 @@
-// Event: one entry of the voxlog log, the envelope of ../shared/DESIGN.md ("Event envelope").
+// Event: one entry of the voxlog log, its envelope laid out in eventstore/FORMAT.md.
 //
 // Contract: an Event is an immutable fact once committed. `seq` is the global position (dense, from 1),
 // `version` the position within `stream` (dense, from 1). `type` is past tense (`CallStatusChanged`) and

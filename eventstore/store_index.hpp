@@ -3,7 +3,7 @@
 // holds StoreOptions::index_batch events. Live streams and idempotency keys of one call sit next to
 // each other in key order, so a bulk write dirties each index page once for many events, where writing
 // them per commit dirtied one random page per event and made the sync of every commit four times
-// longer (README, "Performance: event store").
+// longer (tools/bench/README.md, the event store benchmark).
 //
 // Contract: private to eventstore/. Readers complete what the DBIs say with the tail's entries, so every
 // read sees every committed event: in the writer's process from RecentIndex (a few hash lookups), in

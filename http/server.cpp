@@ -146,7 +146,7 @@ void HttpServer::stop() {
   impl_->server->stop();
   impl_->server->wait();
   // The io_context stays alive until the destructor: a request handle that an actor still holds (a
-  // webhook whose commit was under way) cancels its timers on it when it is released (stack-notes G13).
+  // webhook whose commit was under way) cancels its timers on it when it is released: destroying the io_context first would crash.
   impl_->stopped = true;
 }
 

@@ -5,7 +5,7 @@
 // reads of the log and projections; it holds no domain state. Webhooks are answered only once their
 // events are durable (the call actor's reply). Every error is a problem+json with the right status.
 // start() binds and returns once the port is listening (port 0 picks a free one: see port()).
-// Shutdown order (stack-notes G13): close subscribers through the broadcaster first, then stop() (no new
+// Shutdown order (a request handle touches its io_context when released): close subscribers through the broadcaster first, then stop() (no new
 // requests), then stop the actors, and only then destroy the HttpServer: requests the actors still hold
 // must be released while its io_context exists.
 //

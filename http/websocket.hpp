@@ -1,6 +1,7 @@
 // The plain WebSocket endpoint (/ws): upgrades a request and hands the connection to the broadcaster.
 //
-// Contract: the broadcaster becomes the sole owner of the connection (stack-notes G12): the io thread only
+// Contract: the broadcaster becomes the sole owner of the connection (RESTinio's WebSocket is not
+// thread-safe): the io thread only
 // answers pings and reports a close or an error; every send and the close happen through the
 // broadcaster's Subscriber calls. Messages are JSON text frames (subscriber.hpp, `ws_json()`). A client
 // with more than `max_queue` frames unsent is closed with 4000 and told which seq to resume after.

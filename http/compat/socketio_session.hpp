@@ -2,7 +2,8 @@
 // timer and the Socket.IO socket connected over it), and the hub that finds them by sid.
 //
 // Contract: the routes in socketio.cpp hand every request for a sid to its EngineSession, which owns its
-// transports (stack-notes G12: every send, close and kill of its WebSocket happens under its mutex). A
+// transports (RESTinio's WebSocket is not thread-safe: every send, close and kill of it happens under the
+// session's mutex). A
 // Socket.IO CONNECT makes a NamespaceSocket, the broadcaster Subscriber of that connection; a DISCONNECT or
 // the session's end retires it, so a later CONNECT on the same session never receives a stale stream.
 // A session ends on a CLOSE packet, a closed WebSocket, a protocol error, a missed pong or stop(); it then

@@ -1,4 +1,4 @@
-// Rule 1 of DESIGN.md: every view is a projection that can be deleted and rebuilt from the log with one
+// The log is the truth: every view is a projection that can be deleted and rebuilt from the log with one
 // command, and the rebuilt view equals the live one byte for byte (`voxlog replay`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

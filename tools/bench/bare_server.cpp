@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   server->stop();
   server->wait();
   // The WebSocket handles would dispatch their close onto the io_context while it is being destroyed
-  // (stack-notes G13); a benchmark baseline has nothing to flush, so it leaves without destructors.
+  // (releasing a request touches its io_context); a benchmark baseline has nothing to flush, so it leaves without destructors.
   std::fflush(stdout);
   std::_Exit(0);
 }

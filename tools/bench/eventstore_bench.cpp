@@ -1,7 +1,7 @@
 // eventstore_bench [--only group|replay] [dir]: durable append throughput and commit latency with 1 and 64
 // concurrent appenders, the same 64 appenders with group commit disabled (max_batch = 1, one commit per
 // event), and full decoding replay of 1,000,000 events. Uses `dir` (kept) or a fresh directory under /tmp
-// (removed). Figures and the command are recorded in README.md, "Performance: event store".
+// (removed). Figures and the command are recorded in tools/bench/README.md.
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>

@@ -10,7 +10,7 @@
 #  2. Webhook to WebSocket: ws_latency with $WS_SUBS subscribers, $WS_RATE signed webhooks/s for
 #     $WS_SECONDS s (after $WS_WARMUP warm-up webhooks), against bare_server's echo and a fresh voxlogd.
 #
-# The machine is shared (stack-notes G22): before each measurement the script waits up to $GATE_SECONDS
+# The machine is shared (other tenants' load moves the figures): before each measurement the script waits up to $GATE_SECONDS
 # for other processes to go quiet, and it prints the CPU-seconds others used during each measurement.
 # RUNS=n repeats everything and prints medians. Knobs (env): RUNS=1 DURATION=10 CONNS=64 CALLS=150000
 # WS_SUBS=100 WS_RATE=100 WS_SECONDS=15 WS_WARMUP=100 BARE_PORT=44100 GATE_SECONDS=20 GATE_PCT=25, and

@@ -1,5 +1,5 @@
 // wake_cost: what the machine charges for the two kernel services voxlogd leans on most, so that the
-// kernel's share of its CPU can be read against them (README "Performance: server"). Prints:
+// kernel's share of its CPU can be read against them (tools/bench/README.md). Prints:
 //  - a null system call (getppid through syscall(2), so no libc caching), averaged over 1,000,000 calls;
 //  - a wake-up handed between two threads through a mutex and condition variable (the way the log
 //    writer, publisher and projector are woken), averaged over 100,000 round trips of two wake-ups each,

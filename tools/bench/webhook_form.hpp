@@ -1,7 +1,7 @@
 // Realistic Twilio call-status callbacks for the server benchmarks, signed the way Twilio signs them.
 //
 // Contract: `status_callback` builds the form parameters Twilio sends to a StatusCallback URL for one
-// event of one outbound call (reference/twilio.md 1.2-1.3: the always-present parameters, geo fields,
+// event of one outbound call (Twilio's status callback documentation: the always-present parameters, geo fields,
 // Timestamp, CallbackSource, SequenceNumber; duration and SIP code on `completed`). Sequence numbers 0..3
 // are initiated, ringing, in-progress, completed, in Twilio's order. `signed_status_callback` encodes the
 // body and computes its X-Twilio-Signature for `url` (the public URL the server verifies against) with the

@@ -15,7 +15,8 @@ struct WidgetSpec {
   bool needs_say_or_play = false;
 };
 
-// reference/twilio.md 4.2, plus the three widgets it names for comparison.
+// Studio's widget types and the transition events each can take (Twilio's Studio widget documentation),
+// plus three widgets for comparison.
 const std::map<std::string, WidgetSpec>& widget_table() {
   static const std::map<std::string, WidgetSpec> table{
       {"trigger",

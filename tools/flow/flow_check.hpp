@@ -3,7 +3,7 @@
 // Contract: check_flow() returns every problem it finds, one precise sentence each, naming the state
 // ("state 'report_busy': ..."); an empty list means the definition is fit to deploy to voxlog. It checks:
 // the top level (states, initial_state naming a trigger state, flags.allow_concurrent_calls); unique state
-// names; widget types and their transition events against Twilio's widget table (reference/twilio.md 4.2);
+// names; widget types and their transition events against Twilio's widget table (flow_check.cpp);
 // required properties; every `next` names a state; every make-http-request targets one of the webhook
 // routes voxlogd serves (kVoxlogWebhookRoutes) behind a Liquid base URL such as
 // {{flow.variables.public_url}}, never a hard-coded host, including hosts hard-coded in a set-variables

@@ -29,7 +29,8 @@ int fail(const std::string& what) {
   return 1;
 }
 
-// CAF's scheduler and RESTinio's io thread inherit this mask; main alone waits for the signals (G14).
+// CAF's scheduler and RESTinio's io thread inherit this mask; main alone waits for the signals (with
+// sigwait: a handler could run on any thread, in the middle of any lock).
 std::string random_hex(std::size_t n) {
   static const char* hex = "0123456789abcdef";
   std::random_device rd;
@@ -186,7 +187,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal);
   std::cout << "voxlogd: signal " << signal << ", shutting down" << std::endl;
 
-  // Shutdown order (stack-notes G13): subscribers first, then the server, then the actors, then the log
+  // Shutdown order: subscribers first, then the server, then the actors, then the log
   // (its writer may still answer appends: the actor system must outlive it).
   {
     caf::scoped_actor self{system};
