@@ -7,6 +7,18 @@
 #include "projections/event_types.hpp"
 
 namespace voxlog {
+
+// The /ws wire format: one JSON text frame per change, rendered once for every client that gets it.
+const std::string& Change::ws_json() const {
+  if (ws_json_.empty()) {
+    // {"call":…,"event":…,"seq":…,"type":"event"}: nlohmann's key order, with the row written directly.
+    nlohmann::json rest = {{"event", to_json(event)}, {"seq", event.seq}, {"type", "event"}};
+    ws_json_ =
+        "{\"call\":" + (call ? to_json_text(*call) : std::string("null")) + "," + rest.dump().substr(1);
+  }
+  return ws_json_;
+}
+
 namespace {
 
 constexpr std::size_t kCatchUpPage = 256;

@@ -9,16 +9,8 @@ namespace {
 
 using nlohmann::json;
 
-// The first string value among `keys` (Twilio form names and the flow's snake_case names).
 std::string param(const json& params, std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys) {
-    auto it = params.find(key);
-    if (it == params.end()) continue;
-    if (it->is_string()) return it->get<std::string>();
-    if (it->is_number()) return it->dump();
-    if (it->is_array() && !it->empty() && it->front().is_string()) return it->front().get<std::string>();
-  }
-  return {};
+  return webhook_param(params, keys);
 }
 
 std::optional<std::int64_t> integer_param(const json& params, std::initializer_list<std::string_view> keys) {
@@ -119,15 +111,6 @@ void decide_flow(const json& params, std::vector<NewEvent>& out) {
 }
 
 }  // namespace
-
-const char* to_string(WebhookRoute route) {
-  switch (route) {
-    case WebhookRoute::flow: return "flow";
-    case WebhookRoute::status: return "status";
-    case WebhookRoute::dtmf: return "dtmf";
-  }
-  return "unknown";
-}
 
 std::string reported_status(const Webhook& w) {
   return reported_status(w.params);

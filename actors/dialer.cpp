@@ -237,12 +237,8 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
         }
         batch.pending = valid.size();
         batch.queued = valid.size();
-        json created = {{"batch_id", batch_id},
-                        {"total", numbers.size()},
-                        {"numbers", valid},
-                        {"rejected", batch.errors},
-                        {"source", "start-bulk"},
-                        {"by", by}};
+        json created = {{"batch_id", batch_id},     {"total", numbers.size()}, {"numbers", valid},
+                        {"rejected", batch.errors}, {"source", "start-bulk"},  {"by", by}};
         if (Status w =
                 append(*s.store, stream_prefix::batch + batch_id, event_type::campaign_created, created);
             !w) {

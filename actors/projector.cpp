@@ -10,16 +10,6 @@
 
 namespace voxlog {
 
-const std::string& Change::ws_json() const {
-  if (ws_json_.empty()) {
-    // {"call":…,"event":…,"seq":…,"type":"event"}: nlohmann's key order, with the row written directly.
-    nlohmann::json rest = {{"event", to_json(event)}, {"seq", event.seq}, {"type", "event"}};
-    ws_json_ =
-        "{\"call\":" + (call ? to_json_text(*call) : std::string("null")) + "," + rest.dump().substr(1);
-  }
-  return ws_json_;
-}
-
 Projector::Projector(EventStore& store, CallsView& view, caf::actor broadcaster)
     : store_(store), view_(view), broadcaster_(std::move(broadcaster)) {}
 

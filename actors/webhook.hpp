@@ -21,6 +21,11 @@ namespace voxlog {
 enum class WebhookRoute { flow, status, dtmf };
 const char* to_string(WebhookRoute route);
 
+// The first value among `keys` in a webhook's parameters (Twilio's form names and the flow's snake_case
+// names), as text: a string, a number's digits, or the first of a repeated form name's values; "" when
+// none has one. The one lookup of webhook parameters, for the dedupe key and the decider alike.
+std::string webhook_param(const nlohmann::json& params, std::initializer_list<std::string_view> keys);
+
 struct Webhook {
   WebhookRoute route = WebhookRoute::status;
   std::string content_type;  // "json" or "form"

@@ -1,4 +1,5 @@
 #include "http/access_policy.hpp"
+#include "eventstore/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -18,12 +19,6 @@ Digest digest_of(std::string_view s) {
   return d;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 std::string_view trimmed(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -35,7 +30,7 @@ std::string authority_of(std::string_view origin) {
   auto start = origin.find("://");
   if (start == std::string_view::npos) return {};
   std::string_view rest = origin.substr(start + 3);
-  return lower(rest.substr(0, rest.find('/')));
+  return lower_ascii(rest.substr(0, rest.find('/')));
 }
 
 }  // namespace
@@ -58,7 +53,7 @@ std::optional<Caller> caller_for(const Config& config, std::string_view authoriz
   if (!config.tokens_required()) return Caller{kLocalCaller, Role::admin};
   authorization = trimmed(authorization);
   constexpr std::string_view bearer = "bearer ";
-  if (authorization.size() > bearer.size() && lower(authorization.substr(0, bearer.size())) == bearer)
+  if (authorization.size() > bearer.size() && lower_ascii(authorization.substr(0, bearer.size())) == bearer)
     return caller_for_secret(config, trimmed(authorization.substr(bearer.size())));
   if (!query_token.empty()) return caller_for_secret(config, query_token);
   return std::nullopt;
@@ -68,9 +63,10 @@ std::string host_name(std::string_view host_header) {
   host_header = trimmed(host_header);
   if (!host_header.empty() && host_header.front() == '[') {
     auto close = host_header.find(']');
-    return lower(host_header.substr(0, close == std::string_view::npos ? host_header.size() : close + 1));
+    return lower_ascii(
+        host_header.substr(0, close == std::string_view::npos ? host_header.size() : close + 1));
   }
-  std::string host = lower(host_header.substr(0, host_header.find(':')));
+  std::string host = lower_ascii(host_header.substr(0, host_header.find(':')));
   if (!host.empty() && host.back() == '.') host.pop_back();  // "localhost." names the same host
   return host;
 }
@@ -78,20 +74,21 @@ std::string host_name(std::string_view host_header) {
 bool host_allowed(const Config& config, std::string_view host_header) {
   std::string host = host_name(host_header);
   if (host.empty()) return false;
-  return std::find(config.allowed_hosts.begin(), config.allowed_hosts.end(), host) != config.allowed_hosts.end();
+  return std::find(config.allowed_hosts.begin(), config.allowed_hosts.end(), host) !=
+         config.allowed_hosts.end();
 }
 
 bool origin_allowed(const Config& config, std::string_view origin, std::string_view host_header) {
   origin = trimmed(origin);
   if (origin.empty()) return true;
-  std::string wanted = lower(origin);
+  std::string wanted = lower_ascii(origin);
   while (!wanted.empty() && wanted.back() == '/') wanted.pop_back();
   for (const auto& allowed : config.allowed_origins) {
-    if (allowed == "*" || lower(allowed) == wanted) return true;
+    if (allowed == "*" || lower_ascii(allowed) == wanted) return true;
   }
   // Same origin: the page was served by this server under the name it is now asking.
   std::string authority = authority_of(wanted);
-  return !authority.empty() && authority == lower(trimmed(host_header));
+  return !authority.empty() && authority == lower_ascii(trimmed(host_header));
 }
 
 RateLimiter::RateLimiter(double per_minute, double burst)

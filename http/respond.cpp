@@ -116,8 +116,9 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
   std::size_t limit = webhook ? ctx.config.max_body_bytes : ctx.config.max_api_body_bytes;
   if (req->body().size() > limit)
     return refuse(problem(413, "Content Too Large",
-                          std::string("the body exceeds ") + (webhook ? "MAX_BODY_BYTES" : "MAX_API_BODY_BYTES") +
-                              " (" + std::to_string(limit) + " bytes)",
+                          std::string("the body exceeds ") +
+                              (webhook ? "MAX_BODY_BYTES" : "MAX_API_BODY_BYTES") + " (" +
+                              std::to_string(limit) + " bytes)",
                           path));
   if (!webhook && starts_with(head.path(), "/api/") && changes_state(head.method())) {
     std::string type = header_of(req, "Content-Type");
@@ -170,10 +171,12 @@ bool over_rate_limit(const ServerContext& ctx, const RequestHandle& req, const C
   if (!ctx.rate_limiter) return false;
   auto wait = ctx.rate_limiter->take(caller.name + "@" + client_address(ctx, req));
   if (!wait) return false;
-  HttpResponse r = problem(429, "Too Many Requests",
-                           "this client has placed too many call requests: at most RATE_LIMIT_BURST at once and "
-                           "RATE_LIMIT_PER_MIN a minute; retry after " + std::to_string(*wait) + " s",
-                           std::string(req->header().path().substr(0, 200)));
+  HttpResponse r =
+      problem(429, "Too Many Requests",
+              "this client has placed too many call requests: at most RATE_LIMIT_BURST at once and "
+              "RATE_LIMIT_PER_MIN a minute; retry after " +
+                  std::to_string(*wait) + " s",
+              std::string(req->header().path().substr(0, 200)));
   r.retry_after_s = *wait;
   respond(ctx, req, r);
   return true;

@@ -68,8 +68,10 @@ void answer_read(const ServerContext& ctx, const restinio::request_handle_t& req
 template <class Fn>
 auto read_route(const ServerContext& ctx, Fn fn, Role needed = Role::viewer) {
   return [&ctx, fn, needed](const restinio::request_handle_t& req, restinio::router::route_params_t params) {
-    auto kept = std::make_shared<restinio::router::route_params_t>(std::move(params));  // the read may run later
-    answer_read(ctx, req, [fn, req, kept] { return fn(req, *kept); }, needed);
+    auto kept =
+        std::make_shared<restinio::router::route_params_t>(std::move(params));  // the read may run later
+    answer_read(
+        ctx, req, [fn, req, kept] { return fn(req, *kept); }, needed);
     return restinio::request_accepted();
   };
 }

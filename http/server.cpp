@@ -23,31 +23,32 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   using namespace routes;
   const auto& sio = *ctx.socket_io;
   auto r = std::make_unique<http::Router>();
-  //          path                                  handler                      who may
-  r->http_get("/healthz",                           health(ctx));             // anyone; details: any token
-  r->http_get("/metrics",                           metrics(ctx));            // metrics
-  r->http_post("/api/calls/start",                  start_call(ctx));         // operator
-  r->http_post("/api/calls/start-bulk",             start_bulk(ctx));         // operator
-  r->http_post("/api/campaigns/:batchId/pause",     pause_campaign(ctx));     // operator
-  r->http_post("/api/campaigns/:batchId/resume",    resume_campaign(ctx));    // operator
-  r->http_get("/api/events",                        global_events(ctx));      // viewer
-  r->http_get("/api/calls",                         list_calls(ctx));         // viewer
-  r->http_get("/api/calls/history/export/all",      history_export(ctx));     // admin
-  r->http_get("/api/calls/history/:id",             history_of(ctx));         // viewer
-  r->http_get("/api/calls/history",                 history(ctx));            // viewer
-  r->http_get("/api/calls/stats",                   stats(ctx));              // viewer
-  r->http_get("/api/calls/daily-summary",           daily_summary(ctx));      // viewer
-  r->http_get("/api/calls/:id/events",              call_events(ctx));        // viewer
-  r->http_get("/api/calls/:id",                     get_call(ctx));           // viewer
-  r->http_get("/ws",                                live_feed(ctx));          // viewer (?token= allowed)
-  r->http_get("/socket.io/",                        sio.get_handler());       // viewer (in CONNECT auth)
-  r->http_get("/socket.io",                         sio.get_handler());       // viewer (in CONNECT auth)
-  r->http_post("/socket.io/",                       sio.post_handler());      // its session's
-  r->http_post("/socket.io",                        sio.post_handler());      // its session's
-  r->add_handler(restinio::http_method_options(), "/socket.io/", preflight(ctx, "GET, POST, OPTIONS"));
-  r->add_handler(restinio::http_method_options(), "/socket.io", preflight(ctx, "GET, POST, OPTIONS"));
-  r->add_handler(restinio::http_method_options(), "/api/:rest(.*)", preflight(ctx, "GET, POST, PUT, DELETE, OPTIONS"));
-  r->http_get("/:path(.*)",                         static_files(ctx));       // anyone: the dashboard
+  const auto options = restinio::http_method_options();
+  // method, path, handler                                                     who may call it
+  r->http_get("/healthz", health(ctx));                                          // anyone; details: any token
+  r->http_get("/metrics", metrics(ctx));                                         // metrics
+  r->http_post("/api/calls/start", start_call(ctx));                             // operator
+  r->http_post("/api/calls/start-bulk", start_bulk(ctx));                        // operator
+  r->http_post("/api/campaigns/:batchId/pause", pause_campaign(ctx));            // operator
+  r->http_post("/api/campaigns/:batchId/resume", resume_campaign(ctx));          // operator
+  r->http_get("/api/events", global_events(ctx));                                // viewer
+  r->http_get("/api/calls", list_calls(ctx));                                    // viewer
+  r->http_get("/api/calls/history/export/all", history_export(ctx));             // admin
+  r->http_get("/api/calls/history/:id", history_of(ctx));                        // viewer
+  r->http_get("/api/calls/history", history(ctx));                               // viewer
+  r->http_get("/api/calls/stats", stats(ctx));                                   // viewer
+  r->http_get("/api/calls/daily-summary", daily_summary(ctx));                   // viewer
+  r->http_get("/api/calls/:id/events", call_events(ctx));                        // viewer
+  r->http_get("/api/calls/:id", get_call(ctx));                                  // viewer
+  r->http_get("/ws", live_feed(ctx));                                            // viewer (?token= allowed)
+  r->http_get("/socket.io/", sio.get_handler());                                 // viewer (in CONNECT auth)
+  r->http_get("/socket.io", sio.get_handler());                                  // viewer (in CONNECT auth)
+  r->http_post("/socket.io/", sio.post_handler());                               // its session's
+  r->http_post("/socket.io", sio.post_handler());                                // its session's
+  r->add_handler(options, "/socket.io/", preflight(ctx, "GET, POST, OPTIONS"));  // anyone (CORS)
+  r->add_handler(options, "/socket.io", preflight(ctx, "GET, POST, OPTIONS"));   // anyone (CORS)
+  r->add_handler(options, "/api/:rest(.*)", preflight(ctx, "GET, POST, PUT, DELETE, OPTIONS"));  // (CORS)
+  r->http_get("/:path(.*)", static_files(ctx));  // anyone: the dashboard
   r->non_matched_request_handler(not_found(ctx));
   return r;
 }
@@ -146,7 +147,8 @@ void HttpServer::stop() {
   impl_->server->stop();
   impl_->server->wait();
   // The io_context stays alive until the destructor: a request handle that an actor still holds (a
-  // webhook whose commit was under way) cancels its timers on it when it is released: destroying the io_context first would crash.
+  // webhook whose commit was under way) cancels its timers on it when it is released: destroying the
+  // io_context first would crash.
   impl_->stopped = true;
 }
 

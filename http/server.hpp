@@ -5,9 +5,9 @@
 // reads of the log and projections; it holds no domain state. Webhooks are answered only once their
 // events are durable (the call actor's reply). Every error is a problem+json with the right status.
 // start() binds and returns once the port is listening (port 0 picks a free one: see port()).
-// Shutdown order (a request handle touches its io_context when released): close subscribers through the broadcaster first, then stop() (no new
-// requests), then stop the actors, and only then destroy the HttpServer: requests the actors still hold
-// must be released while its io_context exists.
+// Shutdown order (a request handle touches its io_context when released): close subscribers through the
+// broadcaster first, then stop() (no new requests), then stop the actors, and only then destroy the
+// HttpServer: requests the actors still hold must be released while its io_context exists.
 //
 // Thread-safety: start/stop from main; handlers run on the server's io thread.
 #pragma once
@@ -20,11 +20,11 @@
 #include <caf/all.hpp>
 
 #include "actors/call_directory.hpp"
-#include "http/access_policy.hpp"
 #include "actors/metrics.hpp"
 #include "eventstore/store.hpp"
-#include "projections/calls_view.hpp"
+#include "http/access_policy.hpp"
 #include "http/config/config.hpp"
+#include "projections/calls_view.hpp"
 
 namespace voxlog {
 
@@ -40,10 +40,10 @@ struct ServerContext {
   CallDirectory* calls = nullptr;  // routes webhooks to call actors
   caf::actor broadcaster;
   caf::actor dialer;
-  std::string webhook_auth_token;   // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
+  std::string webhook_auth_token;  // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)
-  std::string simulator_url;        // the embedded Twilio simulator's base URL, when it runs
-  std::string static_dir;           // the dashboard's files (STATIC_DIR, else the sources' http/static)
+  std::string simulator_url;                  // the embedded Twilio simulator's base URL, when it runs
+  std::string static_dir;               // the dashboard's files (STATIC_DIR, else the sources' http/static)
   SocketIoServer* socket_io = nullptr;  // serves /socket.io/ (compat/socketio.hpp); required
 };
 

@@ -1,4 +1,5 @@
 #include "http/twilio_signature.hpp"
+#include "eventstore/text.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -75,16 +76,6 @@ std::string hmac_sha1_base64(std::string_view key, std::string_view message) {
   return base64(digest, digest_size);
 }
 
-bool equal_constant_time(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The spellings of one URL that Twilio may have signed: as configured, with the scheme's default port
 // added or removed, and without user:password (which Twilio drops for HTTPS voice callbacks).
 std::vector<std::string> url_variants(std::string_view url) {
@@ -92,7 +83,7 @@ std::vector<std::string> url_variants(std::string_view url) {
   std::vector<std::string> variants{std::string(url)};
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return variants;
-  std::string scheme = lower(url.substr(0, scheme_end));
+  std::string scheme = lower_ascii(url.substr(0, scheme_end));
   const char* default_port = scheme == "https" ? "443" : scheme == "http" ? "80" : nullptr;
 
   size_t authority_begin = scheme_end + 3;
@@ -162,7 +153,7 @@ bool matches_any_variant(std::string_view auth_token, std::string_view signature
                          const FormParams& form_params) {
   std::string params_text = signed_params(form_params);
   for (const std::string& variant : url_variants(url)) {
-    if (equal_constant_time(sign_with(auth_token, variant, params_text), signature)) return true;
+    if (equal_secret(sign_with(auth_token, variant, params_text), signature)) return true;
   }
   return false;
 }
@@ -236,7 +227,7 @@ bool verify_json(std::string_view auth_token, std::string_view signature, std::s
   if (signature.empty()) return false;
   std::string_view claimed_hash;
   if (!query_param(full_url, "bodySHA256", claimed_hash)) return false;
-  bool body_matches = equal_constant_time(lower(claimed_hash), sha256_hex(raw_body));
+  bool body_matches = equal_secret(lower_ascii(claimed_hash), sha256_hex(raw_body));
   bool url_matches = matches_any_variant(auth_token, signature, full_url, {});
   return body_matches && url_matches;
 }

@@ -3,9 +3,9 @@
 // Contract: `sign` computes the signature Twilio puts in X-Twilio-Signature for a request to `url`
 // (HMAC-SHA1 keyed by the account's auth token, base64). `verify_form` and `verify_json` check a received
 // request against it, trying the URL exactly as given and with the scheme's default port added or removed,
-// because Twilio is not consistent about ports (it signs an https URL with or without :443). Comparisons run in
-// constant time. Nothing here logs, and no result or message ever contains the auth token.
-// Any thread may call any function here at any time: they are pure functions of their arguments.
+// because Twilio is not consistent about ports (it signs an https URL with or without :443). Comparisons run
+// in constant time. Nothing here logs, and no result or message ever contains the auth token. Any thread may
+// call any function here at any time: they are pure functions of their arguments.
 #pragma once
 
 #include <string>

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "eventstore/json_fields.hpp"
+#include "eventstore/text.hpp"
 #include "http/twilio_signature.hpp"
 
 namespace voxlog {
@@ -39,20 +40,6 @@ std::size_t decode_component(std::string_view s, std::string* out) {
   return std::string_view::npos;
 }
 
-// The first non-empty string among `keys`.
-std::string string_param(const nlohmann::json& params, std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys) {
-    if (const std::string& value = string_field(params, key); !value.empty()) return value;
-  }
-  return {};
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 }  // namespace
 
 Result<FormParams> parse_form(std::string_view body) {
@@ -80,7 +67,7 @@ Result<FormParams> parse_form(std::string_view body) {
 }
 
 std::string body_kind(std::string_view content_type) {
-  std::string type = lower(content_type.substr(0, content_type.find(';')));
+  std::string type = lower_ascii(content_type.substr(0, content_type.find(';')));
   type.erase(std::remove_if(type.begin(), type.end(), [](unsigned char c) { return std::isspace(c); }),
              type.end());
   if (type == "application/json") return "json";
@@ -125,20 +112,19 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
     return invalid_argument("unsupported Content-Type '" + std::string(content_type.substr(0, 100)) +
                             "': send application/json or application/x-www-form-urlencoded");
   }
-  w.execution_sid = string_param(w.params, {"execution_sid", "ExecutionSid", "FlowExecutionSid"});
-  w.call_sid = string_param(w.params, {"CallSid", "call_sid"});
+  w.execution_sid = webhook_param(w.params, {"execution_sid", "ExecutionSid", "FlowExecutionSid"});
+  w.call_sid = webhook_param(w.params, {"CallSid", "call_sid"});
   if (w.execution_sid.empty() && w.call_sid.empty())
     return invalid_argument("the webhook names no call: expected execution_sid or CallSid");
   if (w.execution_sid.size() > 64 || w.call_sid.size() > 64)
     return invalid_argument("execution_sid/CallSid too long");
 
   w.idempotency_token = std::string(idempotency_token);
-  std::string sequence = string_param(w.params, {"SequenceNumber"});
-  std::string status = string_param(w.params, {"CallStatus"});
+  std::string sequence = webhook_param(w.params, {"SequenceNumber"});
+  std::string status = webhook_param(w.params, {"CallStatus"});
   // The key comes from what the signature covers: the idempotency header is not signed, so it is only
   // recorded (a replay with a new header value must still be a duplicate).
-  if (route == WebhookRoute::status && w.content_type == "form" && !sequence.empty() &&
-             !status.empty()) {
+  if (route == WebhookRoute::status && w.content_type == "form" && !sequence.empty() && !status.empty()) {
     w.dedupe = "status:" + w.call_sid + ":" + sequence + ":" + status;
   } else {
     w.dedupe = std::string("body:") + to_string(route) + ":" + twilio::sha256_hex(body);

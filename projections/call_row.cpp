@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "eventstore/json_fields.hpp"
+#include "eventstore/text.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
@@ -103,79 +104,50 @@ void apply(CallRow& row, const Event& e) {
   }
 }
 
-namespace {
-
-// The proleptic Gregorian date of `days` since 1970-01-01 (H. Hinnant's civil_from_days), for days >= 0.
-void civil_from_days(std::int64_t days, std::int64_t* year, unsigned* month, unsigned* day) {
-  days += 719468;  // from 0000-03-01, so that the leap day ends the year
-  const std::int64_t era = days / 146097;
-  const auto day_of_era = static_cast<unsigned>(days - era * 146097);
-  const unsigned year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const unsigned day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const unsigned shifted_month = (5 * day_of_year + 2) / 153;  // 0 = March
-  *day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-  *month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
-  *year = static_cast<std::int64_t>(year_of_era) + era * 400 + (*month <= 2 ? 1 : 0);
-}
-
-void put_digits(char* at, unsigned value, int width) {
-  for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
-}
-
-}  // namespace
-
-std::string iso8601_ms(std::int64_t ms) {
-  constexpr std::int64_t kYear10000 = 253402300800000;  // the first ms whose year has five digits
-  if (ms < 0 || ms >= kYear10000) {                     // rare: gmtime's spelling, with its lock and locale
-    std::time_t secs = static_cast<std::time_t>(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[48];
-    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms % 1000));
-    return buf;
-  }
-  // Every row serialisation writes two of these: by hand, without gmtime_r's global lock and strftime.
-  std::int64_t secs = ms / 1000, days = secs / 86400;
-  auto second_of_day = static_cast<unsigned>(secs - days * 86400);
-  std::int64_t year = 0;
-  unsigned month = 0, day = 0;
-  civil_from_days(days, &year, &month, &day);
-  std::string out = "0000-00-00T00:00:00.000Z";
-  put_digits(&out[0], static_cast<unsigned>(year), 4);
-  put_digits(&out[5], month, 2);
-  put_digits(&out[8], day, 2);
-  put_digits(&out[11], second_of_day / 3600, 2);
-  put_digits(&out[14], second_of_day / 60 % 60, 2);
-  put_digits(&out[17], second_of_day % 60, 2);
-  put_digits(&out[20], static_cast<unsigned>(ms % 1000), 3);
-  return out;
+const std::vector<CallRowField>& call_row_fields() {
+  using K = CallRowField::Kind;
+  using R = CallRow;
+  // Sorted by key: nlohmann's objects are, so to_json_text() writes the bytes of to_json().dump().
+  static const std::vector<CallRowField> fields{
+      {"answeredBy", K::text_or_null, &R::answered_by},
+      {"batchId", K::text_or_null, &R::batch_id},
+      {"callSid", K::text_or_null, &R::call_sid},
+      {"createdAt", K::time, nullptr, &R::created_ms},
+      {"createdMs", K::integer, nullptr, &R::created_ms},
+      {"direction", K::text_or_null, &R::direction},
+      {"dtmfDigits", K::text_or_null, &R::dtmf_digits},
+      {"duration", K::integer, nullptr, &R::duration},
+      {"executionSid", K::text_or_null, &R::execution_sid},
+      {"from", K::text_or_null, &R::from},
+      {"id", K::count, nullptr, nullptr, &R::id},
+      {"lastSeq", K::count, nullptr, nullptr, &R::last_seq},
+      {"lastSequenceNumber", K::integer, nullptr, &R::last_sequence_number, nullptr, -1},
+      {"outcome", K::text_or_null, &R::outcome},
+      {"recordingUrl", K::text_or_null, &R::recording_url},
+      {"requestId", K::text_or_null, &R::request_id},
+      {"status", K::text_or_null, &R::status},
+      {"stream", K::text, &R::stream},
+      {"to", K::text_or_null, &R::to},
+      {"updatedAt", K::time, nullptr, &R::updated_ms},
+      {"updatedMs", K::integer, nullptr, &R::updated_ms},
+      {"version", K::count, nullptr, nullptr, &R::version},
+  };
+  return fields;
 }
 
 json to_json(const CallRow& r) {
-  return json{{"id", r.id},
-              {"executionSid", string_or_null(r.execution_sid)},
-              {"callSid", string_or_null(r.call_sid)},
-              {"to", string_or_null(r.to)},
-              {"from", string_or_null(r.from)},
-              {"status", string_or_null(r.status)},
-              {"direction", string_or_null(r.direction)},
-              {"duration", r.duration},
-              {"dtmfDigits", string_or_null(r.dtmf_digits)},
-              {"recordingUrl", string_or_null(r.recording_url)},
-              {"createdAt", iso8601_ms(r.created_ms)},
-              {"updatedAt", iso8601_ms(r.updated_ms)},
-              {"outcome", string_or_null(r.outcome)},
-              {"answeredBy", string_or_null(r.answered_by)},
-              {"requestId", string_or_null(r.request_id)},
-              {"batchId", string_or_null(r.batch_id)},
-              {"stream", r.stream},
-              {"createdMs", r.created_ms},
-              {"updatedMs", r.updated_ms},
-              {"lastSequenceNumber", r.last_sequence_number},
-              {"lastSeq", r.last_seq},
-              {"version", r.version}};
+  using K = CallRowField::Kind;
+  json out = json::object();
+  for (const auto& f : call_row_fields()) {
+    switch (f.kind) {
+      case K::text_or_null: out[f.key] = string_or_null(r.*f.text); break;
+      case K::text: out[f.key] = r.*f.text; break;
+      case K::integer: out[f.key] = r.*f.integer; break;
+      case K::count: out[f.key] = r.*f.count; break;
+      case K::time: out[f.key] = iso8601_ms(r.*f.integer); break;
+    }
+  }
+  return out;
 }
 
 namespace {
@@ -220,72 +192,40 @@ void append_string_or_null(std::string& out, const std::string& s) {
 }  // namespace
 
 std::string to_json_text(const CallRow& r) {
+  using K = CallRowField::Kind;
   std::string out;
   out.reserve(512);
-  // Keys in nlohmann's order (sorted), so the bytes equal to_json(r).dump().
-  out += "{\"answeredBy\":";
-  append_string_or_null(out, r.answered_by);
-  out += ",\"batchId\":";
-  append_string_or_null(out, r.batch_id);
-  out += ",\"callSid\":";
-  append_string_or_null(out, r.call_sid);
-  out += ",\"createdAt\":";
-  append_json_string(out, iso8601_ms(r.created_ms));
-  out += ",\"createdMs\":" + std::to_string(r.created_ms);
-  out += ",\"direction\":";
-  append_string_or_null(out, r.direction);
-  out += ",\"dtmfDigits\":";
-  append_string_or_null(out, r.dtmf_digits);
-  out += ",\"duration\":" + std::to_string(r.duration);
-  out += ",\"executionSid\":";
-  append_string_or_null(out, r.execution_sid);
-  out += ",\"from\":";
-  append_string_or_null(out, r.from);
-  out += ",\"id\":" + std::to_string(r.id);
-  out += ",\"lastSeq\":" + std::to_string(r.last_seq);
-  out += ",\"lastSequenceNumber\":" + std::to_string(r.last_sequence_number);
-  out += ",\"outcome\":";
-  append_string_or_null(out, r.outcome);
-  out += ",\"recordingUrl\":";
-  append_string_or_null(out, r.recording_url);
-  out += ",\"requestId\":";
-  append_string_or_null(out, r.request_id);
-  out += ",\"status\":";
-  append_string_or_null(out, r.status);
-  out += ",\"stream\":";
-  append_json_string(out, r.stream);
-  out += ",\"to\":";
-  append_string_or_null(out, r.to);
-  out += ",\"updatedAt\":";
-  append_json_string(out, iso8601_ms(r.updated_ms));
-  out += ",\"updatedMs\":" + std::to_string(r.updated_ms);
-  out += ",\"version\":" + std::to_string(r.version);
+  char separator = '{';
+  for (const auto& f : call_row_fields()) {
+    out += separator;
+    separator = ',';
+    out += '"';
+    out += f.key;
+    out += "\":";
+    switch (f.kind) {
+      case K::text_or_null: append_string_or_null(out, r.*f.text); break;
+      case K::text: append_json_string(out, r.*f.text); break;
+      case K::integer: out += std::to_string(r.*f.integer); break;
+      case K::count: out += std::to_string(r.*f.count); break;
+      case K::time: append_json_string(out, iso8601_ms(r.*f.integer)); break;
+    }
+  }
   out += '}';
   return out;
 }
 
 CallRow call_row_from_json(const json& j) {
+  using K = CallRowField::Kind;
   CallRow r;
-  r.id = j.value("id", std::uint64_t{0});
-  r.stream = string_field(j, "stream");
-  r.execution_sid = string_field(j, "executionSid");
-  r.call_sid = string_field(j, "callSid");
-  r.to = string_field(j, "to");
-  r.from = string_field(j, "from");
-  r.status = string_field(j, "status");
-  r.direction = string_field(j, "direction");
-  r.duration = j.value("duration", std::int64_t{0});
-  r.dtmf_digits = string_field(j, "dtmfDigits");
-  r.recording_url = string_field(j, "recordingUrl");
-  r.outcome = string_field(j, "outcome");
-  r.answered_by = string_field(j, "answeredBy");
-  r.request_id = string_field(j, "requestId");
-  r.batch_id = string_field(j, "batchId");
-  r.created_ms = j.value("createdMs", std::int64_t{0});
-  r.updated_ms = j.value("updatedMs", std::int64_t{0});
-  r.last_sequence_number = j.value("lastSequenceNumber", std::int64_t{-1});
-  r.last_seq = j.value("lastSeq", std::uint64_t{0});
-  r.version = j.value("version", std::uint64_t{0});
+  for (const auto& f : call_row_fields()) {
+    switch (f.kind) {
+      case K::text_or_null:
+      case K::text: r.*f.text = string_field(j, f.key); break;
+      case K::integer: r.*f.integer = j.value(f.key, f.fallback); break;
+      case K::count: r.*f.count = j.value(f.key, std::uint64_t{0}); break;
+      case K::time: break;  // its integer twin is read
+    }
+  }
   return r;
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -55,11 +56,23 @@ std::string outcome_for_status(std::string_view status);
 
 void apply(CallRow& row, const Event& event);
 
+// One field of a Call row as JSON: the one list of the row's fields, in key order, that the writers
+// (to_json, to_json_text), the reader (call_row_from_json) and the tests share. A `time` field is the
+// ISO-8601 spelling of an integer field (written, not read back: the integer is).
+struct CallRowField {
+  enum class Kind { text_or_null, text, integer, count, time };
+  const char* key;
+  Kind kind;
+  std::string CallRow::*text = nullptr;      // text_or_null, text
+  std::int64_t CallRow::*integer = nullptr;  // integer, time
+  std::uint64_t CallRow::*count = nullptr;   // count
+  std::int64_t fallback = 0;                 // an integer absent from the JSON
+};
+const std::vector<CallRowField>& call_row_fields();
+
 nlohmann::json to_json(const CallRow& row);
 // The same bytes as to_json(row).dump(), written directly (the view stores a row per event it applies).
 std::string to_json_text(const CallRow& row);
 CallRow call_row_from_json(const nlohmann::json& j);
-
-std::string iso8601_ms(std::int64_t ms);  // 2024-03-21T10:30:00.000Z
 
 }  // namespace voxlog

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "eventstore/json_fields.hpp"
+#include "eventstore/text.hpp"
 
 namespace voxlog {
 namespace {
@@ -137,26 +138,6 @@ bool is_sid(const std::string& s) {
 
 ApiError bad_argument(const std::string& message) {
   return ApiError{invalid_argument(message), 0, 0};
-}
-
-std::string iso8601(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
-
-// "2015-07-30T20:00:00Z" (fractions and offsets other than Z are not used by Studio).
-std::optional<std::time_t> parse_iso8601(const std::string& text) {
-  std::tm tm{};
-  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec) != 6) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return timegm(&tm);
 }
 
 Execution execution_from(const json& j) {
@@ -342,7 +323,7 @@ ApiResult<Execution> StudioClient::create_execution(const std::string& to, const
   // After an unknown outcome: did the create happen? Any execution for `to` created since the attempt
   // began is ours (Studio allows one active REST execution per contact), ended or not.
   Impl::Recovery recover = [&]() -> std::optional<ApiResult<json>> {
-    auto mine = impl_->list_executions(to, "DateCreatedFrom=" + impl_->escape(iso8601(not_before)));
+    auto mine = impl_->list_executions(to, "DateCreatedFrom=" + impl_->escape(iso8601_s(not_before)));
     if (!mine) {
       return ApiResult<json>(
           ApiError{Status(StatusCode::deadline_exceeded,

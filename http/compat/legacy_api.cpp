@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "eventstore/json_fields.hpp"
+#include "eventstore/text.hpp"
 #include "http/compat/socketio_events.hpp"
 #include "projections/event_types.hpp"
 

@@ -23,12 +23,14 @@ Handler history_of(const ServerContext& ctx) {
 Handler history_export(const ServerContext& ctx) {
   // Every number and every answer at once: an admin's.
   return read_route(
-      ctx, [&ctx](const RequestHandle&, const RouteParams&) { return call_history_export(*ctx.view, *ctx.store); },
+      ctx,
+      [&ctx](const RequestHandle&, const RouteParams&) { return call_history_export(*ctx.view, *ctx.store); },
       Role::admin);
 }
 
 Handler stats(const ServerContext& ctx) {
-  return read_route(ctx, [&ctx](const RequestHandle&, const RouteParams&) { return call_stats(*ctx.view, now_ms()); });
+  return read_route(
+      ctx, [&ctx](const RequestHandle&, const RouteParams&) { return call_stats(*ctx.view, now_ms()); });
 }
 
 Handler daily_summary(const ServerContext& ctx) {

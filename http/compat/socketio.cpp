@@ -6,9 +6,9 @@
 #include <cstdlib>
 
 #include "actors/messages.hpp"
-#include "http/respond.hpp"
 #include "http/compat/socketio_events.hpp"
 #include "http/compat/socketio_session.hpp"
+#include "http/respond.hpp"
 
 namespace voxlog {
 namespace {
@@ -24,7 +24,8 @@ std::string query_value(const QueryParams& q, const char* name) {
   return it == q.end() ? std::string() : it->second;
 }
 
-// Upgrades `req`; frames from the client are handed to the session (which owns the socket: only it sends or closes).
+// Upgrades `req`; frames from the client are handed to the session (which owns the socket: only it sends or
+// closes).
 ws_handle_t upgrade(const RequestHandle& req, std::weak_ptr<EngineSession> weak) {
   return rws::upgrade<http::Traits>(*req, rws::activation_t::immediate,
                                     [weak](ws_handle_t wsh, rws::message_handle_t m) {

@@ -1,6 +1,7 @@
 #include "http/compat/socketio_events.hpp"
 
 #include "eventstore/json_fields.hpp"
+#include "eventstore/text.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog::sio {
@@ -151,7 +152,8 @@ Result<ConnectRequest> parse_connect(std::string_view packet) {
 Result<std::optional<std::uint64_t>> resume_offset(const json& auth) {
   auto it = auth.find("offset");
   if (it == auth.end() || it->is_null()) return std::optional<std::uint64_t>();
-  if (it->is_number_unsigned()) return std::optional<std::uint64_t>(it->get<std::uint64_t>());
+  if (it->is_number_integer() && (it->is_number_unsigned() || it->get<std::int64_t>() >= 0))
+    return std::optional<std::uint64_t>(it->get<std::uint64_t>());
   if (it->is_string()) {
     const std::string& s = it->get_ref<const std::string&>();
     if (!s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos)

@@ -3,8 +3,8 @@
 #include <limits>
 
 #include "actors/messages.hpp"
-#include "http/respond.hpp"
 #include "http/compat/socketio_events.hpp"
+#include "http/respond.hpp"
 
 namespace voxlog::sio {
 namespace {

@@ -23,8 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "http/restinio_fwd.hpp"
 #include "http/compat/socketio.hpp"
+#include "http/restinio_fwd.hpp"
 
 namespace voxlog::sio {
 

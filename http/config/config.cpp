@@ -189,7 +189,8 @@ Status read_token_file(const std::string& path, std::vector<AccessToken>& out) {
 
 // Every token of the configuration; names and secrets must be distinct (a shared secret would make the
 // audit trail's `by` ambiguous).
-Result<std::vector<AccessToken>> collect_tokens(const std::function<std::string(const std::string&)>& lookup) {
+Result<std::vector<AccessToken>> collect_tokens(
+    const std::function<std::string(const std::string&)>& lookup) {
   std::vector<AccessToken> tokens;
   if (auto v = lookup("API_TOKEN"); !v.empty()) {
     if (v.size() < kMinSecretChars)
@@ -203,7 +204,8 @@ Result<std::vector<AccessToken>> collect_tokens(const std::function<std::string(
     while (std::getline(in, entry, ',')) {
       ++index;
       if (trim(entry).empty()) continue;
-      if (auto st = parse_token_entry("API_TOKENS entry " + std::to_string(index), entry, tokens); !st) return st;
+      if (auto st = parse_token_entry("API_TOKENS entry " + std::to_string(index), entry, tokens); !st)
+        return st;
     }
   }
   if (auto v = lookup("API_TOKENS_FILE"); !v.empty()) {
@@ -211,7 +213,8 @@ Result<std::vector<AccessToken>> collect_tokens(const std::function<std::string(
   }
   if (auto v = lookup("METRICS_TOKEN"); !v.empty()) {
     if (v.size() < kMinSecretChars)
-      return invalid_argument("METRICS_TOKEN is shorter than " + std::to_string(kMinSecretChars) + " characters");
+      return invalid_argument("METRICS_TOKEN is shorter than " + std::to_string(kMinSecretChars) +
+                              " characters");
     tokens.push_back({"metrics", Role::metrics, v});
   }
   std::set<std::string> names, secrets;
@@ -270,16 +273,20 @@ bool is_loopback_address(const std::string& address) {
 Status check_exposure(const Config& c) {
   bool loopback = is_loopback_address(c.bind_address);
   if (!loopback && !c.tokens_required())
-    return failed_precondition("BIND_ADDRESS='" + c.bind_address +
-                               "' would let anyone who reaches this port place calls and read every number: set "
-                               "API_TOKEN (or API_TOKENS / API_TOKENS_FILE) first, or bind 127.0.0.1");
+    return failed_precondition(
+        "BIND_ADDRESS='" + c.bind_address +
+        "' would let anyone who reaches this port place calls and read every number: set "
+        "API_TOKEN (or API_TOKENS / API_TOKENS_FILE) first, or bind 127.0.0.1");
   if (!loopback && !c.verify_webhooks)
-    return failed_precondition("VERIFY_WEBHOOKS=off is honoured on a loopback BIND_ADDRESS only: anyone could "
-                               "forge a key press on '" + c.bind_address + "'");
+    return failed_precondition(
+        "VERIFY_WEBHOOKS=off is honoured on a loopback BIND_ADDRESS only: anyone could "
+        "forge a key press on '" +
+        c.bind_address + "'");
   for (const auto& origin : c.allowed_origins)
     if (origin == "*" && !c.tokens_required())
-      return failed_precondition("ALLOWED_ORIGINS='*' needs API_TOKEN: without a token any web page could "
-                                 "place calls through the operator's browser");
+      return failed_precondition(
+          "ALLOWED_ORIGINS='*' needs API_TOKEN: without a token any web page could "
+          "place calls through the operator's browser");
   return Status::ok();
 }
 
@@ -494,7 +501,8 @@ std::string describe(const Config& c) {
   if (c.tokens.empty()) out << "(none)";
   for (std::size_t i = 0; i < c.tokens.size(); ++i)
     out << (i ? "," : "") << c.tokens[i].name << ':' << to_string(c.tokens[i].role);
-  out << " webhooks=" << (c.verify_webhooks ? "verified" : "UNVERIFIED") << " twilio=" << (c.simulate() ? "simulator" : "live")
+  out << " webhooks=" << (c.verify_webhooks ? "verified" : "UNVERIFIED")
+      << " twilio=" << (c.simulate() ? "simulator" : "live")
       << " account=" << abbreviated_sid(c.twilio_account_sid) << " auth_token=" << masked(c.twilio_auth_token)
       << " from=" << (c.twilio_phone_number.empty() ? "(unset)" : c.twilio_phone_number)
       << " flow=" << (c.twilio_flow_sid.empty() ? "(unset)" : c.twilio_flow_sid)

@@ -39,23 +39,23 @@ struct AccessToken {
 };
 
 struct Config {
-  int port = 3001;          // PORT; 0 = pick a free port
-  std::string bind_address; // BIND_ADDRESS; default 127.0.0.1 without tokens, 0.0.0.0 with them
-  std::string public_url;                // PUBLIC_URL, else NGROK_URL (the Node app's name); no trailing '/'
-  std::string data_dir = "./data";       // DATA_DIR
+  int port = 3001;                  // PORT; 0 = pick a free port
+  std::string bind_address;         // BIND_ADDRESS; default 127.0.0.1 without tokens, 0.0.0.0 with them
+  std::string public_url;           // PUBLIC_URL, else NGROK_URL (the Node app's name); no trailing '/'
+  std::string data_dir = "./data";  // DATA_DIR
   // API_TOKEN (one admin token named "api"), API_TOKENS ("name:role:secret" comma list), API_TOKENS_FILE
   // (one "name:role:secret" a line, '#' comments), METRICS_TOKEN (role metrics, named "metrics"). With
   // none, nobody needs a token: voxlogd then serves loopback only (check_exposure).
   std::vector<AccessToken> tokens;
-  std::string twilio_account_sid;        // TWILIO_ACCOUNT_SID
-  std::string twilio_auth_token;         // TWILIO_AUTH_TOKEN (secret)
-  std::string twilio_phone_number;       // TWILIO_PHONE_NUMBER: the From of every call
-  std::string twilio_flow_sid;           // TWILIO_FLOW_SID
+  std::string twilio_account_sid;                             // TWILIO_ACCOUNT_SID
+  std::string twilio_auth_token;                              // TWILIO_AUTH_TOKEN (secret)
+  std::string twilio_phone_number;                            // TWILIO_PHONE_NUMBER: the From of every call
+  std::string twilio_flow_sid;                                // TWILIO_FLOW_SID
   std::string twilio_api_base = "https://studio.twilio.com";  // TWILIO_API_BASE; no trailing '/'
   double twilio_cps = 1.0;            // TWILIO_CPS: execution creates per second (> 0)
   std::string default_region = "GB";  // DEFAULT_REGION: ISO 3166 region for numbers without +country
   std::vector<std::string>
-      allowed_origins;                 // ALLOWED_ORIGINS comma list; default localhost:3000 + public_url
+      allowed_origins;                     // ALLOWED_ORIGINS comma list; default localhost:3000 + public_url
   std::vector<std::string> allowed_hosts;  // ALLOWED_HOSTS comma list, added to PUBLIC_URL's host and
                                            // the loopback names (host names, no ports; lower case)
   bool verify_webhooks = true;             // VERIFY_WEBHOOKS=off: accept unsigned webhooks (loopback only)

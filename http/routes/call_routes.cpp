@@ -52,54 +52,51 @@ auto start_handler(const ServerContext& ctx, const char* example, Start start) {
 }  // namespace
 
 Handler start_call(const ServerContext& ctx) {
-  return
-      start_handler(
-          ctx, "{\"to\": \"+447700900123\"}",
-          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
-                 const std::string& by) {
-            auto to = body.find("to");
-            if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
-              return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
-            const ServerContext* context = &ctx;
-            DialReply reply = [req, context, instance](const DialOutcome& o) {
-              if (!o.status) return respond(*context, req, dial_problem(o, instance));
-              respond(*context, req,
-                      json_response(200, {{"success", true},
-                                          {"message", "Call started"},
-                                          {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
-            };
-            caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), by, std::move(reply));
-            return HttpResponse{0, {}, {}};
-          });
+  return start_handler(
+      ctx, "{\"to\": \"+447700900123\"}",
+      [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
+             const std::string& by) {
+        auto to = body.find("to");
+        if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
+          return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
+        const ServerContext* context = &ctx;
+        DialReply reply = [req, context, instance](const DialOutcome& o) {
+          if (!o.status) return respond(*context, req, dial_problem(o, instance));
+          respond(*context, req,
+                  json_response(200, {{"success", true},
+                                      {"message", "Call started"},
+                                      {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
+        };
+        caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), by, std::move(reply));
+        return HttpResponse{0, {}, {}};
+      });
 }
 
 Handler start_bulk(const ServerContext& ctx) {
-  return
-      start_handler(
-          ctx, "{\"phoneNumbers\": [\"+447700900123\"]}",
-          [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
-                 const std::string& by) {
-            auto numbers = body.find("phoneNumbers");
-            if (numbers == body.end() || !numbers->is_array() ||
-                !std::all_of(numbers->begin(), numbers->end(),
-                             [](const nlohmann::json& n) { return n.is_string(); }))
-              return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings",
-                             instance);
-            const ServerContext* context = &ctx;
-            BatchReply reply = [req, context, instance](const Result<BatchAccepted>& b) {
-              if (!b) return respond(*context, req, problem_for(b.status(), instance));
-              respond(
-                  *context, req,
+  return start_handler(
+      ctx, "{\"phoneNumbers\": [\"+447700900123\"]}",
+      [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
+             const std::string& by) {
+        auto numbers = body.find("phoneNumbers");
+        if (numbers == body.end() || !numbers->is_array() ||
+            !std::all_of(numbers->begin(), numbers->end(),
+                         [](const nlohmann::json& n) { return n.is_string(); }))
+          return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings",
+                         instance);
+        const ServerContext* context = &ctx;
+        BatchReply reply = [req, context, instance](const Result<BatchAccepted>& b) {
+          if (!b) return respond(*context, req, problem_for(b.status(), instance));
+          respond(*context, req,
                   json_response(
                       200, {{"success", true},
                             {"message", "Bulk call started"},
                             {"data",
                              {{"total", b->total}, {"initiated", b->initiated}, {"batchId", b->batch_id}}}}));
-            };
-            caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(), by,
-                           std::move(reply));
-            return HttpResponse{0, {}, {}};
-          });
+        };
+        caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(), by,
+                       std::move(reply));
+        return HttpResponse{0, {}, {}};
+      });
 }
 
 }  // namespace voxlog::routes

@@ -30,7 +30,8 @@ std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& 
 // after the signature header is known to be there: an unsigned request learns nothing about its body.
 Status verify_signature(const ServerContext& ctx, const RequestHandle& req, const std::string& kind,
                         std::optional<FormParams>& form) {
-  if (!ctx.config.verify_webhooks) return Status::ok();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
+  if (!ctx.config.verify_webhooks)
+    return Status::ok();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
   const std::string& token = ctx.webhook_auth_token;
   std::string signature = header(req, "X-Twilio-Signature");
   if (signature.empty()) return {StatusCode::permission_denied, "missing X-Twilio-Signature"};

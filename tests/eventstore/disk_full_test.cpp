@@ -110,9 +110,11 @@ TEST_CASE("a full disk fails the append with resource_exhausted and leaves the l
                      })
               .is_ok());
   CHECK(found == acknowledged.size());
-  // With room again, appending carries on from where the log stands.
+  // With room again, appending carries on from where the log stands: the next seq, no gap.
+  std::uint64_t before = (*store)->last_seq();
   auto next = (*store)->append_sync(padded(99));
   REQUIRE(next.is_ok());
-  CHECK(next->first_seq == (*store)->last_seq());
+  CHECK(next->first_seq == before + 1);
+  CHECK((*store)->last_seq() == before + 1);
   CHECK((*store)->verify().is_ok());
 }

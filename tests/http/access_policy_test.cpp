@@ -72,7 +72,8 @@ TEST_CASE("origins: none, the same origin, or an allowed one; * only as configur
   CHECK_FALSE(origin_allowed(c, "http://localhost:3000.evil.net", "127.0.0.1:3001"));
   CHECK_FALSE(origin_allowed(c, "https://evil.example.net", "127.0.0.1:3001"));
   CHECK_FALSE(origin_allowed(c, "null", "127.0.0.1:3001"));
-  CHECK_FALSE(origin_allowed(c, "http://127.0.0.1:3002", "127.0.0.1:3001"));  // another port is another origin
+  CHECK_FALSE(
+      origin_allowed(c, "http://127.0.0.1:3002", "127.0.0.1:3001"));  // another port is another origin
   c.allowed_origins.push_back("*");
   CHECK(origin_allowed(c, "https://evil.example.net", "127.0.0.1:3001"));
 }

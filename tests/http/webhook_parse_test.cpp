@@ -65,7 +65,8 @@ TEST_CASE("the dedupe key comes from what the signature covers, never from the i
   CHECK(second_press->dedupe != first->dedupe);  // one header value on two bodies decides nothing either
 
   std::string status = "CallSid=CA9&CallStatus=completed&SequenceNumber=4";
-  auto callback = parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded", status, "idem-9", 1);
+  auto callback =
+      parse_webhook(WebhookRoute::status, "application/x-www-form-urlencoded", status, "idem-9", 1);
   REQUIRE(callback);
   CHECK(callback->dedupe == "status:CA9:4:completed");
 }

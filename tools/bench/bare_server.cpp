@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
   server->stop();
   server->wait();
   // The WebSocket handles would dispatch their close onto the io_context while it is being destroyed
-  // (releasing a request touches its io_context); a benchmark baseline has nothing to flush, so it leaves without destructors.
+  // (releasing a request touches its io_context); a benchmark baseline has nothing to flush, so it leaves
+  // without destructors.
   std::fflush(stdout);
   std::_Exit(0);
 }

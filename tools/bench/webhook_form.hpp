@@ -1,11 +1,11 @@
 // Realistic Twilio call-status callbacks for the server benchmarks, signed the way Twilio signs them.
 //
 // Contract: `status_callback` builds the form parameters Twilio sends to a StatusCallback URL for one
-// event of one outbound call (Twilio's status callback documentation: the always-present parameters, geo fields,
-// Timestamp, CallbackSource, SequenceNumber; duration and SIP code on `completed`). Sequence numbers 0..3
-// are initiated, ringing, in-progress, completed, in Twilio's order. `signed_status_callback` encodes the
-// body and computes its X-Twilio-Signature for `url` (the public URL the server verifies against) with the
-// project's one signer, http/twilio_signature.hpp. `bench_call_sid` makes CallSids that carry a run tag
+// event of one outbound call (Twilio's status callback documentation: the always-present parameters, geo
+// fields, Timestamp, CallbackSource, SequenceNumber; duration and SIP code on `completed`). Sequence numbers
+// 0..3 are initiated, ringing, in-progress, completed, in Twilio's order. `signed_status_callback` encodes
+// the body and computes its X-Twilio-Signature for `url` (the public URL the server verifies against) with
+// the project's one signer, http/twilio_signature.hpp. `bench_call_sid` makes CallSids that carry a run tag
 // and an index, so a benchmark can recognise its own calls in anything the server sends back.
 // Used by webhook_gen (wrk's request file) and ws_latency (live requests). The auth token goes into
 // the signature only; nothing here prints it.

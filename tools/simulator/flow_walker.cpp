@@ -1,5 +1,6 @@
 #include "tools/simulator/flow_walker.hpp"
 
+#include "eventstore/text.hpp"
 #include "tools/simulator/liquid.hpp"
 
 #include <algorithm>
@@ -41,11 +42,6 @@ std::string hex_id(Execution& execution, const char* prefix) {
   return id;
 }
 
-std::string lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 bool parse_number(const std::string& text, double& out) {
   if (text.empty()) return false;
   char* end = nullptr;
@@ -61,7 +57,7 @@ std::vector<std::string> split_list(const std::string& text) {
     std::string item = text.substr(begin, comma == std::string::npos ? std::string::npos : comma - begin);
     item.erase(0, item.find_first_not_of(' '));
     item.erase(item.find_last_not_of(' ') + 1);
-    items.push_back(lower(item));
+    items.push_back(lower_ascii(item));
     if (comma == std::string::npos) break;
     begin = comma + 1;
   }
@@ -70,7 +66,7 @@ std::vector<std::string> split_list(const std::string& text) {
 
 // Studio compares text case-insensitively and numbers numerically.
 bool condition_holds(const std::string& type, const std::string& subject, const std::string& value) {
-  const std::string a = lower(subject), b = lower(value);
+  const std::string a = lower_ascii(subject), b = lower_ascii(value);
   double x = 0, y = 0;
   const bool numeric = parse_number(subject, x) && parse_number(value, y);
   if (type == "equal_to") return numeric ? x == y : a == b;

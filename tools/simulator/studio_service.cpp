@@ -1,4 +1,5 @@
 #include "tools/simulator/studio_service.hpp"
+#include "eventstore/text.hpp"
 
 #include <openssl/crypto.h>
 
@@ -15,12 +16,7 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxKeptExecutions = 100000;  // ended executions beyond this are forgotten, oldest first
 
 std::string iso_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
+  return iso8601_s(std::time(nullptr));
 }
 
 std::optional<std::string> param(const twilio::FormParams& params, const std::string& name) {
@@ -28,10 +24,6 @@ std::optional<std::string> param(const twilio::FormParams& params, const std::st
     if (key == name) return value;
   }
   return std::nullopt;
-}
-
-bool equal_constant_time(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool is_e164(const std::string& number) {
@@ -96,9 +88,8 @@ ApiReply StudioService::handle(const ApiRequest& request) {
   if (parts.size() < 2 || parts[0] != "v2" || parts[1] != "Flows") {
     return twilio_error(404, 20404, "The requested resource " + request.path + " was not found");
   }
-  bool authenticated = request.basic_auth &&
-                       equal_constant_time(request.basic_auth->first, options_.account_sid) &&
-                       equal_constant_time(request.basic_auth->second, options_.auth_token);
+  bool authenticated = request.basic_auth && equal_secret(request.basic_auth->first, options_.account_sid) &&
+                       equal_secret(request.basic_auth->second, options_.auth_token);
   if (!authenticated) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.rejected_401;

@@ -16,10 +16,10 @@
 #include "actors/metrics.hpp"
 #include "actors/projector.hpp"
 #include "eventstore/store.hpp"
-#include "http/server.hpp"
 #include "http/compat/socketio.hpp"
-#include "projections/calls_view.hpp"
 #include "http/config/config.hpp"
+#include "http/server.hpp"
+#include "projections/calls_view.hpp"
 #include "tools/simulator/simulator.hpp"
 
 namespace {
@@ -43,7 +43,8 @@ std::string random_hex(std::size_t n) {
 // calls our webhooks back. Its credentials are made up for this run and never leave the process.
 voxlog::Result<std::unique_ptr<voxlog::sim::Simulator>> start_simulator(const voxlog::Config& config,
                                                                         const std::string& auth_token) {
-  auto flow = voxlog::sim::load_flow_definition(config.flow_file.empty() ? VOXLOG_FLOW_FILE : config.flow_file);
+  auto flow =
+      voxlog::sim::load_flow_definition(config.flow_file.empty() ? VOXLOG_FLOW_FILE : config.flow_file);
   if (!flow) return flow.status();
   voxlog::sim::SimulatorOptions options;
   options.account_sid = "AC" + random_hex(32);
@@ -153,7 +154,8 @@ int main(int argc, char** argv) {
   http_context.calls = &calls;
   http_context.broadcaster = broadcaster;
   http_context.webhook_auth_token = webhook_token;
-  http_context.rate_limiter = std::make_shared<RateLimiter>(config->rate_limit_per_min, config->rate_limit_burst);
+  http_context.rate_limiter =
+      std::make_shared<RateLimiter>(config->rate_limit_per_min, config->rate_limit_burst);
   http_context.static_dir = config->static_dir.empty() ? VOXLOG_STATIC_DIR : config->static_dir;
   caf::actor dialer = spawn_dialer(system, dialer_settings);
   http_context.dialer = dialer;

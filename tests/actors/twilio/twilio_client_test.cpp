@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/twilio/twilio_client.hpp"
-#include "tests/twilio/fake_studio.hpp"
+#include "tests/actors/twilio/fake_studio.hpp"
 
 using nlohmann::json;
 using voxlog::ClientOptions;

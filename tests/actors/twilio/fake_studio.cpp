@@ -1,4 +1,4 @@
-#include "tests/twilio/fake_studio.hpp"
+#include "tests/actors/twilio/fake_studio.hpp"
 
 #include <cstdio>
 #include <ctime>

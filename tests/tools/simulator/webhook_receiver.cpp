@@ -1,4 +1,4 @@
-#include "tests/simulator/webhook_receiver.hpp"
+#include "tests/tools/simulator/webhook_receiver.hpp"
 
 #include "http/twilio_signature.hpp"
 

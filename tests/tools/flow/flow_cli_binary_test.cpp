@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 #include <catch2/catch.hpp>
 
-#include "tests/twilio/fake_studio.hpp"
+#include "tests/actors/twilio/fake_studio.hpp"
 
 using voxlog::testing::FakeStudio;
 
@@ -40,8 +40,8 @@ TEST_CASE("voxlog flow check on the repository's flow.json", "[flow-cli][binary]
 }
 
 TEST_CASE("voxlog flow check on the seed flow exits 1 naming the hard-coded host", "[flow-cli][binary]") {
-  auto run =
-      voxlog_cli("flow check '" + std::string(VOXLOG_SOURCE_DIR) + "/tests/twilio/fixtures/seed-flow.json'");
+  auto run = voxlog_cli("flow check '" + std::string(VOXLOG_SOURCE_DIR) +
+                        "/tests/tools/flow/fixtures/seed-flow.json'");
   CHECK(run.code == 1);
   CHECK_THAT(run.output, Catch::Contains("variable 'NGROK_URL' hard-codes the webhook host"));
 }

@@ -2,7 +2,7 @@
 // flow.json, signed webhooks received by a stand-in for voxlogd, limits and injected faults.
 #include "tools/simulator/simulator.hpp"
 #include "http/twilio_signature.hpp"
-#include "tests/simulator/webhook_receiver.hpp"
+#include "tests/tools/simulator/webhook_receiver.hpp"
 
 #include <curl/curl.h>
 #include <catch2/catch.hpp>

@@ -1,8 +1,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 #include <catch2/catch.hpp>
@@ -169,17 +169,19 @@ TEST_CASE("describe() never contains a secret", "[config]") {
   CHECK(line.find('\n') == std::string::npos);
 }
 
-TEST_CASE("tokens: API_TOKEN, API_TOKENS and API_TOKENS_FILE, with roles; errors never show a secret", "[config]") {
+TEST_CASE("tokens: API_TOKEN, API_TOKENS and API_TOKENS_FILE, with roles; errors never show a secret",
+          "[config]") {
   EnvFile tokens_file(
       "# name:role:secret\n"
       "ops-desk:operator:file-secret-0123456789\n"
       "\n"
       "auditor:admin:file-secret-abcdefghij\n");
-  auto c = config_from({{"API_TOKEN", "the-old-single-token"},
-                        {"API_TOKENS", "wallboard:viewer:view-secret-0123456789, ,clinic:operator:op-secret-0123456789"},
-                        {"API_TOKENS_FILE", tokens_file.path},
-                        {"METRICS_TOKEN", "scrape-secret-0123456789"}},
-                       kNoFile);
+  auto c = config_from(
+      {{"API_TOKEN", "the-old-single-token"},
+       {"API_TOKENS", "wallboard:viewer:view-secret-0123456789, ,clinic:operator:op-secret-0123456789"},
+       {"API_TOKENS_FILE", tokens_file.path},
+       {"METRICS_TOKEN", "scrape-secret-0123456789"}},
+      kNoFile);
   REQUIRE(c.is_ok());
   REQUIRE(c->tokens.size() == 6);
   CHECK(c->tokens[0].name == "api");
@@ -235,7 +237,8 @@ TEST_CASE("exposure: no public bind without a token, no unverified webhooks off 
   CHECK(voxlog::check_exposure(*guarded).is_ok());
 
   auto unverified_public = config_from(
-      {{"BIND_ADDRESS", "0.0.0.0"}, {"API_TOKEN", "the-old-single-token"}, {"VERIFY_WEBHOOKS", "off"}}, kNoFile);
+      {{"BIND_ADDRESS", "0.0.0.0"}, {"API_TOKEN", "the-old-single-token"}, {"VERIFY_WEBHOOKS", "off"}},
+      kNoFile);
   REQUIRE(unverified_public.is_ok());
   CHECK_THAT(voxlog::check_exposure(*unverified_public).message(), Catch::Contains("VERIFY_WEBHOOKS"));
   auto unverified_local = config_from({{"VERIFY_WEBHOOKS", "off"}}, kNoFile);
@@ -275,9 +278,8 @@ TEST_CASE("limits and switches are validated", "[config]") {
   CHECK(c->rate_limit_per_min == 6);
   CHECK(c->rate_limit_burst == 2);
   CHECK(c->trust_proxy);
-  CHECK(c->allowed_hosts ==
-        std::vector<std::string>{"localhost", "127.0.0.1", "[::1]", "hooks.example.com", "voice.example.org",
-                                 "clinic.local"});
+  CHECK(c->allowed_hosts == std::vector<std::string>{"localhost", "127.0.0.1", "[::1]", "hooks.example.com",
+                                                     "voice.example.org", "clinic.local"});
   for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{{"MAX_HEADER_BYTES", "10"},
                                                                              {"MAX_CONNECTIONS", "0"},
                                                                              {"HEADER_TIMEOUT_MS", "soon"},

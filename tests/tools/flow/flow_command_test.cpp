@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/twilio/twilio_client.hpp"
-#include "tests/twilio/fake_studio.hpp"
+#include "tests/actors/twilio/fake_studio.hpp"
 #include "tools/voxlog/flow_actions.hpp"
 
 using nlohmann::json;

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const twilio = require('../node_modules/twilio');
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const twilio = require('../../node_modules/twilio');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const simBinary = process.env.VOXLOG_SIM;
 const token = 'node-check-token-42';
 const account = 'AC' + 'ab'.repeat(16);

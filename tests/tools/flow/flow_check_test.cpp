@@ -42,7 +42,7 @@ TEST_CASE("the repository's flow.json passes", "[flow]") {
 }
 
 TEST_CASE("the Node app's seed flow fails on its hard-coded ngrok host", "[flow]") {
-  auto problems = check_flow(load("tests/twilio/fixtures/seed-flow.json"));
+  auto problems = check_flow(load("tests/tools/flow/fixtures/seed-flow.json"));
   INFO(json(problems).dump(2));
   REQUIRE_FALSE(problems.empty());
   bool reported = false;
