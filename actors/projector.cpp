@@ -32,6 +32,10 @@ Status Projector::start() {
 }
 
 void Projector::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;  // stopped already (the destructor calls it again)
+  }
   if (subscription_) store_.unsubscribe(subscription_);
   subscription_ = 0;
   {
@@ -40,6 +44,9 @@ void Projector::stop() {
     wake_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  // What was committed after the unsubscription: a clean stop leaves the view equal to the log.
+  if (Status s = catch_up_from_log(); !s)
+    std::cerr << "voxlogd: the calls view could not take in the last events: " << s.to_string() << '\n';
   release_reads(0, true);
 }
 

@@ -11,6 +11,9 @@
 // Readers that must see every acknowledged write (the read API) go through when_committed(): the view
 // then commits at once instead of waiting out kCommitInterval.
 //
+// stop() takes in what the log committed until then and commits the view: called once nothing appends
+// any more, it leaves the view equal to the log (`voxlog replay --check` agrees right after a stop).
+//
 // Thread-safety: start/stop from one thread (main); when_committed from any thread; everything else
 // happens on the projector's thread.
 #pragma once

@@ -74,6 +74,7 @@ void respond(const ServerContext& ctx, const RequestHandle& req, const HttpRespo
   int retry_after = r.retry_after_s > 0 ? r.retry_after_s : (r.status == 503 ? 1 : 0);
   if (retry_after > 0) resp.append_header("Retry-After", std::to_string(retry_after));
   add_cors(ctx, req, resp);
+  if (r.close_connection) resp.connection_close();
   resp.set_body(r.body);
   resp.done();
 }
@@ -93,6 +94,11 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
     respond(ctx, req, r);
     return true;
   };
+  if (ctx.gate->closed()) {
+    HttpResponse stopping = problem(503, "Service Unavailable", "voxlogd is stopping: retry shortly", path);
+    stopping.close_connection = true;
+    return refuse(stopping);
+  }
   if (head.request_target().size() > kMaxTargetBytes)
     return refuse(problem(414, "URI Too Long", "the request target exceeds 8192 bytes"));
   if (header_bytes(req) > ctx.config.max_header_bytes)
@@ -155,6 +161,17 @@ std::optional<Caller> admit(const ServerContext& ctx, const RequestHandle& req, 
     return std::nullopt;
   }
   return caller;
+}
+
+std::shared_ptr<void> take_turn(const ServerContext& ctx, const RequestHandle& req) {
+  auto turn = ctx.gate->enter();
+  if (!turn) {
+    HttpResponse stopping = problem(503, "Service Unavailable", "voxlogd is stopping: retry shortly",
+                                    std::string(req->header().path().substr(0, 200)));
+    stopping.close_connection = true;
+    respond(ctx, req, stopping);
+  }
+  return turn;
 }
 
 std::string client_address(const ServerContext& ctx, const RequestHandle& req) {

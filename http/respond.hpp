@@ -54,6 +54,10 @@ std::optional<Caller> admit(const ServerContext& ctx, const restinio::request_ha
 // name and address) has used up RATE_LIMIT_BURST / RATE_LIMIT_PER_MIN.
 bool over_rate_limit(const ServerContext& ctx, const restinio::request_handle_t& req, const Caller& caller);
 
+// For a request answered later (a webhook, a start, a campaign control): its turn in ctx.gate, to keep in
+// its reply until the answer is sent; or null after answering 503 (the server is stopping).
+std::shared_ptr<void> take_turn(const ServerContext& ctx, const restinio::request_handle_t& req);
+
 // The client's address: the peer, or with TRUST_PROXY=on the first X-Forwarded-For entry.
 std::string client_address(const ServerContext& ctx, const restinio::request_handle_t& req);
 

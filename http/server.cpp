@@ -142,6 +142,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
+bool HttpServer::drain(std::chrono::milliseconds limit) {
+  impl_->ctx.gate->close();
+  return impl_->ctx.gate->wait_idle(limit);
+}
+
 void HttpServer::stop() {
   if (!impl_ || !impl_->server || impl_->stopped) return;
   impl_->server->stop();

@@ -5,13 +5,15 @@
 // reads of the log and projections; it holds no domain state. Webhooks are answered only once their
 // events are durable (the call actor's reply). Every error is a problem+json with the right status.
 // start() binds and returns once the port is listening (port 0 picks a free one: see port()).
-// Shutdown order (a request handle touches its io_context when released): close subscribers through the
-// broadcaster first, then stop() (no new requests), then stop the actors, and only then destroy the
-// HttpServer: requests the actors still hold must be released while its io_context exists.
+// Shutdown order: drain() first (new requests get 503, the ones under way are answered), then stop
+// what appends (the dialer, the call actors), commit the views, close the subscribers, stop the actors
+// and the store, and only then stop() and destroy the HttpServer: an answer from another thread, and a
+// request handle released anywhere, touch its io_context, which must still run.
 //
 // Thread-safety: start/stop from main; handlers run on the server's io thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -23,6 +25,7 @@
 #include "actors/metrics.hpp"
 #include "eventstore/store.hpp"
 #include "http/access_policy.hpp"
+#include "http/request_gate.hpp"
 #include "http/config/config.hpp"
 #include "projections/calls_view.hpp"
 
@@ -42,6 +45,7 @@ struct ServerContext {
   caf::actor dialer;
   std::string webhook_auth_token;  // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)
+  std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>();  // drains before a stop
   std::string simulator_url;                  // the embedded Twilio simulator's base URL, when it runs
   std::string static_dir;               // the dashboard's files (STATIC_DIR, else the sources' http/static)
   SocketIoServer* socket_io = nullptr;  // serves /socket.io/ (compat/socketio.hpp); required
@@ -52,6 +56,9 @@ class HttpServer {
   static Result<std::unique_ptr<HttpServer>> start(ServerContext context);
   ~HttpServer();
   int port() const;
+  // Refuses every new request (503, Retry-After, Connection: close) and waits, at most `limit`, until the
+  // webhooks, starts and campaign controls under way have been answered. False when some were not.
+  bool drain(std::chrono::milliseconds limit);
   void stop();
 
  private:

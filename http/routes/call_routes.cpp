@@ -43,7 +43,9 @@ auto start_handler(const ServerContext& ctx, const char* example, Start start) {
       respond(ctx, req, problem_for(body.status(), instance));
       return restinio::request_accepted();
     }
-    if (HttpResponse refused = start(req, *body, instance, caller->name); refused.status != 0)
+    auto turn = take_turn(ctx, req);  // a stop waits for this answer
+    if (!turn) return restinio::request_accepted();
+    if (HttpResponse refused = start(req, *body, instance, caller->name, turn); refused.status != 0)
       respond(ctx, req, refused);
     return restinio::request_accepted();
   };
@@ -55,7 +57,7 @@ Handler start_call(const ServerContext& ctx) {
   return start_handler(
       ctx, "{\"to\": \"+447700900123\"}",
       [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
-             const std::string& by) {
+             const std::string& by, std::shared_ptr<void> turn) {
         auto to = body.find("to");
         if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
           return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
@@ -76,7 +78,7 @@ Handler start_bulk(const ServerContext& ctx) {
   return start_handler(
       ctx, "{\"phoneNumbers\": [\"+447700900123\"]}",
       [&ctx](const RequestHandle& req, const nlohmann::json& body, const std::string& instance,
-             const std::string& by) {
+             const std::string& by, std::shared_ptr<void> turn) {
         auto numbers = body.find("phoneNumbers");
         if (numbers == body.end() || !numbers->is_array() ||
             !std::all_of(numbers->begin(), numbers->end(),

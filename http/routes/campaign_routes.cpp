@@ -15,8 +15,10 @@ auto campaign_handler(const ServerContext& ctx, Atom atom, const char* done, con
     auto caller = admit(ctx, req, Role::operator_);
     if (!caller) return restinio::request_accepted();
     std::string instance(req->header().path());
+    auto turn = take_turn(ctx, req);  // a stop waits for this answer
+    if (!turn) return restinio::request_accepted();
     const ServerContext* context = &ctx;
-    CampaignReply reply = [req, context, instance, done, already](const Result<CampaignState>& c) {
+    CampaignReply reply = [req, context, instance, done, already, turn](const Result<CampaignState>& c) {
       if (!c) return respond(*context, req, problem_for(c.status(), instance));
       respond(*context, req,
               json_response(200, {{"success", true},

@@ -80,9 +80,11 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route) {
     auto webhook = parse_webhook(route, content_type, req->body(), header(req, "I-Twilio-Idempotency-Token"),
                                  now_ms(), form ? &*form : nullptr);
     if (!webhook) return fail(webhook.status());
+    auto turn = take_turn(ctx, req);  // a stop waits for this answer
+    if (!turn) return restinio::request_accepted();
     Metrics* metrics = ctx.metrics;
     const ServerContext* context = &ctx;
-    WebhookReply reply = [req, metrics, route, context, instance](const Result<AppendResult>& r) {
+    WebhookReply reply = [req, metrics, route, context, instance, turn](const Result<AppendResult>& r) {
       if (!r) {
         metrics->webhook(route, WebhookResult::failed);
         respond(*context, req, problem_for(r.status(), instance));

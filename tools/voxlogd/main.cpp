@@ -189,23 +189,33 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal);
   std::cout << "voxlogd: signal " << signal << ", shutting down" << std::endl;
 
-  // Shutdown order: subscribers first, then the server, then the actors, then the log
-  // (its writer may still answer appends: the actor system must outlive it).
+  // Shutdown order, each step at its cause. The HTTP server runs to the very end: answers come from the
+  // actors' and the log's threads, and every request handle touches its io_context when released.
+  // 1. Take no new request; answer the webhooks, starts and campaign controls under way.
+  if (!(*server)->drain(std::chrono::seconds(10)))
+    std::cout << "voxlogd: requests still under way after 10 s; stopping anyway" << std::endl;
+  // 2. Stop what appends: the dialer (once the call it is placing is recorded), then the call actors.
+  {
+    caf::scoped_actor self{system};
+    self->send_exit(dialer, caf::exit_reason::user_shutdown);
+    self->wait_for(dialer);
+  }
+  calls.stop_all();
+  simulator.reset();  // nothing places calls any more
+  // 3. The views take in the whole log; subscribers get its last events, then are closed.
+  projector.stop();
   {
     caf::scoped_actor self{system};
     self->request(broadcaster, std::chrono::seconds(5), close_atom::value)
         .receive([](bool) {}, [](caf::error&) {});
     socket_io->stop();
-    (*server)->stop();
-    projector.stop();
-    calls.stop_all();
     self->send_exit(broadcaster, caf::exit_reason::user_shutdown);
-    self->send_exit(dialer, caf::exit_reason::user_shutdown);
   }
   system.await_all_actors_done();
-  server->reset();  // after the actors: they may have held requests until they stopped
-  simulator.reset();
+  // 4. The log (its threads answer appends into the actor system, which outlives it), then HTTP.
   store->reset();
+  (*server)->stop();
+  server->reset();
   std::cout << "voxlogd: stopped" << std::endl;
   return 0;
 }
