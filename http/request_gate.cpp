@@ -1,5 +1,8 @@
 #include "http/request_gate.hpp"
 
+#include <algorithm>
+#include <thread>
+
 namespace voxlog {
 
 std::shared_ptr<void> RequestGate::enter() {
@@ -23,6 +26,25 @@ void RequestGate::close() {
 bool RequestGate::closed() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return closed_;
+}
+
+void RequestGate::refused() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_refusal_ = std::chrono::steady_clock::now();
+}
+
+void RequestGate::wait_quiet(std::chrono::milliseconds quiet, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point quiet_from;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      quiet_from = last_refusal_ + quiet;
+    }
+    if (now >= quiet_from || now >= deadline) return;
+    std::this_thread::sleep_until(std::min(quiet_from, deadline));
+  }
 }
 
 bool RequestGate::wait_idle(std::chrono::milliseconds limit) {

@@ -74,7 +74,9 @@ void respond(const ServerContext& ctx, const RequestHandle& req, const HttpRespo
   int retry_after = r.retry_after_s > 0 ? r.retry_after_s : (r.status == 503 ? 1 : 0);
   if (retry_after > 0) resp.append_header("Retry-After", std::to_string(retry_after));
   add_cors(ctx, req, resp);
-  if (r.close_connection) resp.connection_close();
+  // Once a stop has begun, no connection is kept for another request: the client's next one opens a new
+  // connection, which is refused cleanly, instead of racing the final close of this one.
+  if (r.close_connection || ctx.gate->closed()) resp.connection_close();
   resp.set_body(r.body);
   resp.done();
 }
@@ -95,6 +97,7 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
     return true;
   };
   if (ctx.gate->closed()) {
+    ctx.gate->refused();
     HttpResponse stopping = problem(503, "Service Unavailable", "voxlogd is stopping: retry shortly", path);
     stopping.close_connection = true;
     return refuse(stopping);

@@ -96,6 +96,7 @@ struct HttpServer::Impl {
   ServerContext ctx;
   int port = 0;
   restinio::running_server_handle_t<http::Traits> server;
+  asio::ip::tcp::acceptor* acceptor = nullptr;  // RESTinio's, set when it binds; lives as long as `server`
   bool stopped = false;
 };
 
@@ -114,6 +115,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
   // above MAX_HEADER_BYTES, or a request a little over ours would lose its connection instead of a 431.
   http_parser_set_max_header_size(static_cast<std::uint32_t>(hard_header_limit(impl->ctx.config)));
   auto bound = std::make_shared<std::promise<int>>();
+  Impl* raw = impl.get();
   auto port_future = bound->get_future();
   try {
     impl->server = restinio::run_async<http::Traits>(
@@ -130,7 +132,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
             // RESTinio leaves Nagle's algorithm on: a WebSocket frame written while the previous one is
             // unacknowledged would wait for that ACK (up to the peer's delayed-ACK timeout).
             .socket_options_setter([](auto& options) { options.set_option(asio::ip::tcp::no_delay{true}); })
-            .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& acceptor) {
+            .acceptor_post_bind_hook([bound, raw](asio::ip::tcp::acceptor& acceptor) {
+              raw->acceptor = &acceptor;
               bound->set_value(acceptor.local_endpoint().port());
             }),
         1);
@@ -144,11 +147,26 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
 
 bool HttpServer::drain(std::chrono::milliseconds limit) {
   impl_->ctx.gate->close();
+  // No new connection either: clients get "connection refused" (and try another node) instead of a
+  // connection that the final stop would reset. The acceptor is closed on its own executor.
+  if (impl_->acceptor) {
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    asio::post(impl_->acceptor->get_executor(), [acceptor = impl_->acceptor, closed] {
+      asio::error_code ignored;
+      acceptor->close(ignored);
+      closed->set_value();
+    });
+    done.wait_for(limit);
+  }
   return impl_->ctx.gate->wait_idle(limit);
 }
 
 void HttpServer::stop() {
   if (!impl_ || !impl_->server || impl_->stopped) return;
+  // After a drain: clients still sending on kept-alive connections get their 503s before the close.
+  if (impl_->ctx.gate->closed())
+    impl_->ctx.gate->wait_quiet(std::chrono::milliseconds(100), std::chrono::seconds(2));
   impl_->server->stop();
   impl_->server->wait();
   // The io_context stays alive until the destructor: a request handle that an actor still holds (a
