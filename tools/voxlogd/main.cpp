@@ -29,6 +29,14 @@ int fail(const std::string& what) {
   return 1;
 }
 
+// A failure once the actor system runs: returning would wait in its destructor for actors that nothing
+// will stop (and SIGTERM is blocked for sigwait), so a supervisor would never see the exit. Nothing has
+// been acknowledged yet and the log is crash-safe: leave at once, like a crash, with the reason.
+[[noreturn]] void fail_started(const std::string& what) {
+  std::cerr << "voxlogd: " << what << std::endl;
+  std::_Exit(1);
+}
+
 // CAF's scheduler and RESTinio's io thread inherit this mask; main alone waits for the signals (with
 // sigwait: a handler could run on any thread, in the middle of any lock).
 std::string random_hex(std::size_t n) {
@@ -108,7 +116,7 @@ int main(int argc, char** argv) {
       spawn_broadcaster(system, **store, **view, metrics, (*view)->checkpoint(), heartbeat);
   // The projector catches the view up before anything is served, so reads and aliases are current.
   Projector projector(**store, **view, broadcaster);
-  if (Status s = projector.start(); !s) return fail(s.to_string());
+  if (Status s = projector.start(); !s) fail_started(s.to_string());
 
   CallActorSettings call_settings;
   call_settings.store = store->get();
@@ -130,7 +138,7 @@ int main(int argc, char** argv) {
     std::string sim_token = webhook_token.empty() ? random_hex(32) : webhook_token;
     webhook_token = sim_token;
     auto started = start_simulator(*config, sim_token);
-    if (!started) return fail("cannot start the Twilio simulator: " + started.status().to_string());
+    if (!started) fail_started("cannot start the Twilio simulator: " + started.status().to_string());
     simulator = std::move(*started);
     dialer_settings.client.base_url = simulator->base_url();
     dialer_settings.client.account_sid = simulator->account_sid();
@@ -164,7 +172,7 @@ int main(int argc, char** argv) {
   auto socket_io = SocketIoServer::start(system, http_context, SocketIoOptions::from(*config));
   http_context.socket_io = socket_io.get();
   auto server = HttpServer::start(http_context);
-  if (!server) return fail(server.status().to_string());
+  if (!server) fail_started(server.status().to_string());
 
   // The flow calls us back here; with PORT=0 it is known only now.
   std::string public_url = !config->public_url.empty()
