@@ -86,6 +86,13 @@ bool origin_allowed(const Config& config, std::string_view origin, std::string_v
   for (const auto& allowed : config.allowed_origins) {
     if (allowed == "*" || lower_ascii(allowed) == wanted) return true;
   }
+  // The dashboard served behind a proxy at PUBLIC_URL: its pages' origin, whatever Host the proxy sends.
+  if (!config.public_url.empty()) {
+    std::string public_origin = lower_ascii(config.public_url);
+    auto scheme_end = public_origin.find("://");
+    auto path = scheme_end == std::string::npos ? std::string::npos : public_origin.find('/', scheme_end + 3);
+    if (public_origin.substr(0, path) == wanted) return true;
+  }
   // Same origin: the page was served by this server under the name it is now asking.
   std::string authority = authority_of(wanted);
   return !authority.empty() && authority == lower_ascii(trimmed(host_header));

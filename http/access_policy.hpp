@@ -45,8 +45,9 @@ std::string host_name(std::string_view host_header);
 bool host_allowed(const Config& config, std::string_view host_header);
 
 // True when a request with this Origin header may be served: no Origin (not a browser's cross-site
-// request), the same origin as the Host it was sent to, one of ALLOWED_ORIGINS, or ALLOWED_ORIGINS=*
-// (check_exposure allows that only with tokens, which a foreign page cannot attach by itself).
+// request), the same origin as the Host it was sent to, PUBLIC_URL's, one of ALLOWED_ORIGINS, or
+// ALLOWED_ORIGINS=* (check_exposure allows that only with tokens, which a foreign page cannot attach by
+// itself).
 bool origin_allowed(const Config& config, std::string_view origin, std::string_view host_header);
 
 // A token bucket per client: `burst` requests at once, refilled at `per_minute`. take() spends one token

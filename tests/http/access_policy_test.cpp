@@ -74,6 +74,9 @@ TEST_CASE("origins: none, the same origin, or an allowed one; * only as configur
   CHECK_FALSE(origin_allowed(c, "null", "127.0.0.1:3001"));
   CHECK_FALSE(
       origin_allowed(c, "http://127.0.0.1:3002", "127.0.0.1:3001"));  // another port is another origin
+  c.public_url = "https://Voice.Example.com/base";  // behind a proxy that sends another Host
+  CHECK(origin_allowed(c, "https://voice.example.com", "127.0.0.1:3001"));
+  CHECK_FALSE(origin_allowed(c, "http://voice.example.com", "127.0.0.1:3001"));
   c.allowed_origins.push_back("*");
   CHECK(origin_allowed(c, "https://evil.example.net", "127.0.0.1:3001"));
 }
