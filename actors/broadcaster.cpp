@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "actors/messages.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
@@ -47,14 +46,14 @@ struct BroadcasterState {
   static inline const char* name = "voxlog.broadcaster";
 };
 
-using Broadcaster = caf::stateful_actor<BroadcasterState>;
+using Broadcaster = broadcaster_actor::stateful_pointer<BroadcasterState>;
 
-void drop(Broadcaster* self, Metrics& metrics, std::uint64_t id) {
+void drop(Broadcaster self, Metrics& metrics, std::uint64_t id) {
   if (self->state.clients.erase(id)) metrics.add_subscribers(-1);
 }
 
 // Pushes one change; closes the client when its queue is full. Returns false if the client is gone.
-bool deliver(Broadcaster* self, Metrics& metrics, Client& client, const Change& change) {
+bool deliver(Broadcaster self, Metrics& metrics, Client& client, const Change& change) {
   if (client.subscriber->push(change)) {
     client.sent_upto = change.event.seq;
     return true;
@@ -103,7 +102,7 @@ void remember_ids(BroadcasterState& state, const CallsView& view, const std::vec
   state.prune_ids_above = std::max(kPruneIdsAbove, 2 * state.published_ids.size());
 }
 
-void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& metrics, std::uint64_t id) {
+void catch_up(Broadcaster self, EventStore& store, CallsView& view, Metrics& metrics, std::uint64_t id) {
   auto it = self->state.clients.find(id);
   if (it == self->state.clients.end()) return;
   Client& client = it->second;
@@ -142,8 +141,9 @@ void catch_up(Broadcaster* self, EventStore& store, CallsView& view, Metrics& me
   self->send(self, catchup_atom::value, id);  // yield to live traffic between pages
 }
 
-caf::behavior broadcaster(Broadcaster* self, EventStore* store, CallsView* view, Metrics* metrics,
-                          std::uint64_t published_upto, std::chrono::milliseconds heartbeat) {
+broadcaster_actor::behavior_type broadcaster(Broadcaster self, EventStore* store, CallsView* view,
+                                             Metrics* metrics, std::uint64_t published_upto,
+                                             std::chrono::milliseconds heartbeat) {
   self->state.published_upto = published_upto;
   self->delayed_send(self, heartbeat, heartbeat_atom::value);
   return {
@@ -195,8 +195,9 @@ caf::behavior broadcaster(Broadcaster* self, EventStore* store, CallsView* view,
 
 }  // namespace
 
-caf::actor spawn_broadcaster(caf::actor_system& system, EventStore& store, CallsView& view, Metrics& metrics,
-                             std::uint64_t published_upto, std::chrono::milliseconds heartbeat) {
+broadcaster_actor spawn_broadcaster(caf::actor_system& system, EventStore& store, CallsView& view,
+                                    Metrics& metrics, std::uint64_t published_upto,
+                                    std::chrono::milliseconds heartbeat) {
   return system.spawn(broadcaster, &store, &view, &metrics, published_upto, heartbeat);
 }
 

@@ -10,7 +10,11 @@
 // When its call is over and it has been idle for a while it asks the directory to retire it, and stops on
 // the `stop` the directory sends behind every webhook already routed to it.
 //
-// Thread-safety: an actor; talk to it with messages (messages.hpp).
+// Its messages: (webhook, Webhook, WebhookReply) from the directory; (appended, Result<AppendResult>) from
+// the store, the result of its own append; (tick, generation) from the idle timers; (stop) from the
+// directory, once it has been told to retire.
+//
+// Thread-safety: an actor; talk to it with the messages above.
 #pragma once
 
 #include <chrono>
@@ -18,11 +22,15 @@
 
 #include <caf/all.hpp>
 
-#include "actors/messages.hpp"
+#include "actors/idle_timers.hpp"
 #include "actors/metrics.hpp"
+#include "actors/webhook.hpp"
 #include "eventstore/store.hpp"
 
 namespace voxlog {
+
+using webhook_atom = caf::atom_constant<caf::atom("webhook")>;
+using appended_atom = caf::atom_constant<caf::atom("appended")>;
 
 struct CallActorSettings {
   EventStore* store = nullptr;
@@ -38,3 +46,7 @@ caf::actor spawn_call_actor(caf::actor_system& system, const std::string& stream
                             const CallActorSettings& settings, CallDirectory* directory);
 
 }  // namespace voxlog
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::Webhook)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::WebhookReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::Result<voxlog::AppendResult>)

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "actors/messages.hpp"
+#include "actors/call_actor.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {

@@ -4,7 +4,6 @@
 #include <queue>
 #include <vector>
 
-#include "actors/messages.hpp"
 
 namespace voxlog {
 

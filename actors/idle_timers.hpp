@@ -26,6 +26,11 @@
 
 namespace voxlog {
 
+// The sweeper's protocol: (tick) from itself every resolution; (stop). An actor woken gets
+// (tick, generation).
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
 class IdleTimers {
  public:
   IdleTimers(caf::actor_system& system, std::chrono::milliseconds resolution);

@@ -6,11 +6,11 @@
 #include <chrono>
 #include <iostream>
 
-#include "actors/messages.hpp"
+#include "actors/broadcaster.hpp"
 
 namespace voxlog {
 
-Projector::Projector(EventStore& store, CallsView& view, caf::actor broadcaster)
+Projector::Projector(EventStore& store, CallsView& view, broadcaster_actor broadcaster)
     : store_(store), view_(view), broadcaster_(std::move(broadcaster)) {}
 
 Projector::~Projector() {

@@ -29,7 +29,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/subscriber.hpp"
+#include "actors/broadcaster.hpp"
 #include "eventstore/store.hpp"
 #include "projections/calls_view.hpp"
 
@@ -37,7 +37,7 @@ namespace voxlog {
 
 class Projector {
  public:
-  Projector(EventStore& store, CallsView& view, caf::actor broadcaster);
+  Projector(EventStore& store, CallsView& view, broadcaster_actor broadcaster);
   ~Projector();
 
   Status start();
@@ -67,7 +67,7 @@ class Projector {
 
   EventStore& store_;
   CallsView& view_;
-  caf::actor broadcaster_;
+  broadcaster_actor broadcaster_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<const std::vector<Event>>> pending_;

@@ -21,6 +21,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/broadcaster.hpp"
 #include "actors/call_directory.hpp"
 #include "actors/metrics.hpp"
 #include "eventstore/store.hpp"
@@ -41,7 +42,7 @@ struct ServerContext {
   Projector* projector = nullptr;  // reads wait for the view through it (respond.hpp answer_read); optional
   Metrics* metrics = nullptr;
   CallDirectory* calls = nullptr;  // routes webhooks to call actors
-  caf::actor broadcaster;
+  broadcaster_actor broadcaster;
   caf::actor dialer;
   std::string webhook_auth_token;  // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)

@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "actors/messages.hpp"
+#include "actors/broadcaster.hpp"
 
 namespace voxlog {
 namespace {
@@ -69,7 +69,7 @@ class WebSocketSubscriber final : public Subscriber {
 }  // namespace
 
 restinio::request_handling_status_t upgrade_to_websocket(const restinio::request_handle_t& req,
-                                                         caf::actor broadcaster, std::uint64_t after,
+                                                         broadcaster_actor broadcaster, std::uint64_t after,
                                                          std::size_t max_queue) {
   if (restinio::http_connection_header_t::upgrade != req->header().connection())
     return restinio::request_rejected();

@@ -11,12 +11,13 @@
 
 #include <cstdint>
 
+#include "actors/broadcaster.hpp"
 #include "http/restinio_fwd.hpp"
 
 namespace voxlog {
 
 restinio::request_handling_status_t upgrade_to_websocket(const restinio::request_handle_t& req,
-                                                         caf::actor broadcaster, std::uint64_t after,
+                                                         broadcaster_actor broadcaster, std::uint64_t after,
                                                          std::size_t max_queue);
 
 }  // namespace voxlog

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "actors/messages.hpp"
 #include "http/compat/socketio_events.hpp"
 #include "http/compat/socketio_session.hpp"
 #include "http/respond.hpp"
@@ -120,12 +119,14 @@ restinio::request_handling_status_t handle_post(const std::shared_ptr<SessionHub
   return restinio::request_accepted();
 }
 
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+
 caf::behavior ping_ticker(caf::event_based_actor* self, std::shared_ptr<SessionHub> hub,
                           std::chrono::milliseconds period) {
-  self->send(self, tick_atom::value, std::uint64_t{0});
-  return {[=](tick_atom, std::uint64_t) {
+  self->send(self, ping_atom::value);
+  return {[=](ping_atom) {
     hub->tick();
-    self->delayed_send(self, period, tick_atom::value, std::uint64_t{0});
+    self->delayed_send(self, period, ping_atom::value);
   }};
 }
 

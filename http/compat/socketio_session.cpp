@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "actors/messages.hpp"
+#include "actors/broadcaster.hpp"
 #include "http/compat/socketio_events.hpp"
 #include "http/respond.hpp"
 

@@ -1,4 +1,5 @@
 // Reads: the calls view and the log (viewer), the live feed, health and metrics, the dashboard's files.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -30,6 +31,9 @@ std::string content_type_for(const std::string& path) {
 HttpResponse static_file(const ServerContext& ctx, std::string path) {
   if (path.empty() || path == "/") path = "/index.html";
   if (path.find("..") != std::string::npos) return problem(404, "Not Found", "no such file");
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(ctx.static_dir + path, ec))  // a directory opens as an empty file
+    return problem(404, "Not Found", "no route or file for " + path.substr(0, 200));
   std::ifstream in(ctx.static_dir + path, std::ios::binary);
   if (!in) return problem(404, "Not Found", "no route or file for " + path.substr(0, 200));
   std::ostringstream body;

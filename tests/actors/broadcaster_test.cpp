@@ -9,7 +9,6 @@
 #include <catch2/catch.hpp>
 
 #include "actors/broadcaster.hpp"
-#include "actors/messages.hpp"
 #include "projections/event_types.hpp"
 #include "tests/eventstore/temp_dir.hpp"
 

@@ -9,7 +9,6 @@
 #include <catch2/catch.hpp>
 
 #include "actors/idle_timers.hpp"
-#include "actors/messages.hpp"
 
 using namespace voxlog;
 using Clock = caf::actor_clock::clock_type;

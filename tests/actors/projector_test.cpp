@@ -23,7 +23,7 @@ struct Fixture {
   Metrics metrics;
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor broadcaster;
+  broadcaster_actor broadcaster;
 
   Fixture() {
     auto s = EventStore::open(dir.sub("log"));

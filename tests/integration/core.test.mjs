@@ -114,6 +114,9 @@ test('bad input gets problem details and appends nothing; the server keeps servi
     assert.equal(problem.status, status, name);
     assert.ok(problem.title && problem.detail, name);
   }
+  const directory = await vx.get('/js');  // a folder of the dashboard's files is not a file
+  assert.equal(directory.status, 404);
+  assert.equal((await vx.get('/js/app.js')).status, 200);
   const unknown = await vx.get('/api/nope/nothing');
   assert.equal(unknown.status, 404);
   assert.equal(unknown.body.status, 404);

@@ -12,7 +12,6 @@
 #include "actors/broadcaster.hpp"
 #include "actors/call_directory.hpp"
 #include "actors/dialer.hpp"
-#include "actors/messages.hpp"
 #include "actors/metrics.hpp"
 #include "actors/projector.hpp"
 #include "eventstore/store.hpp"
@@ -112,7 +111,7 @@ int main(int argc, char** argv) {
   caf::actor_system system{caf_config};
 
   std::chrono::milliseconds heartbeat{config->ws_ping_ms};  // how often live subscribers must show life
-  caf::actor broadcaster =
+  broadcaster_actor broadcaster =
       spawn_broadcaster(system, **store, **view, metrics, (*view)->checkpoint(), heartbeat);
   // The projector catches the view up before anything is served, so reads and aliases are current.
   Projector projector(**store, **view, broadcaster);
