@@ -23,7 +23,8 @@ struct CallState {
   static inline const char* name = "voxlog.call";
 };
 
-using CallActor = caf::stateful_actor<CallState>;
+using CallActor = call_actor::stateful_base<CallState>;
+using Behavior = call_actor::behavior_type;
 
 Status recover(CallActor* self, EventStore& store) {
   CallRow row;
@@ -61,7 +62,7 @@ CallRow fold_ahead(const CallActor* self, std::vector<NewEvent>& events, const W
   return row;
 }
 
-caf::behavior ready(CallActor* self, CallActorSettings settings, CallDirectory* directory);
+Behavior ready(CallActor* self, CallActorSettings settings, CallDirectory* directory);
 
 caf::actor_clock::time_point idle_deadline(const CallActor* self, const CallActorSettings& settings) {
   auto quiet =
@@ -88,7 +89,7 @@ void on_idle_tick(CallActor* self, const CallActorSettings& settings, CallDirect
   if (now >= deadline) {
     // Retired only if the directory still routes this call here; it then sends us `stop` behind every
     // webhook already routed to us.
-    if (!directory->retire(state.stream, caf::actor_cast<caf::actor>(self))) self->quit();
+    if (!directory->retire(state.stream, caf::actor_cast<call_actor>(self))) self->quit();
     return;
   }
   state.idle_deadline = deadline;
@@ -97,8 +98,8 @@ void on_idle_tick(CallActor* self, const CallActorSettings& settings, CallDirect
 
 using SharedReply = std::shared_ptr<const WebhookReply>;
 
-caf::behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
-                      std::string received, SharedReply reply, CallRow next, int attempt);
+Behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
+                 std::string received, SharedReply reply, CallRow next, int attempt);
 
 // decide() moved the webhook's parameters into the WebhookReceived event, and the store takes the events.
 // Its text is kept instead (the store writes that very text, so it is serialised once): a retry after a
@@ -130,7 +131,7 @@ void write(CallActor* self, CallActorSettings settings, CallDirectory* directory
   CallRow next = fold_ahead(self, events, w);
   AppendRequest request{self->state.stream, std::move(events),      self->state.row.version,
                         w.dedupe,           source::twilio_webhook, w.received_ms};
-  auto me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<call_actor>(self);
   // The webhook is answered right here, on the store's thread, once the commit is durable: the answer
   // needs nothing from this actor, and a round trip through the scheduler would queue it behind new work.
   // Only a conflict that will be retried is left to the actor.
@@ -142,8 +143,8 @@ void write(CallActor* self, CallActorSettings settings, CallDirectory* directory
                        std::move(next), attempt));
 }
 
-caf::behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
-                      std::string received, SharedReply reply, CallRow next, int attempt) {
+Behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
+                 std::string received, SharedReply reply, CallRow next, int attempt) {
   return {
       [=, w = std::move(w), received = std::move(received), next = std::move(next)](
           appended_atom, const Result<AppendResult>& result) mutable {
@@ -166,10 +167,14 @@ caf::behavior writing(CallActor* self, CallActorSettings settings, CallDirectory
         self->become(ready(self, settings, directory));
         note_activity(self, settings, directory);
       },
+      // While writing, later webhooks, ticks and a stop wait their turn in the mailbox.
+      [=](webhook_atom, Webhook&, WebhookReply&) -> caf::result<void> { return caf::skip(); },
+      [=](tick_atom, std::uint64_t) -> caf::result<void> { return caf::skip(); },
+      [=](stop_atom) -> caf::result<void> { return caf::skip(); },
   };
 }
 
-caf::behavior ready(CallActor* self, CallActorSettings settings, CallDirectory* directory) {
+Behavior ready(CallActor* self, CallActorSettings settings, CallDirectory* directory) {
   return {
       [=](webhook_atom, Webhook& w, WebhookReply& reply) {  // mutable: the message is ours, no copy
         write(self, settings, directory, std::move(w), std::make_shared<const WebhookReply>(std::move(reply)),
@@ -178,14 +183,14 @@ caf::behavior ready(CallActor* self, CallActorSettings settings, CallDirectory* 
       [=](tick_atom, std::uint64_t generation) {
         if (generation == self->state.idle_generation) on_idle_tick(self, settings, directory);
       },
+      [=](appended_atom, const Result<AppendResult>&) {},  // none is under way: nothing to do
       [=](stop_atom) { self->quit(); },
   };
 }
 
-caf::behavior call_actor(CallActor* self, std::string stream, CallActorSettings settings,
-                         CallDirectory* directory) {
+Behavior recovering(CallActor* self, std::string stream, CallActorSettings settings,
+                    CallDirectory* directory) {
   self->state.stream = std::move(stream);
-  self->set_default_handler(caf::skip);  // while writing, later webhooks wait their turn
   settings.metrics->add_call_actors(1);
   Metrics* metrics = settings.metrics;
   std::string name = self->state.stream;
@@ -198,6 +203,8 @@ caf::behavior call_actor(CallActor* self, std::string stream, CallActorSettings 
     // The log cannot be read: answer every webhook with the reason instead of guessing a state.
     return {
         [=](webhook_atom, const Webhook&, const WebhookReply& reply) { reply(s); },
+        [=](appended_atom, const Result<AppendResult>&) {},
+        [=](tick_atom, std::uint64_t) {},
         [=](stop_atom) { self->quit(); },
     };
   }
@@ -207,9 +214,9 @@ caf::behavior call_actor(CallActor* self, std::string stream, CallActorSettings 
 
 }  // namespace
 
-caf::actor spawn_call_actor(caf::actor_system& system, const std::string& stream,
+call_actor spawn_call_actor(caf::actor_system& system, const std::string& stream,
                             const CallActorSettings& settings, CallDirectory* directory) {
-  return system.spawn(call_actor, stream, settings, directory);
+  return system.spawn(recovering, stream, settings, directory);
 }
 
 }  // namespace voxlog

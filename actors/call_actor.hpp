@@ -10,11 +10,7 @@
 // When its call is over and it has been idle for a while it asks the directory to retire it, and stops on
 // the `stop` the directory sends behind every webhook already routed to it.
 //
-// Its messages: (webhook, Webhook, WebhookReply) from the directory; (appended, Result<AppendResult>) from
-// the store, the result of its own append; (tick, generation) from the idle timers; (stop) from the
-// directory, once it has been told to retire.
-//
-// Thread-safety: an actor; talk to it with the messages above.
+// Thread-safety: an actor; its protocol is call_actor below.
 #pragma once
 
 #include <chrono>
@@ -32,6 +28,17 @@ namespace voxlog {
 using webhook_atom = caf::atom_constant<caf::atom("webhook")>;
 using appended_atom = caf::atom_constant<caf::atom("appended")>;
 
+// The call actor's protocol.
+using call_actor = caf::typed_actor<
+    // A webhook for this call and how to answer it (from the directory): answered once durable.
+    caf::reacts_to<webhook_atom, Webhook, WebhookReply>,
+    // The result of its own append (from the store's thread).
+    caf::reacts_to<appended_atom, Result<AppendResult>>,
+    // An idle wake-up of the given generation (from the idle timers); a stale one is ignored.
+    caf::reacts_to<tick_atom, std::uint64_t>,
+    // Retire now (from the directory, behind every webhook it routed here).
+    caf::reacts_to<stop_atom>>;
+
 struct CallActorSettings {
   EventStore* store = nullptr;
   Metrics* metrics = nullptr;
@@ -42,7 +49,7 @@ struct CallActorSettings {
 class CallDirectory;
 
 // `directory` must outlive the actor (it is told when the actor retires or exits).
-caf::actor spawn_call_actor(caf::actor_system& system, const std::string& stream,
+call_actor spawn_call_actor(caf::actor_system& system, const std::string& stream,
                             const CallActorSettings& settings, CallDirectory* directory);
 
 }  // namespace voxlog

@@ -57,7 +57,7 @@ void CallDirectory::route(Webhook webhook, WebhookReply reply) {
   caf::anon_send(actor, webhook_atom::value, std::move(webhook), std::move(reply));
 }
 
-bool CallDirectory::retire(const std::string& stream, const caf::actor& self) {
+bool CallDirectory::retire(const std::string& stream, const call_actor& self) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = actors_.find(stream);
   if (it == actors_.end() || it->second != self) return false;
@@ -83,7 +83,7 @@ std::size_t CallDirectory::actors_alive() const {
 }
 
 void CallDirectory::stop_all() {
-  std::unordered_map<std::string, caf::actor> actors;
+  std::unordered_map<std::string, call_actor> actors;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;

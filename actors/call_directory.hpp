@@ -43,7 +43,7 @@ class CallDirectory {
 
   // Called by the call actor of `stream` (`self`) when it has been idle long enough. False when the
   // directory already holds another actor for the stream (nothing is sent then).
-  bool retire(const std::string& stream, const caf::actor& self);
+  bool retire(const std::string& stream, const call_actor& self);
   // The actor of `stream` has exited (abnormally): route the call's next webhook to a new one.
   void forget(const std::string& stream, const caf::actor_addr& self);
   // Sends `self` (tick, generation) at `at` or up to a few hundred milliseconds later (IdleTimers).
@@ -60,7 +60,7 @@ class CallDirectory {
   const CallActorSettings settings_;
   IdleTimers idle_timers_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, caf::actor> actors_;  // stream -> its call actor
+  std::unordered_map<std::string, call_actor> actors_;  // stream -> its call actor
   std::unordered_map<std::string, std::string> alias_;  // SID -> stream
   bool stopped_ = false;
 };
