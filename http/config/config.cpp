@@ -172,19 +172,26 @@ Status parse_token_entry(const std::string& where, const std::string& entry, std
   return Status::ok();
 }
 
-Status read_token_file(const std::string& path, std::vector<AccessToken>& out) {
-  std::ifstream in(path);
-  if (!in) return invalid_argument("API_TOKENS_FILE='" + path + "' cannot be read");
+// Calls `take(number, text)` for each line of `in` that is neither blank nor a '#' comment, trimmed;
+// stops at the first error.
+Status for_each_line(std::istream& in, const std::function<Status(int, const std::string&)>& take) {
   std::string line;
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
     std::string text = trim(line);
     if (text.empty() || text[0] == '#') continue;
-    if (auto st = parse_token_entry("API_TOKENS_FILE line " + std::to_string(number), text, out); !st)
-      return st;
+    if (Status s = take(number, text); !s) return s;
   }
   return Status::ok();
+}
+
+Status read_token_file(const std::string& path, std::vector<AccessToken>& out) {
+  std::ifstream in(path);
+  if (!in) return invalid_argument("API_TOKENS_FILE='" + path + "' cannot be read");
+  return for_each_line(in, [&](int number, const std::string& text) {
+    return parse_token_entry("API_TOKENS_FILE line " + std::to_string(number), text, out);
+  });
 }
 
 // Every token of the configuration; names and secrets must be distinct (a shared secret would make the
@@ -337,24 +344,20 @@ Result<std::map<std::string, std::string>> read_env_file(const std::string& path
   std::map<std::string, std::string> values;
   std::ifstream in(path);
   if (!in) return values;
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    std::string text = trim(line);
-    if (text.empty() || text[0] == '#') continue;
-    if (text.rfind("export ", 0) == 0) text = trim(text.substr(7));
+  Status read = for_each_line(in, [&](int number, const std::string& line) {
+    std::string text = line.rfind("export ", 0) == 0 ? trim(line.substr(7)) : line;
     auto eq = text.find('=');
     std::string where = path + ":" + std::to_string(number);
     if (eq == std::string::npos) return invalid_argument(where + ": expected KEY=VALUE");
     std::string key = trim(text.substr(0, eq));
     if (!valid_key(key)) return invalid_argument(where + ": the name before '=' is not a variable name");
     std::string value;
-    if (!parse_env_value(text.substr(eq + 1), value)) {
+    if (!parse_env_value(text.substr(eq + 1), value))
       return invalid_argument(where + ": " + key + " has an unterminated quote or text after the quote");
-    }
     values[key] = value;
-  }
+    return Status::ok();
+  });
+  if (!read) return read;
   if (in.bad()) return unavailable("cannot read " + path);
   return values;
 }
