@@ -36,8 +36,6 @@ int fail(const std::string& what) {
   std::_Exit(1);
 }
 
-// CAF's scheduler and RESTinio's io thread inherit this mask; main alone waits for the signals (with
-// sigwait: a handler could run on any thread, in the middle of any lock).
 std::string random_hex(std::size_t n) {
   static const char* hex = "0123456789abcdef";
   std::random_device rd;
@@ -70,6 +68,8 @@ void raise_open_file_limit() {
   setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+// CAF's scheduler and RESTinio's io thread inherit this mask; main alone waits for the signals (with
+// sigwait: a handler could run on any thread, in the middle of any lock).
 sigset_t block_shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
