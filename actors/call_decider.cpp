@@ -86,9 +86,12 @@ void decide_digits(const CallRow& call, const json& params, std::vector<NewEvent
   std::string action = param(params, {"action"});
   std::string event = param(params, {"event"});
   // The flow reports a key press ("dtmf") and then, for 1/2/0, the action it took ("dtmf_action") with the
-  // same digits: count the keys once.
-  if (!digits.empty() && event != "dtmf_action")
+  // same digits: count the keys once. An action report whose "dtmf" report never came counts its key.
+  if (!digits.empty() && event != "dtmf_action") {
     out.push_back({event_type::digits_pressed, {{"digits", digits}}});
+  } else if (!digits.empty() && call.digits_awaiting_action != digits) {
+    out.push_back({event_type::digits_pressed, {{"digits", digits}, {"from_action_report", true}}});
+  }
   std::string type = outcome_event_for(digits, action);
   if (type.empty() || outcome_of_event_type(type) == call.outcome) return;
   json data = {{"digits", digits}};

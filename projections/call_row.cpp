@@ -29,6 +29,7 @@ void apply_webhook(CallRow& row, const json& data) {
   learn_identity(row, data);
   auto params = data.find("params");
   if (params == data.end() || !params->is_object()) return;
+  if (string_field(*params, "event") == "dtmf_action") row.digits_awaiting_action.clear();
   learn(row.to, string_field(*params, "To"));
   learn(row.to, string_field(*params, "to"));
   learn(row.from, string_field(*params, "From"));
@@ -91,6 +92,7 @@ void apply(CallRow& row, const Event& e) {
     apply_status(row, d);
   } else if (e.type == t::digits_pressed) {
     row.dtmf_digits += string_field(d, "digits");
+    if (!d.value("from_action_report", false)) row.digits_awaiting_action = string_field(d, "digits");
   } else if (e.type == t::appointment_confirmed) {
     row.outcome = "confirmed";
   } else if (e.type == t::appointment_cancelled) {
@@ -114,6 +116,7 @@ const std::vector<CallRowField>& call_row_fields() {
       {"callSid", K::text_or_null, &R::call_sid},
       {"createdAt", K::time, nullptr, &R::created_ms},
       {"createdMs", K::integer, nullptr, &R::created_ms},
+      {"digitsAwaitingAction", K::text_or_null, &R::digits_awaiting_action},
       {"direction", K::text_or_null, &R::direction},
       {"dtmfDigits", K::text_or_null, &R::dtmf_digits},
       {"duration", K::integer, nullptr, &R::duration},

@@ -34,6 +34,9 @@ struct CallRow {
   std::string direction;
   std::int64_t duration = 0;  // seconds
   std::string dtmf_digits;    // every key pressed, in order
+  // The key a "dtmf" report counted and whose "dtmf_action" report has not come yet: that report then
+  // counts no second press; one that comes without a "dtmf" report first counts its key itself.
+  std::string digits_awaiting_action;
   std::string recording_url;
   std::string answered_by;
   std::string

@@ -119,6 +119,32 @@ TEST_CASE("keys 1, 2 and 0 decide the appointment; the flow's action report is n
   CHECK(row.dtmf_digits == "1205");
 }
 
+TEST_CASE("an action report whose key press report never came counts the key; a reported one does not") {
+  auto action = [](const std::string& digits, const std::string& what) {
+    return webhook(
+        WebhookRoute::dtmf,
+        {{"execution_sid", "FN1"}, {"event", "dtmf_action"}, {"digits", digits}, {"action", what}});
+  };
+  auto press = [](const std::string& digits) {
+    return webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", digits}});
+  };
+  CallRow row;
+  CHECK(feed(row, action("1", "confirm_appointment")) ==
+        Types{"WebhookReceived", "DigitsPressed", "AppointmentConfirmed"});
+  CHECK(row.dtmf_digits == "1");
+  CHECK(row.outcome == "confirmed");
+  // The same key again in a second round, reported both ways: one more key, not two.
+  CHECK(feed(row, press("1")) == Types{"WebhookReceived", "DigitsPressed"});
+  CHECK(feed(row, action("1", "confirm_appointment")) == Types{"WebhookReceived"});
+  CHECK(row.dtmf_digits == "11");
+  // And once more with only the action report: counted.
+  CHECK(feed(row, action("1", "confirm_appointment")) == Types{"WebhookReceived", "DigitsPressed"});
+  CHECK(row.dtmf_digits == "111");
+  CHECK(feed(row, action("2", "cancel_appointment")) ==
+        Types{"WebhookReceived", "DigitsPressed", "AppointmentCancelled"});
+  CHECK(row.dtmf_digits == "1112");
+}
+
 TEST_CASE("a recording and flow steps are recorded; a machine is an outcome") {
   CallRow row;
   CHECK(feed(row, webhook(WebhookRoute::flow, {{"execution_sid", "FN1"},

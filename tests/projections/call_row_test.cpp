@@ -76,7 +76,7 @@ TEST_CASE("the row's table lists every field once, in key order, and a known row
   CHECK(
       to_json_text(r) ==
       R"({"answeredBy":"human","batchId":"BT1","callSid":"CA1","createdAt":"2024-03-21T10:30:00.000Z",)"
-      R"("createdMs":1711017000000,"direction":"outbound-api","dtmfDigits":"1","duration":49,"executionSid":"FN1",)"
+      R"("createdMs":1711017000000,"digitsAwaitingAction":null,"direction":"outbound-api","dtmfDigits":"1","duration":49,"executionSid":"FN1",)"
       R"("from":"+15005550006","id":7,"lastSeq":12,"lastSequenceNumber":3,"outcome":"confirmed",)"
       R"("recordingUrl":"https://rec","requestId":"RQ1","status":"completed","stream":"call-FN1",)"
       R"("to":"+447911123456","updatedAt":"2024-03-21T10:30:49.000Z","updatedMs":1711017049000,"version":9})");
