@@ -62,7 +62,8 @@ Handler start_call(const ServerContext& ctx) {
         if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
           return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
         const ServerContext* context = &ctx;
-        DialReply reply = [req, context, instance](const DialOutcome& o) {
+        // The turn is held until the answer: a stop waits for it (the dialer answers once Twilio has).
+        DialReply reply = [req, context, instance, turn](const DialOutcome& o) {
           if (!o.status) return respond(*context, req, dial_problem(o, instance));
           respond(*context, req,
                   json_response(200, {{"success", true},
@@ -86,7 +87,7 @@ Handler start_bulk(const ServerContext& ctx) {
           return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings",
                          instance);
         const ServerContext* context = &ctx;
-        BatchReply reply = [req, context, instance](const Result<BatchAccepted>& b) {
+        BatchReply reply = [req, context, instance, turn](const Result<BatchAccepted>& b) {
           if (!b) return respond(*context, req, problem_for(b.status(), instance));
           respond(*context, req,
                   json_response(
