@@ -30,6 +30,8 @@ Status lmdb_status(const std::string& what, int rc) {
     case ENOSPC:
     case EDQUOT: return resource_exhausted(msg + " (disk full)");
     case EFBIG: return resource_exhausted(msg + " (file size limit reached)");
+    // A write or flush that failed: nothing became durable, and it may succeed once the disk has room.
+    case EIO: return unavailable(msg + " (the disk may be full or failing)");
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND: return data_loss(msg);
     case MDB_INVALID:

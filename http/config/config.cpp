@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -336,7 +337,8 @@ const std::vector<std::string>& config_variable_names() {
                                               "WS_MAX_QUEUE",
                                               "SOCKETIO_PING_INTERVAL_MS",
                                               "SOCKETIO_PING_TIMEOUT_MS",
-                                              "CALL_IDLE_AFTER_END_MS"};
+                                              "CALL_IDLE_AFTER_END_MS",
+                                              "LOG_MAP_BYTES"};
   return names;
 }
 
@@ -481,6 +483,11 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
     if (auto v = lookup(name); !v.empty()) {
       if (auto st = parse_long(name, v, min, 9999999, out); !st) return st;
     }
+  }
+  if (auto v = lookup("LOG_MAP_BYTES"); !v.empty()) {
+    if (auto st = parse_size("LOG_MAP_BYTES", v, 1L << 20, std::numeric_limits<long>::max(), c.log_map_bytes);
+        !st)
+      return st;
   }
   if (auto v = lookup("WS_MAX_QUEUE"); !v.empty()) {
     if (auto st = parse_size("WS_MAX_QUEUE", v, 1, 1L << 24, c.ws_max_queue); !st) return st;

@@ -75,6 +75,7 @@ struct Config {
   long socketio_ping_interval_ms = 25000;  // SOCKETIO_PING_INTERVAL_MS (10 to 9999999)
   long socketio_ping_timeout_ms = 20000;   // SOCKETIO_PING_TIMEOUT_MS (10 to 9999999)
   long call_idle_after_end_ms = 5000;      // CALL_IDLE_AFTER_END_MS: a finished call's actor lingers (>= 1)
+  std::size_t log_map_bytes = std::size_t{1} << 40;  // LOG_MAP_BYTES: the log's largest size (>= 1 MiB)
 
   // True when Twilio credentials are incomplete: the server then runs against its built-in simulator.
   bool simulate() const;

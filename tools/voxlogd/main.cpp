@@ -90,7 +90,10 @@ int main(int argc, char** argv) {
   raise_open_file_limit();
   sigset_t signals = block_shutdown_signals();
 
-  auto store = EventStore::open(config->data_dir + "/log");
+  StoreOptions store_options;
+  store_options.max_map_size = (config->log_map_bytes + 4095) / 4096 * 4096;  // LMDB maps whole pages
+  store_options.initial_map_size = std::min(store_options.initial_map_size, store_options.max_map_size);
+  auto store = EventStore::open(config->data_dir + "/log", store_options);
   if (!store) return fail(store.status().to_string());
   auto view = CallsView::open(config->data_dir + "/views");
   if (!view) return fail(view.status().to_string());

@@ -285,7 +285,8 @@ TEST_CASE("limits and switches are validated", "[config]") {
                                                                              {"HEADER_TIMEOUT_MS", "soon"},
                                                                              {"RATE_LIMIT_BURST", "0.5"},
                                                                              {"VERIFY_WEBHOOKS", "maybe"},
-                                                                             {"TRUST_PROXY", "2"}}) {
+                                                                             {"TRUST_PROXY", "2"},
+                                                                             {"LOG_MAP_BYTES", "1000"}}) {
     auto r = config_from({{name, value}}, kNoFile);
     REQUIRE_FALSE(r.is_ok());
     CHECK_THAT(r.status().message(), Catch::Contains(name));
