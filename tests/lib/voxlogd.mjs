@@ -76,6 +76,16 @@ export async function startVoxlogd({ env = {}, dataDir = tempDir(), keepDataDir 
       if (removeData) rmSync(dataDir, { recursive: true, force: true });
       if (code !== 0) throw new Error(`voxlogd exited with code ${code} signal ${signal}:\n${current.output()}`);
     },
+    // Kills the process with SIGKILL (a crash: nothing is flushed or answered) and waits for it to die.
+    async crash() {
+      current.proc.kill('SIGKILL');
+      await current.exited;
+    },
+    // Starts again on the same port and data dir after a crash.
+    async relaunch() {
+      current = launch(env, dataDir, port);
+      await current.listening;
+    },
     // Stops and starts again on the same port and data dir (a restart keeps everything).
     async restart() {
       await handle.stop({ removeData: false });
