@@ -1,11 +1,12 @@
 // Issue 17 item 3: under steady signed-webhook load voxlogd is killed with SIGKILL at random moments and
 // started again on the same data. Every webhook that got a 200 is in the log exactly once, nothing is
-// stored twice, `voxlog verify` passes, the view equals a fresh replay, and a /ws client that resumes
-// with the last seq it saw misses nothing and gets nothing twice.
+// stored twice, `voxlog verify` passes, the view equals a fresh replay, and a /ws client and a Socket.IO
+// client that resume with the last seq they saw miss nothing and get nothing twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
+import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { startVoxlogd, sleep, eventually } from '../lib/voxlogd.mjs';
 
@@ -27,6 +28,17 @@ function deliver(vx, agent, i) {
   });
 }
 
+// Every event of the log, page by page.
+async function logEvents(vx, lastSeq) {
+  const all = [];
+  for (let after = 0; after < lastSeq;) {
+    const page = (await vx.get(`/api/events?after=${after}&limit=1000`)).body.events;
+    all.push(...page);
+    after = page.at(-1).seq;
+  }
+  return all;
+}
+
 // A /ws subscriber that keeps every seq it gets and, after each drop, resumes after the last one.
 class Follower {
   constructor(vx) {
@@ -42,15 +54,35 @@ class Follower {
   }
 }
 
+// A Socket.IO client (the official one) that keeps the offset of every statusUpdate and, after each drop,
+// resumes after the last one, as socket.io-client's connection-state recovery does.
+class SocketIoFollower {
+  constructor(vx) {
+    this.vx = vx;
+    this.offsets = [];
+  }
+  async connect() {
+    const auth = this.offsets.length ? { offset: String(this.offsets.at(-1)) } : {};
+    this.socket = io(this.vx.url, { reconnection: false, transports: ['websocket'], auth });
+    this.socket.on('statusUpdate', (_payload, offset) => this.offsets.push(Number(offset)));
+    await new Promise((resolve, reject) => {
+      this.socket.once('connect', resolve);
+      this.socket.once('connect_error', reject);
+    });
+  }
+}
+
 test('SIGKILL under webhook load, five times: nothing acknowledged is lost, nothing is stored twice', async () => {
   const vx = await startVoxlogd({ keepDataDir: true });
   const acknowledged = new Set();
   const unanswered = [];  // lost in a crash: committed or not, nobody knows; Twilio would deliver them again
   const follower = new Follower(vx);
+  const sioFollower = new SocketIoFollower(vx);
   let next = 0;
   try {
     for (let round = 0; round < 5; round++) {
       await follower.connect();
+      await sioFollower.connect();
       const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
       let running = true;
       const senders = Array.from({ length: 16 }, async () => {
@@ -74,10 +106,14 @@ test('SIGKILL under webhook load, five times: nothing acknowledged is lost, noth
     for (const i of unanswered) assert.equal(await deliver(vx, agent, i), 200, `redelivery of ${i}`);
     agent.destroy();
     await follower.connect();
+    await sioFollower.connect();
     const lastSeq = (await vx.get('/healthz')).body.lastSeq;
     await eventually(() => follower.seqs.at(-1) === lastSeq, 20000, 'the follower to catch up');
     assert.deepEqual(follower.seqs, Array.from({ length: lastSeq }, (_, k) => k + 1), 'every seq once, in order');
     follower.socket.close();
+    const lastChange = (await logEvents(vx, lastSeq)).filter((e) => e.type === 'CallStatusChanged').at(-1).seq;
+    await eventually(() => sioFollower.offsets.at(-1) === lastChange, 20000, 'the Socket.IO follower to catch up');
+    sioFollower.socket.close();
   } finally {
     await vx.stop({ removeData: false });
   }
@@ -94,6 +130,9 @@ test('SIGKILL under webhook load, five times: nothing acknowledged is lost, noth
     stored.set(callSid, (stored.get(callSid) ?? 0) + 1);
   }
   for (const [callSid, n] of stored) assert.equal(n, 1, `${callSid} stored ${n} times`);
+  const statusChanges = spawnSync(CLI, ['--data', vx.dataDir, 'events', '--type', 'CallStatusChanged'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const changeSeqs = statusChanges.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq);
+  assert.deepEqual(sioFollower.offsets, changeSeqs, 'the Socket.IO follower got every statusUpdate once, in order');
   for (const i of [...acknowledged, ...unanswered]) assert.ok(stored.has(sid(i)), `webhook ${i} is in the log`);
   spawnSync('rm', ['-rf', vx.dataDir]);
 });
