@@ -111,6 +111,9 @@ class EventStore {
   // fn may append, but an append that must grow the map waits until every open read (this one too) ends.
   Status scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const;
   std::uint64_t last_seq() const;  // highest committed seq (0 when empty)
+  // How the latest write transaction ended: ok, or why it committed nothing (the log is full, the disk
+  // failed). A health check reads it: it stays not-ok until a later write succeeds.
+  Status last_write_status() const;
   Result<std::uint64_t> stream_version(const std::string& stream) const;  // 0 when absent
   Result<StoreStats> stats() const;
 

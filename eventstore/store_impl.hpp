@@ -61,6 +61,8 @@ struct EventStore::Impl {
   mutable std::shared_mutex resize_mu;
   std::atomic<std::uint64_t> last_seq{0};
   std::atomic<std::uint64_t> commits{0};
+  mutable std::mutex last_write_mu;
+  Status last_write;  // guarded by last_write_mu; set by the writer after each write transaction
 
   IndexTail tail;      // writer thread only (and open(), before it starts)
   RecentIndex recent;  // written by the writer, read by this process's readers (null when read-only)

@@ -184,6 +184,11 @@ Status EventStore::scan(std::uint64_t after_seq, const std::function<bool(const 
   }
 }
 
+Status EventStore::last_write_status() const {
+  std::lock_guard<std::mutex> lock(impl_->last_write_mu);
+  return impl_->last_write;
+}
+
 std::uint64_t EventStore::last_seq() const {
   if (!impl_->options.read_only) return impl_->last_seq.load();
   // Read-only: another process may be the writer, so ask the log itself.

@@ -59,6 +59,10 @@ WrittenBatch EventStore::Impl::commit_batch(std::vector<PendingAppend> batch) {
     }
   }
   out.committed = failure.is_ok();
+  {
+    std::lock_guard<std::mutex> lock(last_write_mu);
+    last_write = failure;
+  }
   if (!out.committed) {
     out.answers.clear();
     for (PendingAppend& p : batch) out.answers.push_back(p.precheck ? failure : p.precheck);

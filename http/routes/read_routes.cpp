@@ -45,12 +45,16 @@ HttpResponse static_file(const ServerContext& ctx, std::string path) {
 
 Handler health(const ServerContext& ctx) {
   return [&ctx](const RequestHandle& req, auto) {
-    // Without a credential a prober learns that the server is up, and nothing else.
+    // "degraded" while the log takes no write (full, or the disk failing): reads still work, appends get
+    // 503. Without a credential a prober learns that word, and nothing else.
+    Status log = ctx.store->last_write_status();
+    const char* status = log ? "ok" : "degraded";
     if (!caller_for(ctx.config, header_of(req, "Authorization"))) {
-      respond(ctx, req, json_response(200, {{"status", "ok"}}));
+      respond(ctx, req, json_response(200, {{"status", status}}));
       return restinio::request_accepted();
     }
-    nlohmann::json body = {{"status", "ok"},
+    nlohmann::json body = {{"status", status},
+                           {"log", log ? nlohmann::json("ok") : nlohmann::json(log.message())},
                            {"lastSeq", ctx.store->last_seq()},
                            {"viewCheckpoint", ctx.view->checkpoint()},
                            {"simulator", ctx.config.simulate()},

@@ -38,5 +38,8 @@ test('a full log refuses with 503 and Retry-After, never 500; reads go on', asyn
     cursor = `&cursor=${page.body.nextCursor}`;
   }
   for (const r of accepted) assert.ok(known.has('CA' + String(r.i).padStart(32, '0')), `acknowledged webhook ${r.i} is in the view`);
-  assert.equal((await vx.get('/healthz')).status, 200, 'still serving');
+  const health = await vx.get('/healthz');
+  assert.equal(health.status, 200, 'still serving');
+  assert.equal(health.body.status, 'degraded');
+  assert.match(health.body.log, /full/);
 });
