@@ -4,7 +4,6 @@
 #include <queue>
 #include <vector>
 
-
 namespace voxlog {
 
 struct IdleTimers::Heap {

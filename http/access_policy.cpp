@@ -5,7 +5,6 @@
 #include <array>
 #include <cctype>
 
-#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 namespace voxlog {
@@ -42,7 +41,9 @@ std::optional<Caller> caller_for_secret(const Config& config, std::string_view s
   const AccessToken* match = nullptr;
   for (const auto& token : config.tokens) {  // every token is compared: the time says nothing of which
     Digest expected = digest_of(token.secret);
-    if (CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0) match = &token;
+    if (equal_secret({reinterpret_cast<const char*>(given.data()), given.size()},
+                     {reinterpret_cast<const char*>(expected.data()), expected.size()}))
+      match = &token;
   }
   if (!match) return std::nullopt;
   return Caller{match->name, match->role};

@@ -3,7 +3,7 @@
 //
 // Contract: pure functions over a Config, plus RateLimiter. A credential is a secret from a Bearer header
 // (or, on WebSocket upgrades only, a `token` query parameter); it is compared with every configured token
-// in constant time (SHA-256 digests compared with CRYPTO_memcmp, so neither which token matched nor its
+// in constant time (SHA-256 digests compared with equal_secret, so neither which token matched nor its
 // length shows in the timing). With no token configured, every request is the loopback caller "local" with
 // every role: check_exposure() (config.hpp) keeps such a server on loopback.
 //

@@ -19,7 +19,7 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  int retry_after_s = 0;  // sent as Retry-After when > 0 (every 503 carries one: 1 s unless set)
+  int retry_after_s = 0;          // sent as Retry-After when > 0 (every 503 carries one: 1 s unless set)
   bool close_connection = false;  // Connection: close (a draining server keeps no connection open)
 };
 

@@ -33,7 +33,16 @@ std::size_t header_bytes(const RequestHandle& req) {
   return total;
 }
 
-// The Host the client asked for: with TRUST_PROXY, the proxy's X-Forwarded-Host when it sends one.
+// A 503 for a server that is stopping: it keeps no connection open.
+HttpResponse stopping_answer(const RequestHandle& req) {
+  HttpResponse r = problem(503, "Service Unavailable", "voxlogd is stopping: retry shortly",
+                           std::string(req->header().path().substr(0, 200)));
+  r.close_connection = true;
+  return r;
+}
+
+}  // namespace
+
 std::string requested_host(const ServerContext& ctx, const RequestHandle& req) {
   if (ctx.config.trust_proxy) {
     std::string forwarded = header_of(req, "X-Forwarded-Host");
@@ -41,8 +50,6 @@ std::string requested_host(const ServerContext& ctx, const RequestHandle& req) {
   }
   return header_of(req, "Host");
 }
-
-}  // namespace
 
 std::string header_of(const RequestHandle& req, restinio::string_view_t name) {
   return std::string(req->header().get_field_or(name, ""));
@@ -98,9 +105,7 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
   };
   if (ctx.gate->closed()) {
     ctx.gate->refused();
-    HttpResponse stopping = problem(503, "Service Unavailable", "voxlogd is stopping: retry shortly", path);
-    stopping.close_connection = true;
-    return refuse(stopping);
+    return refuse(stopping_answer(req));
   }
   if (head.request_target().size() > kMaxTargetBytes)
     return refuse(problem(414, "URI Too Long", "the request target exceeds 8192 bytes"));
@@ -168,12 +173,7 @@ std::optional<Caller> admit(const ServerContext& ctx, const RequestHandle& req, 
 
 std::shared_ptr<void> take_turn(const ServerContext& ctx, const RequestHandle& req) {
   auto turn = ctx.gate->enter();
-  if (!turn) {
-    HttpResponse stopping = problem(503, "Service Unavailable", "voxlogd is stopping: retry shortly",
-                                    std::string(req->header().path().substr(0, 200)));
-    stopping.close_connection = true;
-    respond(ctx, req, stopping);
-  }
+  if (!turn) respond(ctx, req, stopping_answer(req));
   return turn;
 }
 

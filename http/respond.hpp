@@ -58,6 +58,9 @@ bool over_rate_limit(const ServerContext& ctx, const restinio::request_handle_t&
 // its reply until the answer is sent; or null after answering 503 (the server is stopping).
 std::shared_ptr<void> take_turn(const ServerContext& ctx, const restinio::request_handle_t& req);
 
+// The Host the client asked for: with TRUST_PROXY=on, the proxy's X-Forwarded-Host when it sends one.
+std::string requested_host(const ServerContext& ctx, const restinio::request_handle_t& req);
+
 // The client's address: the peer, or with TRUST_PROXY=on the first X-Forwarded-For entry.
 std::string client_address(const ServerContext& ctx, const restinio::request_handle_t& req);
 

@@ -26,8 +26,8 @@
 #include "actors/metrics.hpp"
 #include "eventstore/store.hpp"
 #include "http/access_policy.hpp"
-#include "http/request_gate.hpp"
 #include "http/config/config.hpp"
+#include "http/request_gate.hpp"
 #include "projections/calls_view.hpp"
 
 namespace voxlog {
@@ -47,7 +47,7 @@ struct ServerContext {
   std::string webhook_auth_token;  // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)
   std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>();  // drains before a stop
-  std::string simulator_url;                  // the embedded Twilio simulator's base URL, when it runs
+  std::string simulator_url;            // the embedded Twilio simulator's base URL, when it runs
   std::string static_dir;               // the dashboard's files (STATIC_DIR, else the sources' http/static)
   SocketIoServer* socket_io = nullptr;  // serves /socket.io/ (compat/socketio.hpp); required
 };

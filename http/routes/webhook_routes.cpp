@@ -11,19 +11,13 @@ namespace {
 
 using http::RequestHandle;
 
-std::string header(const RequestHandle& req, restinio::string_view_t name) {
-  return header_of(req, name);
-}
-
 // The URL Twilio requested: the configured public URL, else what the Host header says (and, only with
 // TRUST_PROXY=on, what the proxy says in X-Forwarded-Proto and X-Forwarded-Host).
 std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& req) {
   std::string target(req->header().request_target());
   if (!ctx.config.public_url.empty()) return ctx.config.public_url + target;
-  std::string proto = ctx.config.trust_proxy ? header(req, "X-Forwarded-Proto") : std::string();
-  std::string host = ctx.config.trust_proxy ? header(req, "X-Forwarded-Host") : std::string();
-  if (host.empty()) host = header(req, "Host");
-  return (proto.empty() ? "http" : proto) + "://" + host + target;
+  std::string proto = ctx.config.trust_proxy ? header_of(req, "X-Forwarded-Proto") : std::string();
+  return (proto.empty() ? "http" : proto) + "://" + requested_host(ctx, req) + target;
 }
 
 // Parses a form body into `form` when it checks a signature (parse_webhook then reuses it), but only
@@ -33,7 +27,7 @@ Status verify_signature(const ServerContext& ctx, const RequestHandle& req, cons
   if (!ctx.config.verify_webhooks)
     return Status::ok();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
   const std::string& token = ctx.webhook_auth_token;
-  std::string signature = header(req, "X-Twilio-Signature");
+  std::string signature = header_of(req, "X-Twilio-Signature");
   if (signature.empty()) return {StatusCode::permission_denied, "missing X-Twilio-Signature"};
   std::string url = url_as_twilio_saw_it(ctx, req);
   bool valid = false;
@@ -66,7 +60,7 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route) {
       respond(ctx, req, problem_for(s, instance));
       return restinio::request_accepted();
     };
-    std::string content_type = header(req, "Content-Type");
+    std::string content_type = header_of(req, "Content-Type");
     std::string kind = body_kind(content_type);
     if (kind.empty()) {
       ctx.metrics->webhook(route, WebhookResult::bad_request);
@@ -77,8 +71,9 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route) {
     }
     std::optional<FormParams> form;  // parsed once, for the signature and for the webhook
     if (Status s = verify_signature(ctx, req, kind, form); !s) return fail(s);
-    auto webhook = parse_webhook(route, content_type, req->body(), header(req, "I-Twilio-Idempotency-Token"),
-                                 now_ms(), form ? &*form : nullptr);
+    auto webhook =
+        parse_webhook(route, content_type, req->body(), header_of(req, "I-Twilio-Idempotency-Token"),
+                      now_ms(), form ? &*form : nullptr);
     if (!webhook) return fail(webhook.status());
     auto turn = take_turn(ctx, req);  // a stop waits for this answer
     if (!turn) return restinio::request_accepted();

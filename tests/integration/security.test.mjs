@@ -1,11 +1,10 @@
 // Issue 14: safe by default. Each test names the item it proves; each fails without what it checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { startVoxlogd, tempDir, eventually, sleep, VOXLOGD, WEBHOOK_TOKEN } from '../lib/voxlogd.mjs';
+import { startVoxlogd, runUntilExit, eventually, sleep, WEBHOOK_TOKEN } from '../lib/voxlogd.mjs';
 import { signJson } from '../lib/twilio.mjs';
 
 const FN = 'FN' + 'c3'.repeat(16);
@@ -25,16 +24,9 @@ const ROLE_ENV = {
 const bearer = (role) => ({ Authorization: `Bearer ${TOKENS[role]}` });
 
 // Runs voxlogd expecting it to refuse to start: resolves to {code, output}.
-function refusedStart(env) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(VOXLOGD, ['/nonexistent.env'], {
-      env: { PATH: process.env.PATH, DATA_DIR: tempDir(), PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    proc.stdout.on('data', (d) => (output += d));
-    proc.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`voxlogd kept running:\n${output}`)); }, 10000);
-    proc.on('exit', (code) => { clearTimeout(timer); resolve({ code, output }); });
-  });
+async function refusedStart(env) {
+  const { code, stdout, stderr } = await runUntilExit(env);
+  return { code, output: stdout + stderr };
 }
 
 // A request through node:http, which lets a test set Host like any client can.

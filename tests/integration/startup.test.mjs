@@ -2,24 +2,10 @@
 // report); they never hang waiting for a signal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { tempDir, VOXLOGD } from '../lib/voxlogd.mjs';
-
-function run(env) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(VOXLOGD, ['/nonexistent.env'], {
-      env: { PATH: process.env.PATH, DATA_DIR: tempDir(), PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    proc.stdout.on('data', (d) => (stdout += d));
-    proc.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`voxlogd did not exit within 15 s:\n${stdout}${stderr}`)); }, 15000);
-    proc.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stderr, stdout }); });
-  });
-}
+import { runUntilExit as run, tempDir } from '../lib/voxlogd.mjs';
 
 test('port in use: exits 1 naming the address', async (t) => {
   const blocker = net.createServer();

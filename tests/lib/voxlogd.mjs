@@ -184,6 +184,21 @@ export class WebSocketClient {
   }
 }
 
+// Runs voxlogd expecting it to exit by itself (a start-up failure): resolves to {code, signal, stdout,
+// stderr}; rejects when it is still running after 15 s.
+export function runUntilExit(env) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(VOXLOGD, ['/nonexistent.env'], {
+      env: { PATH: process.env.PATH, DATA_DIR: tempDir(), PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d) => (stdout += d));
+    proc.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`voxlogd did not exit within 15 s:\n${stdout}${stderr}`)); }, 15000);
+    proc.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
 }

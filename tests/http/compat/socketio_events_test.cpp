@@ -36,12 +36,14 @@ CallRow row(const std::string& status) {
 TEST_CASE("a status change is a statusUpdate carrying the DialCallStatus of the webhook before it") {
   SocketIoTranslator translator;
   auto hook = translator.translate(Change(
-      event(1, "call-FN1", event_type::webhook_received,
-            {{"route", "status"}, {"params", {{"CallStatus", "in-progress"}, {"DialCallStatus", "answered"}}}}),
+      event(
+          1, "call-FN1", event_type::webhook_received,
+          {{"route", "status"}, {"params", {{"CallStatus", "in-progress"}, {"DialCallStatus", "answered"}}}}),
       std::nullopt));
   CHECK(hook.empty());  // a status webhook itself is not pushed: its effect is
   auto out = translator.translate(
-      Change(event(2, "call-FN1", event_type::call_status_changed, {{"status", "in-progress"}}), row("in-progress")));
+      Change(event(2, "call-FN1", event_type::call_status_changed, {{"status", "in-progress"}}),
+             row("in-progress")));
   REQUIRE(out.size() == 1);
   CHECK(out[0].name == "statusUpdate");
   const json& p = out[0].payload;
@@ -60,8 +62,8 @@ TEST_CASE("a status change is a statusUpdate carrying the DialCallStatus of the 
   translator.translate(Change(event(3, "call-FN2", event_type::webhook_received,
                                     {{"route", "status"}, {"params", {{"DialCallStatus", "busy"}}}}),
                               std::nullopt));
-  auto later = translator.translate(
-      Change(event(4, "call-FN1", event_type::call_status_changed, {{"status", "completed"}}), row("completed")));
+  auto later = translator.translate(Change(
+      event(4, "call-FN1", event_type::call_status_changed, {{"status", "completed"}}), row("completed")));
   CHECK(later.at(0).payload["DialCallStatus"].is_null());
 }
 
@@ -87,9 +89,9 @@ TEST_CASE("a key press is a dtmfUpdate; an outcome is a dtmfUpdate with its acti
   CHECK(confirmed[1].payload["event"] == "confirm_appointment");
   CHECK(confirmed[1].payload["status"] == "in-progress");
 
-  auto cancelled = translator.translate(Change(
-      event(7, "call-FN1", event_type::appointment_cancelled, {{"digits", "2"}, {"action", "cancel_appointment"}}),
-      row("in-progress")));
+  auto cancelled = translator.translate(Change(event(7, "call-FN1", event_type::appointment_cancelled,
+                                                     {{"digits", "2"}, {"action", "cancel_appointment"}}),
+                                               row("in-progress")));
   CHECK(cancelled.at(0).payload["action"] == "cancel_appointment");
   CHECK(action_for_event_type(event_type::voicemail_requested) == "connect_to_representative");
   CHECK(action_for_event_type(event_type::call_status_changed).empty());
@@ -97,19 +99,22 @@ TEST_CASE("a key press is a dtmfUpdate; an outcome is a dtmfUpdate with its acti
 
 TEST_CASE("a flow webhook is a flowUpdate with its parameters; a finished batch is bulkCallComplete twice") {
   SocketIoTranslator translator;
-  auto flow = translator.translate(Change(
-      event(8, "call-FN1", event_type::webhook_received,
-            {{"route", "flow"}, {"params", {{"event", "answered"}, {"execution_sid", "FN1"}}}}),
-      std::nullopt));
+  auto flow = translator.translate(
+      Change(event(8, "call-FN1", event_type::webhook_received,
+                   {{"route", "flow"}, {"params", {{"event", "answered"}, {"execution_sid", "FN1"}}}}),
+             std::nullopt));
   REQUIRE(flow.size() == 1);
   CHECK(flow[0].name == "flowUpdate");
   CHECK(flow[0].payload == json{{"event", "answered"}, {"execution_sid", "FN1"}, {"seq", 8}});
 
-  auto done = translator.translate(Change(
-      event(9, "batch-BT1", event_type::campaign_completed,
-            {{"batch_id", "BT1"}, {"total", 2}, {"success", 1}, {"failed", 1}, {"results", json::array({1})},
-             {"errors", json::array({2})}}),
-      std::nullopt));
+  auto done = translator.translate(Change(event(9, "batch-BT1", event_type::campaign_completed,
+                                                {{"batch_id", "BT1"},
+                                                 {"total", 2},
+                                                 {"success", 1},
+                                                 {"failed", 1},
+                                                 {"results", json::array({1})},
+                                                 {"errors", json::array({2})}}),
+                                          std::nullopt));
   REQUIRE(done.size() == 2);
   CHECK(done[0].name == "bulkCallComplete");
   CHECK(done[1].name == "bulkCallCompleted");
@@ -117,23 +122,28 @@ TEST_CASE("a flow webhook is a flowUpdate with its parameters; a finished batch 
   CHECK(done[0].payload["batch_id"] == "BT1");
   CHECK(done[0].payload["total"] == 2);
   CHECK(done[0].payload["seq"] == 9);
-  CHECK(translator.translate(Change(event(10, "dial-RQ1", event_type::call_requested, json::object()), std::nullopt))
-            .empty());
+  CHECK(
+      translator
+          .translate(Change(event(10, "dial-RQ1", event_type::call_requested, json::object()), std::nullopt))
+          .empty());
 }
 
 TEST_CASE("packets: payloads, open, events with their seq, connect requests and answers") {
   CHECK(split_payload("4hello\x1e"
                       "2\x1e\x1e"
                       "3") == std::vector<std::string>{"4hello", "2", "3"});
-  CHECK(join_payload({"40", "42[]"}) == "40\x1e"
-                                        "42[]");
+  CHECK(join_payload({"40", "42[]"}) ==
+        "40\x1e"
+        "42[]");
   OpenInfo info;
   info.sid = "abc";
   info.ping_interval_ms = 200;
-  CHECK(open_packet(info) ==
-        R"(0{"maxPayload":1000000,"pingInterval":200,"pingTimeout":20000,"sid":"abc","upgrades":["websocket"]})");
+  CHECK(
+      open_packet(info) ==
+      R"(0{"maxPayload":1000000,"pingInterval":200,"pingTimeout":20000,"sid":"abc","upgrades":["websocket"]})");
   CHECK(event_packet({"statusUpdate", {{"a", 1}}}, 42) == R"(42["statusUpdate",{"a":1},"42"])");
-  CHECK(event_packet({"x", "\xff"}, 1) == "42[\"x\",\"\xef\xbf\xbd\",\"1\"]");  // bad UTF-8 replaced, not thrown
+  CHECK(event_packet({"x", "\xff"}, 1) ==
+        "42[\"x\",\"\xef\xbf\xbd\",\"1\"]");  // bad UTF-8 replaced, not thrown
 
   auto plain = parse_connect("0");
   REQUIRE(plain);
