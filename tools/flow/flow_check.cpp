@@ -1,5 +1,7 @@
 #include "tools/flow/flow_check.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
@@ -335,10 +337,74 @@ class Checker {
   std::map<std::string, std::vector<std::string>> base_users_;
 };
 
+bool is_name_char(char ch) {
+  return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+}
+
+// Adds to `names` every flow.data name that one Liquid expression reads: `flow.data.name` or
+// `flow.data['name']` / `flow.data["name"]`.
+void names_in_expression(const std::string& expression, std::set<std::string>& names) {
+  const std::string prefix = "flow.data";
+  for (auto at = expression.find(prefix); at != std::string::npos; at = expression.find(prefix, at + 1)) {
+    if (at > 0 && (is_name_char(expression[at - 1]) || expression[at - 1] == '.')) continue;
+    std::size_t i = at + prefix.size();
+    std::string name;
+    if (i < expression.size() && expression[i] == '.') {
+      while (++i < expression.size() && is_name_char(expression[i])) name += expression[i];
+    } else if (i + 1 < expression.size() && expression[i] == '[' &&
+               (expression[i + 1] == '\'' || expression[i + 1] == '"')) {
+      auto close = expression.find(expression[i + 1], i + 2);
+      if (close != std::string::npos) name = expression.substr(i + 2, close - i - 2);
+    }
+    if (!name.empty()) names.insert(name);
+  }
+}
+
+// Every string in `value`, recursively (keys are names, not Liquid, and are skipped).
+void names_in_value(const json& value, std::set<std::string>& names) {
+  if (value.is_structured()) {
+    for (const auto& item : value) names_in_value(item, names);
+    return;
+  }
+  if (!value.is_string()) return;
+  const std::string& text = value.get_ref<const std::string&>();
+  for (auto open = text.find('{'); open != std::string::npos; open = text.find('{', open + 1)) {
+    if (open + 1 >= text.size() || (text[open + 1] != '{' && text[open + 1] != '%')) continue;
+    auto close = text.find(text[open + 1] == '{' ? "}}" : "%}", open + 2);
+    if (close == std::string::npos) break;
+    names_in_expression(text.substr(open + 2, close - open - 2), names);
+    open = close;
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> check_flow(const nlohmann::json& flow) {
   return Checker(flow).run();
+}
+
+std::map<std::string, std::vector<std::string>> flow_data_reads(const nlohmann::json& flow) {
+  std::map<std::string, std::vector<std::string>> reads;
+  if (!flow.is_object() || !flow.contains("states") || !flow["states"].is_array()) return reads;
+  for (const auto& state : flow["states"]) {
+    std::set<std::string> names;
+    names_in_value(state, names);
+    for (const auto& name : names) reads[name].push_back(string_at(state, "name"));
+  }
+  return reads;
+}
+
+std::vector<std::string> flow_data_warnings(const nlohmann::json& flow) {
+  std::vector<std::string> warnings;
+  for (const auto& [name, states] : flow_data_reads(flow)) {
+    if (std::find(kVoxlogFlowData.begin(), kVoxlogFlowData.end(), name) != kVoxlogFlowData.end()) continue;
+    std::vector<std::string> quoted;
+    for (const auto& state : states) quoted.push_back("'" + state + "'");
+    warnings.push_back("flow.data." + name + " (read by " + join(quoted) +
+                       ") is not a parameter voxlog sends; it is set only when a campaign's CSV has a '" +
+                       name + "' column (voxlog sends " + join(kVoxlogFlowData) + ")");
+  }
+  return warnings;
 }
 
 }  // namespace voxlog

@@ -10,9 +10,15 @@
 // value that such a URL uses; JSON bodies parse once Liquid is replaced by placeholders, and every webhook
 // (JSON or form) carries execution_sid so voxlogd can find the call.
 //
-// Thread-safety: a pure function.
+// flow_data_reads() lists the flow.data names the definition's Liquid reads (the Parameters voxlog passes
+// to Create Execution); flow_data_warnings() names each one voxlog never sends (kVoxlogFlowData), which a
+// campaign fills only when its CSV has a column of that name: a warning, not a problem.
+//
+// Called by `voxlog flow check|deploy` (tools/voxlog/flow_actions.cpp) and the tests. Thread-safety: pure
+// functions.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +30,31 @@ namespace voxlog {
 inline const std::vector<std::string> kVoxlogWebhookRoutes = {
     "/api/calls/webhooks/flow", "/api/calls/webhooks/status", "/api/calls/webhooks/dtmf"};
 
+// The Parameters (flow.data.*) voxlogd sends with Create Execution, the one list of them: public_url with
+// every call; the campaign's contact fields (appointment_day and appointment_time already formatted in
+// the callee's time zone; every other CSV column is sent too, as a string); the wording overrides.
+inline const std::vector<std::string> kVoxlogFlowData = {"public_url",
+                                                         "campaign_id",
+                                                         "attempt",
+                                                         "name",
+                                                         "appointment_at",
+                                                         "appointment_day",
+                                                         "appointment_time",
+                                                         "place",
+                                                         "tz",
+                                                         "message",
+                                                         "confirm_message",
+                                                         "cancel_message",
+                                                         "machine_message",
+                                                         "goodbye_message",
+                                                         "voicemail_prompt"};
+
 std::vector<std::string> check_flow(const nlohmann::json& flow);
+
+// flow.data name -> the states whose Liquid ({{ }} or {% %}) reads it, in state order; names sorted.
+std::map<std::string, std::vector<std::string>> flow_data_reads(const nlohmann::json& flow);
+
+// One sentence per flow.data name read but not in kVoxlogFlowData, naming the states that read it.
+std::vector<std::string> flow_data_warnings(const nlohmann::json& flow);
 
 }  // namespace voxlog

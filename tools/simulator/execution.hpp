@@ -3,12 +3,14 @@
 // Contract: an Execution is created by the StudioService when Create Execution succeeds and is then
 // walked one widget at a time by `run_step` (flow_walker.hpp). Every field is guarded by `mutex`: readers
 // (the REST API's GET handlers) and the walker lock it; the walker releases it while a webhook is in
-// flight. The outcome is fixed at creation (from a script or the random mix) so that a run can be
-// replayed from its seed.
+// flight. The StudioService keeps it after it ends (bounded, see studio_service.cpp) for the GET routes
+// and GET /__sim/executions. The outcome is fixed at creation (from a script or the random mix) so that a run
+// can be replayed from its seed.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <mutex>
 #include <random>
 #include <string>
@@ -39,7 +41,9 @@ struct Execution {
   std::string to;                                  // contact.channel.address
   std::string from;                                // flow.channel.address
   nlohmann::json data = nlohmann::json::object();  // flow.data: the Parameters of Create Execution
-  nlohmann::json definition;                       // the flow revision it runs
+  // The flow revision it runs, shared with the Flow and every other execution of that revision (a copy
+  // per execution would cost tens of kilobytes each).
+  std::shared_ptr<const nlohmann::json> definition;
   int flow_revision = 1;
 
   std::string status = "active";  // active | ended
@@ -49,6 +53,9 @@ struct Execution {
   nlohmann::json variables = nlohmann::json::object();
   nlohmann::json widgets = nlohmann::json::object();
   nlohmann::json steps = nlohmann::json::array();  // {name, type, event, next} per widget run
+  // What the callee heard, in order: the rendered `say` of every say-play and gather-input-on-call
+  // widget that played ("play: <url>" for audio), so tests can check the personalised wording.
+  std::vector<std::string> heard;
 
   CallScript script;
   int gathers_run = 0;

@@ -104,6 +104,16 @@ struct Transition {
   bool end_call = false;
 };
 
+// The prompt as the callee hears it, rendered when the widget starts to speak.
+void record_heard(Execution& execution, const json& properties) {
+  json scope = execution.liquid_scope();
+  std::string say = render_liquid(text_of(properties.value("say", json(""))), scope);
+  if (say.empty() && properties.contains("play")) {
+    say = "play: " + render_liquid(text_of(properties["play"]), scope);
+  }
+  execution.heard.push_back(std::move(say));
+}
+
 Transition run_outgoing_call(Execution& execution, const json& properties, json& outputs) {
   const std::string& answer = execution.script.answer;
   const bool detect = properties.value("detect_answering_machine", false);
@@ -224,7 +234,7 @@ Transition run_split(Execution& execution, const json& state) {
 StepResult run_step(Execution& execution, const WalkerEnvironment& environment) {
   std::unique_lock<std::mutex> lock(execution.mutex);
   StepResult result;
-  const json* state = find_state(execution.definition, execution.current_state);
+  const json* state = find_state(*execution.definition, execution.current_state);
   if (execution.status != "active" || state == nullptr ||
       static_cast<int>(execution.steps.size()) >= kMaxSteps) {
     result.ended = true;
@@ -237,7 +247,7 @@ StepResult run_step(Execution& execution, const WalkerEnvironment& environment) 
   bool has_outputs = true;
   Transition transition;
   const bool voice_widget = type == "say-play" || type == "gather-input-on-call";
-  const json* after = find_state(execution.definition, next_for(*state, "audioComplete"));
+  const json* after = find_state(*execution.definition, next_for(*state, "audioComplete"));
   const bool voicemail_prompt = type == "say-play" && after && after->value("type", "") == "record-voicemail";
 
   if (voice_widget && execution.hung_up && !voicemail_prompt) {
@@ -256,8 +266,10 @@ StepResult run_step(Execution& execution, const WalkerEnvironment& environment) 
   } else if (type == "make-outgoing-call-v2") {
     transition = run_outgoing_call(execution, properties, outputs);
   } else if (type == "gather-input-on-call") {
+    record_heard(execution, properties);
     transition = run_gather(execution, properties, outputs);
   } else if (type == "say-play") {
+    record_heard(execution, properties);
     transition = {"audioComplete", std::max(1, properties.value("loop", 1)) * uniform(execution, 4, 10)};
     has_outputs = false;
   } else if (type == "record-voicemail") {

@@ -179,6 +179,9 @@ json apply_filter(const std::string& name, const json& input, const std::vector<
     }
     return out.append(text, pos, std::string::npos);
   }
+  // Liquid's string filters read a missing value as "" (so `nil | prepend: "x"` is "x").
+  if (name == "prepend") return to_text(arg(0)) + to_text(input);
+  if (name == "append") return to_text(input) + to_text(arg(0));
   if (name == "date") return format_date(input, to_text(arg(0)), now);
   if (name == "upcase" || name == "downcase") {
     std::string text = to_text(input);

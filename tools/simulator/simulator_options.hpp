@@ -25,6 +25,7 @@ struct OutcomeMix {
   double digit_0 = 10;
   double digit_other = 5;
   double digit_none = 20;
+  double digit_9 = 0;  // opt out ("To stop receiving these calls, press 9"); 0 keeps older mixes' draws
   // After the beep of record-voicemail: a message, or silence (noAudio).
   double voicemail_recorded = 85;
   double voicemail_empty = 15;

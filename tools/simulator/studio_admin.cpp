@@ -1,4 +1,5 @@
-// The simulator's admin routes (/__sim/...) and the random outcome mix: how tests steer the simulation.
+// The simulator's admin routes (/__sim/...) and the random outcome mix: how tests steer and observe the
+// simulation.
 #include "tools/simulator/studio_service.hpp"
 
 namespace voxlog::sim {
@@ -12,11 +13,14 @@ size_t weighted_pick(std::mt19937_64& rng, const double (&weights)[N]) {
   for (double w : weights) total += std::max(0.0, w);
   if (total <= 0) return 0;
   double x = std::uniform_real_distribution<double>(0, total)(rng);
+  size_t last = 0;
   for (size_t i = 0; i < N; ++i) {
-    x -= std::max(0.0, weights[i]);
+    if (weights[i] <= 0) continue;  // a disabled outcome is never drawn, not even by rounding
+    last = i;
+    x -= weights[i];
     if (x < 0) return i;
   }
-  return N - 1;
+  return last;
 }
 
 const char* const kAnswers[] = {"human", "machine", "busy", "no-answer", "failed"};
@@ -35,8 +39,9 @@ CallScript StudioService::draw_script() {
   CallScript script;
   const double answers[] = {mix.human, mix.machine, mix.busy, mix.no_answer, mix.failed};
   script.answer = kAnswers[weighted_pick(rng_, answers)];
-  const double keys[] = {mix.digit_1, mix.digit_2, mix.digit_0, mix.digit_other, mix.digit_none};
-  const char* const choices[] = {"1", "2", "0", "5", ""};
+  // digit_9 comes last so that a mix without it draws exactly what it drew before 9 existed.
+  const double keys[] = {mix.digit_1, mix.digit_2, mix.digit_0, mix.digit_other, mix.digit_none, mix.digit_9};
+  const char* const choices[] = {"1", "2", "0", "5", "", "9"};
   for (int gather = 0; gather < 4; ++gather) script.digits.push_back(choices[weighted_pick(rng_, keys)]);
   const double voicemail[] = {mix.voicemail_recorded, mix.voicemail_empty};
   script.voicemail = weighted_pick(rng_, voicemail) == 0 ? "recorded" : "empty";
@@ -45,6 +50,7 @@ CallScript StudioService::draw_script() {
 
 ApiReply StudioService::handle_admin(const ApiRequest& request, const std::string& route) {
   if (route == "stats" && request.method == "GET") return ApiReply{200, stats_json()};
+  if (route == "executions" && request.method == "GET") return admin_executions(request);
   if (request.method != "POST" || (route != "script" && route != "faults")) {
     return twilio_error(404, 20404, "No admin route " + request.method + " /__sim/" + route);
   }
@@ -91,6 +97,40 @@ ApiReply StudioService::handle_admin(const ApiRequest& request, const std::strin
   std::lock_guard<std::mutex> lock(mutex_);
   scripts_[to].push_back(script);
   return ApiReply{200, {{"scripted", body}, {"queued_for_number", scripts_[to].size()}}};
+}
+
+// Every execution created, oldest first, whatever became of it (ended, deleted): tests prove with it that
+// nobody was dialled twice and hear what each callee heard.
+ApiReply StudioService::admin_executions(const ApiRequest& request) {
+  std::optional<std::string> to;
+  for (const auto& [key, value] : request.query) {
+    if (key == "to") to = value;
+  }
+  // An unescaped `+` in a query string decodes as a space; no phone number starts with one.
+  if (to && !to->empty() && to->front() == ' ') to->front() = '+';
+  std::vector<std::shared_ptr<Execution>> kept;
+  uint64_t created = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    kept.assign(history_.begin(), history_.end());
+    created = stats_.executions_created;
+  }
+  json executions = json::array();
+  for (const auto& execution : kept) {
+    std::lock_guard<std::mutex> lock(execution->mutex);
+    if (to && execution->to != *to) continue;
+    executions.push_back({{"sid", execution->sid},
+                          {"call_sid", execution->call_sid},
+                          {"to", execution->to},
+                          {"from", execution->from},
+                          {"parameters", execution->data},
+                          {"date_created", execution->date_created},
+                          {"status", execution->status},
+                          {"heard", execution->heard}});
+  }
+  // `forgotten`: created but no longer kept (the oldest beyond the retention limit), so a test can tell
+  // a complete history from a truncated one.
+  return ApiReply{200, {{"executions", executions}, {"forgotten", created - kept.size()}}};
 }
 
 json StudioService::stats_json() {

@@ -13,7 +13,16 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kMaxKeptExecutions = 100000;  // ended executions beyond this are forgotten, oldest first
+// Ended executions beyond this are forgotten, oldest first. Each keeps 10 to 15 kB (steps, widgets,
+// variables, heard; ~5 kB as JSON text; the definition is shared), so at most 1 to 1.5 GB however long
+// voxlogd runs in simulator mode (at Studio's 20 creates a second, 100,000 is 83 minutes of dialling).
+constexpr size_t kMaxKeptExecutions = 100000;
+
+// Reads `status` under the execution's own lock (the walker's finish() writes it under that lock).
+bool is_active(Execution& execution) {
+  std::lock_guard<std::mutex> lock(execution.mutex);
+  return execution.status == "active";
+}
 
 std::string iso_now() {
   return iso8601_s(std::time(nullptr));
@@ -68,7 +77,7 @@ StudioService::StudioService(SimulatorOptions options)
   flow.sid = default_flow_sid_;
   flow.friendly_name = "voxlog";
   flow.status = "published";
-  flow.definition = options_.flow_definition;
+  flow.definition = std::make_shared<const json>(options_.flow_definition);
   flow.date_created = flow.date_updated = iso_now();
   flows_[flow.sid] = flow;
 }
@@ -128,15 +137,20 @@ ApiReply StudioService::handle_studio(const ApiRequest& request, const std::vect
       json context = execution->liquid_scope();
       context.erase("contact");
       context["flow"].erase("sid");
+      // Not Twilio's: what the callee has heard so far (Execution::heard).
       return ApiReply{200,
                       {{"account_sid", execution->account_sid},
                        {"context", context},
                        {"flow_sid", execution->flow_sid},
                        {"execution_sid", execution->sid},
+                       {"heard", execution->heard},
                        {"url", base_url_ + request.path}}};
     }
     if (n == 6 && parts[5] == "Steps" && method == "GET") {
-      return ApiReply{200, {{"steps", execution->steps}, {"meta", {{"key", "steps"}, {"page", 0}}}}};
+      return ApiReply{200,
+                      {{"steps", execution->steps},
+                       {"heard", execution->heard},  // not Twilio's, as in Context
+                       {"meta", {{"key", "steps"}, {"page", 0}}}}};
     }
   }
   if (n == 5 && parts[3] == "Executions" && method == "POST") {
@@ -215,7 +229,7 @@ ApiReply StudioService::create_execution(const std::string& flow_sid, const ApiR
   execution->definition = flows_[flow_sid].definition;
   execution->flow_revision = flows_[flow_sid].revision;
   execution->date_created = execution->date_updated = iso_now();
-  execution->current_state = execution->definition.value("initial_state", "Trigger");
+  execution->current_state = execution->definition->value("initial_state", "Trigger");
   execution->rng.seed(rng_());
   auto& queued = scripts_[*to];
   if (!queued.empty()) {
@@ -229,13 +243,14 @@ ApiReply StudioService::create_execution(const std::string& flow_sid, const ApiR
   recent_creates_.push_back(now);
   ++stats_.executions_created;
   executions_[execution->sid] = execution;
-  execution_order_.push_back(execution->sid);
+  history_.push_back(execution);
   active_by_contact_[*to] = execution->sid;
-  while (execution_order_.size() > kMaxKeptExecutions) {
-    auto oldest = executions_.find(execution_order_.front());
-    if (oldest != executions_.end() && oldest->second->status == "active") break;
-    if (oldest != executions_.end()) executions_.erase(oldest);
-    execution_order_.pop_front();
+  while (history_.size() > kMaxKeptExecutions) {
+    const std::shared_ptr<Execution>& oldest = history_.front();
+    if (is_active(*oldest)) break;
+    auto listed = executions_.find(oldest->sid);
+    if (listed != executions_.end() && listed->second == oldest) executions_.erase(listed);
+    history_.pop_front();
   }
   reply.status = 201;
   reply.body = execution_json(*execution);
@@ -251,10 +266,10 @@ ApiReply StudioService::list_executions(const std::string& flow_sid, const ApiRe
   std::vector<std::shared_ptr<Execution>> matching;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (auto it = execution_order_.rbegin(); it != execution_order_.rend(); ++it) {
-      auto found = executions_.find(*it);
-      if (found != executions_.end() && found->second->flow_sid == flow_sid)
-        matching.push_back(found->second);
+    for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
+      auto found = executions_.find((*it)->sid);  // deleted ones are no longer the API's
+      if (found != executions_.end() && found->second == *it && (*it)->flow_sid == flow_sid)
+        matching.push_back(*it);
     }
   }
   json page_items = json::array();
@@ -305,7 +320,7 @@ ApiReply StudioService::delete_execution(const std::string& sid) {
     auto found = executions_.find(sid);
     if (found == executions_.end()) return twilio_error(404, 20404, "Execution " + sid + " was not found");
     execution = found->second;
-    executions_.erase(found);  // its SID stays in execution_order_ until trimmed; lookups skip it
+    executions_.erase(found);  // it stays in history_ (GET /__sim/executions) until trimmed
   }
   finish(execution);
   return ApiReply{204, nullptr};
@@ -344,7 +359,7 @@ ApiReply StudioService::save_flow(const std::string& flow_sid, const ApiRequest&
   }
   flow.friendly_name = *name;
   flow.status = *status;
-  flow.definition = definition;
+  flow.definition = std::make_shared<const json>(std::move(definition));
   flow.commit_message = param(request.form, "CommitMessage").value_or("");
   flow.date_updated = iso_now();
   return ApiReply{created ? 201 : 200, flow_json(flow)};
@@ -372,7 +387,7 @@ json StudioService::flow_json(const Flow& flow) const {
   return {{"sid", flow.sid},
           {"account_sid", options_.account_sid},
           {"friendly_name", flow.friendly_name},
-          {"definition", flow.definition},
+          {"definition", *flow.definition},
           {"status", flow.status},
           {"revision", flow.revision},
           {"commit_message", flow.commit_message},

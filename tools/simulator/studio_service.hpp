@@ -2,9 +2,9 @@
 //
 // Contract: `handle` answers one already-parsed HTTP request to the Studio REST API v2 (Basic auth,
 // Twilio's classic error shape {code, message, more_info, status}) or to the simulator's admin routes
-// (/__sim/script, /__sim/faults, /__sim/stats: loopback tools, no auth). It never blocks: executions are
-// walked on the service's own worker threads (a TimedQueue), which also send the webhooks. The reply
-// may ask the transport to delay the answer or to drop the connection; the transport (simulator.cpp)
+// (/__sim/script, /__sim/faults, /__sim/stats, /__sim/executions: loopback tools, no auth). It never blocks:
+// executions are walked on the service's own worker threads (a TimedQueue), which also send the webhooks. The
+// reply may ask the transport to delay the answer or to drop the connection; the transport (simulator.cpp)
 // does that. Secrets: the auth token is compared in constant time and appears in no reply.
 // Thread-safety: `handle` may be called from any number of threads at once.
 #pragma once
@@ -59,7 +59,7 @@ class StudioService {
  private:
   struct Flow {
     std::string sid, friendly_name, status, commit_message, date_created, date_updated;
-    nlohmann::json definition;
+    std::shared_ptr<const nlohmann::json> definition;  // shared with the executions of this revision
     int revision = 1;
   };
   struct FaultBudget {  // "the next N create requests fail this way"
@@ -81,6 +81,7 @@ class StudioService {
   ApiReply update_execution(const std::shared_ptr<Execution>& execution, const ApiRequest& request);
   ApiReply delete_execution(const std::string& sid);
   ApiReply save_flow(const std::string& flow_sid, const ApiRequest& request, bool validate_only);
+  ApiReply admin_executions(const ApiRequest& request);
 
   nlohmann::json execution_json(const Execution& execution) const;
   nlohmann::json flow_json(const Flow& flow) const;
@@ -101,8 +102,10 @@ class StudioService {
   std::mutex mutex_;  // guards everything below
   std::mt19937_64 rng_;
   std::map<std::string, Flow> flows_;
-  std::map<std::string, std::shared_ptr<Execution>> executions_;
-  std::deque<std::string> execution_order_;                // creation order, oldest first
+  std::map<std::string, std::shared_ptr<Execution>> executions_;  // the Studio API's: DELETE removes
+  // Every execution created, oldest first, deleted ones included (GET /__sim/executions); the oldest
+  // ended ones are forgotten beyond kMaxKeptExecutions (studio_service.cpp).
+  std::deque<std::shared_ptr<Execution>> history_;
   std::map<std::string, std::string> active_by_contact_;   // To -> execution SID
   std::map<std::string, std::deque<CallScript>> scripts_;  // To -> outcomes of its next executions
   std::deque<std::chrono::steady_clock::time_point> recent_creates_;

@@ -38,8 +38,13 @@ std::optional<json> read_flow(const std::string& file, std::ostream& err) {
 bool report_check(const std::string& file, const json& flow, std::ostream& out, std::ostream& err) {
   auto problems = check_flow(flow);
   for (const auto& problem : problems) err << file << ": " << problem << "\n";
-  if (problems.empty()) out << file << ": ok (" << flow["states"].size() << " states)\n";
-  return problems.empty();
+  if (!problems.empty()) return false;
+  out << file << ": ok (" << flow["states"].size() << " states)\n";
+  std::string names;
+  for (const auto& [name, states] : flow_data_reads(flow)) names += (names.empty() ? "" : ", ") + name;
+  out << file << ": flow.data variables: " << (names.empty() ? "(none)" : names) << "\n";
+  for (const auto& warning : flow_data_warnings(flow)) err << file << ": warning: " << warning << "\n";
+  return true;
 }
 
 void report_api_error(const char* step, const ApiError& error, std::ostream& err) {

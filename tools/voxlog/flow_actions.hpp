@@ -2,7 +2,9 @@
 //
 // Contract: each function returns the process exit code (tools/voxlog/args.hpp): 0 success; 1 the flow has
 // problems or Twilio refused it; 2 an unreadable file or missing configuration. flow_check() prints
-// "<file>: ok (N states)" on `out`, or one "<file>: <problem>" line per problem on `err`. flow_deploy() runs
+// "<file>: ok (N states)" and "<file>: flow.data variables: a, b, ..." (the Parameters its Liquid reads) on
+// `out`, and "<file>: warning: ..." on `err` for each one voxlog never sends (still exit 0); or one
+// "<file>: <problem>" line per problem on `err`. flow_deploy() runs
 // the same check, then POST /v2/Flows/Validate, then updates TWILIO_FLOW_SID when it is set (a new revision)
 // or creates a flow and prints its FW sid. Configuration comes from load_config() (process environment, then
 // ./.env); TWILIO_API_BASE points it at the simulator or a fake. The auth token is never printed.

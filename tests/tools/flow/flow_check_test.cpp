@@ -150,3 +150,46 @@ TEST_CASE("input that is not a flow at all", "[flow]") {
   auto problems = check_flow(json::object());
   CHECK(problems.size() == 3);
 }
+
+TEST_CASE("flow.json reads only flow.data names that voxlog sends", "[flow][flow-data]") {
+  const json flow = load("flow.json");
+  auto reads = voxlog::flow_data_reads(flow);
+  std::vector<std::string> names;
+  for (const auto& [name, states] : reads) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"appointment_day", "appointment_time", "cancel_message",
+                                          "confirm_message", "goodbye_message", "machine_message", "message",
+                                          "name", "place", "public_url", "voicemail_prompt"});
+  CHECK(reads["name"] == std::vector<std::string>{"personalise"});
+  CHECK(reads["public_url"] == std::vector<std::string>{"init"});
+  CHECK(voxlog::flow_data_warnings(flow).empty());
+}
+
+TEST_CASE("a flow.data name voxlog never sends is a warning, not a problem", "[flow][flow-data]") {
+  json flow = load("flow.json");
+  state_named(flow, "goodbye")["properties"]["say"] =
+      "{{ flow.data.doctor | default: 'Your doctor' }} says goodbye, {{flow.data['ward']}}.";
+  state_named(flow, "check_attempts")["transitions"][1]["conditions"][0]["arguments"][0] =
+      "{{flow.data.doctor}}";
+  // Not reads: plain text, a longer name, a path that only ends in flow.data.
+  state_named(flow, "cancelled")["properties"]["say"] =
+      "flow.data.plain {{flow.database}} {{widgets.flow.data.nested}} {{flow.data.cancel_message}}";
+  CHECK(check_flow(flow).empty());
+  auto reads = voxlog::flow_data_reads(flow);
+  CHECK(reads["doctor"] == std::vector<std::string>{"check_attempts", "goodbye"});
+  CHECK_FALSE(reads.count("plain"));
+  CHECK_FALSE(reads.count("nested"));
+  CHECK_FALSE(reads.count("base"));
+  CHECK_FALSE(reads.count("confirm_text"));
+  auto warnings = voxlog::flow_data_warnings(flow);
+  INFO(json(warnings).dump(2));
+  REQUIRE(warnings.size() == 2);
+  CHECK_THAT(warnings[0], Catch::StartsWith("flow.data.doctor (read by 'check_attempts', 'goodbye') is not a "
+                                            "parameter voxlog sends"));
+  CHECK_THAT(warnings[0], Catch::Contains("a 'doctor' column"));
+  CHECK_THAT(warnings[1], Catch::StartsWith("flow.data.ward (read by 'goodbye')"));
+  // Every key voxlog sends is known, whether or not flow.json reads it.
+  for (const char* sent : {"campaign_id", "attempt", "appointment_at", "tz"}) {
+    CHECK(std::find(voxlog::kVoxlogFlowData.begin(), voxlog::kVoxlogFlowData.end(), sent) !=
+          voxlog::kVoxlogFlowData.end());
+  }
+}

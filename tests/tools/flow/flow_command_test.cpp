@@ -73,7 +73,31 @@ TEST_CASE("flow check prints ok with the state count", "[flow-cli]") {
   CHECK(run.code == 0);
   std::ifstream in(kRepoFlow);
   auto states = json::parse(in)["states"].size();
-  CHECK(run.out == kRepoFlow + ": ok (" + std::to_string(states) + " states)\n");
+  CHECK(run.out == kRepoFlow + ": ok (" + std::to_string(states) + " states)\n" + kRepoFlow +
+                       ": flow.data variables: appointment_day, appointment_time, cancel_message, "
+                       "confirm_message, goodbye_message, machine_message, message, name, place, public_url, "
+                       "voicemail_prompt\n");
+  CHECK(run.err.empty());
+}
+
+TEST_CASE("flow check warns about a flow.data name voxlog never sends, and still passes", "[flow-cli]") {
+  std::ifstream in(kRepoFlow);
+  json definition = json::parse(in);
+  for (auto& state : definition["states"]) {
+    if (state["name"] == "goodbye") state["properties"]["say"] = "Goodbye from {{flow.data.doctor}}.";
+  }
+  char path[] = "/tmp/voxlog-flow-XXXXXX";
+  ::close(::mkstemp(path));
+  std::ofstream(path) << definition.dump();
+  auto run = flow({"check", path});
+  std::remove(path);
+  CHECK(run.code == 0);
+  CHECK_THAT(run.out,
+             Catch::Contains(": flow.data variables: appointment_day, appointment_time, cancel_message, "
+                             "confirm_message, doctor, machine_message,"));
+  CHECK_THAT(run.err,
+             Catch::StartsWith(std::string(path) + ": warning: flow.data.doctor (read by 'goodbye') is "
+                                                   "not a parameter voxlog sends"));
 }
 
 TEST_CASE("flow check prints one line per problem and exits 1", "[flow-cli]") {

@@ -55,3 +55,21 @@ TEST_CASE("date renders now and epoch seconds in UTC", "[liquid]") {
   CHECK(render("{{flow.sid | replace: 'N', ''}}_{{now | date: '%s'}}") == "F123_1764050400");
   CHECK(render("{{ 0 | date: '%Y' }}") == "1970");
 }
+
+TEST_CASE("prepend and append; a missing value reads as empty", "[liquid]") {
+  CHECK(render("{{flow.sid | prepend: 'id ' | append: '.'}}") == "id FN123.");
+  CHECK(render("{{flow.data.missing | prepend: 'x'}}") == "x");
+  CHECK(render("{{flow.data.count | append: ' calls'}}") == "2 calls");
+}
+
+TEST_CASE("default with a variable argument, and flow.json's optional-phrase idiom", "[liquid]") {
+  CHECK(render("{{flow.data.message | default: flow.variables.attempt}}") == "1");
+  // " on <value>" when the value is set, nothing when it is missing or empty (default maps both to ~).
+  const std::string on_day = R"({{flow.data.day | default: "~" | prepend: " on " | replace: " on ~", ""}})";
+  CHECK(render("appointment" + on_day + ".") == "appointment.");
+  nlohmann::json scope = kScope;
+  scope["flow"]["data"]["day"] = "Tuesday 8 December";
+  CHECK(render_liquid("appointment" + on_day + ".", scope, kNow) == "appointment on Tuesday 8 December.");
+  scope["flow"]["data"]["day"] = "";
+  CHECK(render_liquid("appointment" + on_day + ".", scope, kNow) == "appointment.");
+}
