@@ -43,6 +43,7 @@ std::string outcome_event_for(const std::string& digits, const std::string& acti
   if (action == "cancel_appointment" || (action.empty() && digits == "2")) return t::appointment_cancelled;
   if (action == "connect_to_representative" || action == "voicemail" || (action.empty() && digits == "0"))
     return t::voicemail_requested;
+  if (action == "opt_out" || (action.empty() && digits == "9")) return t::opt_out_requested;
   return {};
 }
 
@@ -51,6 +52,7 @@ std::string outcome_of_event_type(const std::string& type) {
   if (type == t::appointment_confirmed) return "confirmed";
   if (type == t::appointment_cancelled) return "cancelled";
   if (type == t::voicemail_requested) return "voicemail";
+  if (type == t::opt_out_requested) return "opted-out";
   return {};
 }
 
@@ -96,6 +98,11 @@ void decide_digits(const CallRow& call, const json& params, std::vector<NewEvent
   if (type.empty() || outcome_of_event_type(type) == call.outcome) return;
   json data = {{"digits", digits}};
   if (!action.empty()) data["action"] = action;
+  if (type == event_type::opt_out_requested) {
+    // The do-not-call list (campaigns_table.hpp) takes the number from here.
+    std::string to = call.to.empty() ? param(params, {"to", "To"}) : call.to;
+    data["to"] = to;
+  }
   out.push_back({type, std::move(data)});
 }
 

@@ -1,17 +1,24 @@
-// The dialer: the one place where voxlog asks Twilio Studio to place calls.
+// The dialer: the one place where voxlog asks Twilio Studio to place calls, for single calls and campaigns.
 //
-// Contract: a detached actor (its libcurl calls block) that takes single calls and batches. Every request is
-// recorded before Twilio is asked (CallRequested, stream dial-<request id>), then its result:
-// ExecutionCreated opens the call's stream (call-<execution SID>), or ExecutionRejected records Twilio's code
-// and message. Numbers are normalised to E.164 first; a bad number is refused with invalid_argument naming it
-// and is never dialled. A number that already has a call in flight (placed by this server, not yet over) is
-// refused with conflict: nobody else's execution is ever ended. Creates are paced to TWILIO_CPS.
-// A batch is answered at once ({batch_id, total, initiated}); its calls are then placed in order (a single
-// call requested meanwhile waits for the batch call under way, not for the rest of the batch) and, when
-// every one has been placed or has failed, CampaignCompleted {batch_id, total, success, failed, results,
-// errors} is appended to batch-<id> (the broadcaster turns it into bulkCallComplete).
+// Contract: an event-based actor that never blocks. It checks each request (a number on the do-not-call
+// list is refused with failed_precondition; a number with a call in flight, placed by this server and not
+// over, or being placed, is refused with conflict: nobody is ever called twice at once), paces every
+// create to at most `max_cps` (Studio's 20 executions per second by default) across everything, and hands
+// the request to one of `workers` detached workers, each with its own StudioClient, so a slow or failing
+// Twilio create delays only its own request. A worker records CallRequested (stream dial-<request id>,
+// expected version 0: one request id is placed at most once, even when recovery asks again) before Twilio
+// is asked, then the result: ExecutionCreated opens the call's stream (call-<execution SID>), or
+// ExecutionRejected records Twilio's code and message. Then it answers the request's DialReply (on the
+// worker's thread). Campaign calls carry campaign_id, phone and attempt into those events and the
+// contact's Parameters into the execution; public_url is always added.
 //
-// Thread-safety: an actor; send it the messages below.
+// Lookups (recovery after a crash): (lookup_atom, phone, since epoch s, LookupReply) lists the contact's
+// executions created since then; (fetch_atom, sid, FetchReply) reads one. They run on the workers too.
+//
+// The dialer holds every request until it is told the public URL the flow must call back
+// ((public_url_atom, std::string), known once the HTTP server has bound its port).
+//
+// Thread-safety: an actor; send it the messages below. Replies run on a worker's thread.
 #pragma once
 
 #include <functional>
@@ -28,60 +35,52 @@
 namespace voxlog {
 
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
-using batch_atom = caf::atom_constant<caf::atom("batch")>;
-using job_atom = caf::atom_constant<caf::atom("job")>;
+using lookup_atom = caf::atom_constant<caf::atom("lookup")>;
+using fetch_atom = caf::atom_constant<caf::atom("fetch")>;
 using public_url_atom = caf::atom_constant<caf::atom("publicurl")>;
-using pause_atom = caf::atom_constant<caf::atom("pause")>;
-using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 struct DialerSettings {
   EventStore* store = nullptr;
   CallsView* view = nullptr;
-  ClientOptions client;         // Studio base URL, credentials, flow SID
-  std::string from;             // TWILIO_PHONE_NUMBER
-  std::string default_region;   // for numbers written without +country
-  double calls_per_second = 1;  // TWILIO_CPS
-  std::size_t max_batch = 1000;
+  ClientOptions client;        // Studio base URL, credentials, flow SID
+  std::string from;            // TWILIO_PHONE_NUMBER
+  std::string default_region;  // for numbers written without +country
+  double max_cps = 20;         // every create, whoever asks
+  int workers = 4;             // creates under way at once, at most
+};
+
+struct DialRequest {
+  std::string number;  // as typed (single calls) or E.164 (campaigns)
+  std::string by;      // who asked (the API token's name), recorded in CallRequested
+  std::string campaign_id;
+  int attempt = 0;
+  std::string request_id;  // a campaign names it (its CallQueued); empty: the dialer makes one
+  nlohmann::json parameters = nlohmann::json::object();  // the contact's, for the flow
 };
 
 struct DialOutcome {
   std::string to;             // E.164 when it parsed, else the input
+  std::string request_id;     // set once CallRequested was recorded
   std::string execution_sid;  // set on success
   Status status;              // ok, or why not
   int http_status = 0;        // Twilio's answer, when there was one
   int twilio_code = 0;
-};
-
-struct BatchAccepted {
-  std::string batch_id;
-  std::size_t total = 0;
-  std::size_t initiated = 0;  // valid, distinct numbers that will be dialled
-};
-
-// A running batch after a pause or resume request.
-struct CampaignState {
-  std::string batch_id;
-  bool paused = false;
-  std::size_t remaining = 0;  // calls not placed yet
-  bool changed = false;       // false: it already was paused (or running); nothing was recorded
+  bool requested = false;    // CallRequested was recorded (Twilio may have been asked)
+  bool do_not_call = false;  // refused: the number is on the do-not-call list
 };
 
 using DialReply = std::function<void(const DialOutcome&)>;
-using BatchReply = std::function<void(const Result<BatchAccepted>&)>;
-using CampaignReply = std::function<void(const Result<CampaignState>&)>;
+using LookupReply = std::function<void(const ApiResult<std::vector<Execution>>&)>;
+using FetchReply = std::function<void(const ApiResult<Execution>&)>;
 
-// Messages: (dial_atom, std::string number, std::string by, DialReply), (batch_atom,
-// std::vector<std::string>, std::string by, BatchReply), and (pause_atom | resume_atom, std::string
-// batch_id, std::string by, CampaignReply). `by` names who asked (the API token's name): CallRequested,
-// CampaignCreated, CampaignPaused and CampaignResumed record it, so the audit trail says who. A paused batch
-// places no more calls (the one under way, if any, finishes) until it is resumed; CampaignPaused and
-// CampaignResumed {batch_id, remaining} record each change on batch-<id>; a batch that is not running
-// is not_found. The dialer holds every request until it is told the public URL the flow must call back
-// ((public_url_atom, std::string), known once the HTTP server has bound its port).
+// Messages: (dial_atom, DialRequest, DialReply), (lookup_atom, std::string phone, std::int64_t since_s,
+// LookupReply), (fetch_atom, std::string sid, FetchReply).
 caf::actor spawn_dialer(caf::actor_system& system, DialerSettings settings);
 
 }  // namespace voxlog
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::DialRequest)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::DialOutcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::DialReply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::BatchReply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::CampaignReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::LookupReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::FetchReply)

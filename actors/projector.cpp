@@ -24,6 +24,7 @@ Status Projector::start() {
     wake_.notify_one();
   });
   if (Status s = catch_up_from_log(); !s) return s;
+  live_ = true;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "voxlog.project");
     run();
@@ -126,6 +127,7 @@ Status Projector::apply_pending(const std::vector<Change::Commit>& commits) {
       std::optional<CallRow> row;
       if (next_row < changed->size() && (*changed)[next_row].first == seq)
         row = std::move((*changed)[next_row++].second);
+      if (row && live_ && on_campaign_call_ && !row->batch_id.empty()) on_campaign_call_(*row);
       batch->emplace_back(commit, i, std::move(row));
     }
   }

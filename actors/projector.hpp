@@ -40,6 +40,11 @@ class Projector {
   Projector(EventStore& store, CallsView& view, broadcaster_actor broadcaster);
   ~Projector();
 
+  // Called on the projector's thread with every live change of a call row that names a campaign (batchId),
+  // after the view staged it (not for the catch-up at start: the campaign actors read the view then).
+  // Set before start().
+  void on_campaign_call(std::function<void(const CallRow&)> fn) { on_campaign_call_ = std::move(fn); }
+
   Status start();
   void stop();
 
@@ -78,6 +83,8 @@ class Projector {
   std::thread thread_;
   std::chrono::steady_clock::time_point last_commit_{};  // projector thread only, like staged_events_
   std::size_t staged_events_ = 0;
+  std::function<void(const CallRow&)> on_campaign_call_;
+  bool live_ = false;  // past start()'s catch-up
 };
 
 }  // namespace voxlog

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/projector.hpp"
+#include "eventstore/text.hpp"
 #include "http/reason_phrase.hpp"
 #include "http/webhook_parse.hpp"
 
@@ -127,19 +128,26 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
                               "' are refused: add it to ALLOWED_ORIGINS to let its pages use this server",
                           path));
   bool webhook = is_webhook_path(head.path());
-  std::size_t limit = webhook ? ctx.config.max_body_bytes : ctx.config.max_api_body_bytes;
+  // Imports (a campaign's contacts, a do-not-call list) may be big, and may be CSV.
+  bool import = head.method() == restinio::http_method_post() &&
+                (head.path() == "/api/campaigns" || head.path() == "/api/dnc");
+  std::size_t limit = webhook  ? ctx.config.max_body_bytes
+                      : import ? ctx.config.max_import_bytes
+                               : ctx.config.max_api_body_bytes;
+  const char* limit_name = webhook ? "MAX_BODY_BYTES" : import ? "MAX_IMPORT_BYTES" : "MAX_API_BODY_BYTES";
   if (req->body().size() > limit)
-    return refuse(problem(413, "Content Too Large",
-                          std::string("the body exceeds ") +
-                              (webhook ? "MAX_BODY_BYTES" : "MAX_API_BODY_BYTES") + " (" +
-                              std::to_string(limit) + " bytes)",
-                          path));
+    return refuse(problem(
+        413, "Content Too Large",
+        std::string("the body exceeds ") + limit_name + " (" + std::to_string(limit) + " bytes)", path));
   if (!webhook && starts_with(head.path(), "/api/") && changes_state(head.method())) {
     std::string type = header_of(req, "Content-Type");
     bool empty_without_type = type.empty() && req->body().empty();
-    if (!empty_without_type && body_kind(type) != "json")
+    bool csv = import && lower_ascii(type).rfind("text/csv", 0) == 0;
+    if (!empty_without_type && body_kind(type) != "json" && !csv)
       return refuse(problem(415, "Unsupported Media Type",
-                            "send the body as application/json (got '" + type.substr(0, 100) + "')", path));
+                            std::string("send the body as application/json") +
+                                (import ? " or text/csv" : "") + " (got '" + type.substr(0, 100) + "')",
+                            path));
   }
   return false;
 }

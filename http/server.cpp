@@ -25,12 +25,22 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   auto r = std::make_unique<http::Router>();
   const auto options = restinio::http_method_options();
   // method, path, handler                                                     who may call it
-  r->http_get("/healthz", health(ctx));                                          // anyone; details: any token
-  r->http_get("/metrics", metrics(ctx));                                         // metrics
-  r->http_post("/api/calls/start", start_call(ctx));                             // operator
-  r->http_post("/api/calls/start-bulk", start_bulk(ctx));                        // operator
-  r->http_post("/api/campaigns/:batchId/pause", pause_campaign(ctx));            // operator
-  r->http_post("/api/campaigns/:batchId/resume", resume_campaign(ctx));          // operator
+  r->http_get("/healthz", health(ctx));                                // anyone; details: any token
+  r->http_get("/metrics", metrics(ctx));                               // metrics
+  r->http_post("/api/calls/start", start_call(ctx));                   // operator
+  r->http_post("/api/calls/start-bulk", start_bulk(ctx));              // operator
+  r->http_post("/api/campaigns", create_campaign(ctx));                // operator (JSON or CSV)
+  r->http_get("/api/campaigns", list_campaigns(ctx));                  // viewer
+  r->http_get("/api/campaigns/:id", get_campaign(ctx));                // viewer
+  r->http_get("/api/campaigns/:id/contacts", campaign_contacts(ctx));  // viewer
+  r->http_get("/api/campaigns/:id/export.csv", export_campaign(ctx));  // admin
+  r->http_post("/api/campaigns/:id/pause", control_campaign(ctx, Campaigns::Control::pause));    // operator
+  r->http_post("/api/campaigns/:id/resume", control_campaign(ctx, Campaigns::Control::resume));  // operator
+  r->http_post("/api/campaigns/:id/cancel", control_campaign(ctx, Campaigns::Control::cancel));  // operator
+  r->http_get("/api/dnc", dnc_list(ctx));                                                        // viewer
+  r->http_post("/api/dnc", dnc_import(ctx));                                     // admin (JSON or CSV)
+  r->http_put("/api/dnc/:phone", dnc_add(ctx));                                  // admin
+  r->http_delete("/api/dnc/:phone", dnc_remove(ctx));                            // admin
   r->http_get("/api/events", global_events(ctx));                                // viewer
   r->http_get("/api/calls", list_calls(ctx));                                    // viewer
   r->http_get("/api/calls/history/export/all", history_export(ctx));             // admin
@@ -80,7 +90,9 @@ std::size_t hard_header_limit(const Config& c) {
 }
 
 restinio::incoming_http_msg_limits_t hard_limits(const Config& c) {
-  std::uint64_t body = std::max<std::uint64_t>(4 * std::max(c.max_body_bytes, c.max_api_body_bytes), 4 << 20);
+  std::uint64_t body =
+      std::max<std::uint64_t>({4 * std::max(c.max_body_bytes, c.max_api_body_bytes), std::uint64_t{4} << 20,
+                               2 * std::uint64_t{c.max_import_bytes}});
   std::size_t field = hard_header_limit(c);
   return restinio::incoming_http_msg_limits_t{}
       .max_body_size(body)

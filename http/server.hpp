@@ -34,6 +34,7 @@ namespace voxlog {
 
 class Projector;
 class SocketIoServer;
+class Campaigns;
 
 struct ServerContext {
   Config config;
@@ -44,6 +45,7 @@ struct ServerContext {
   CallDirectory* calls = nullptr;  // routes webhooks to call actors
   broadcaster_actor broadcaster;
   caf::actor dialer;
+  Campaigns* campaigns = nullptr;  // campaign actors and imports (actors/campaign/campaigns.hpp)
   std::string webhook_auth_token;  // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)
   std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>();  // drains before a stop

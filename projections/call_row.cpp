@@ -23,6 +23,7 @@ void learn_identity(CallRow& row, const json& data) {
   learn(row.from, string_field(data, "from"));
   learn(row.request_id, string_field(data, "request_id"));
   learn(row.batch_id, string_field(data, "batch_id"));
+  learn(row.batch_id, string_field(data, "campaign_id"));  // a campaign's calls: batchId names it
 }
 
 void apply_webhook(CallRow& row, const json& data) {
@@ -99,6 +100,8 @@ void apply(CallRow& row, const Event& e) {
     row.outcome = "cancelled";
   } else if (e.type == t::voicemail_requested) {
     row.outcome = "voicemail";
+  } else if (e.type == t::opt_out_requested) {
+    row.outcome = "opted-out";
   } else if (e.type == t::recording_available) {
     row.recording_url = string_field(d, "recording_url");
   } else if (e.type == t::flow_event_received) {

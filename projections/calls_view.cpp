@@ -7,9 +7,11 @@
 #include <map>
 #include <sstream>
 #include <unordered_map>
+#include <utility>
 
 #include <lmdb++.h>
 
+#include "projections/campaigns_table.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
@@ -48,6 +50,7 @@ struct CallsView::Impl {
   std::string dir;
   lmdb::env env = lmdb::env::create();
   lmdb::dbi calls{0}, by_stream{0}, by_sid{0}, meta{0};
+  CampaignsTable campaigns;
 
   std::optional<std::uint64_t> get_u64(MDB_txn* txn, lmdb::dbi& dbi, const std::string& key) const {
     lmdb::val k = as_val(key), v;
@@ -76,6 +79,7 @@ struct CallsView::Impl {
   void abort_open() {
     if (open) mdb_txn_abort(open);
     open = nullptr;
+    campaigns.drop_staged();
     cached_rows.clear();  // they held the aborted transaction's rows
     cached_ids.clear();
   }
@@ -117,6 +121,7 @@ Result<std::unique_ptr<CallsView>> CallsView::open(const std::string& dir) {
     impl->calls = lmdb::dbi::open(txn, "calls", MDB_CREATE);
     impl->by_stream = lmdb::dbi::open(txn, "by_stream", MDB_CREATE);
     impl->by_sid = lmdb::dbi::open(txn, "by_sid", MDB_CREATE);
+    impl->campaigns.open(txn);
     txn.commit();
   } catch (const lmdb::error& e) {
     return failed_precondition("cannot open calls view in " + dir + ": " + e.what());
@@ -162,6 +167,7 @@ Result<CallsView::Changed> CallsView::stage(const std::vector<const Event*>& eve
                               std::to_string(e.seq));
       }
       impl.applied = e.seq;
+      impl.campaigns.stage(txn, e);
       if (!is_call_stream(e.stream)) continue;
       std::uint64_t id = 0;
       if (auto it = new_streams.find(e.stream); it != new_streams.end()) {
@@ -196,6 +202,7 @@ Result<CallsView::Changed> CallsView::stage(const std::vector<const Event*>& eve
       if (!row.call_sid.empty() && row.call_sid != stored_call_sid)
         impl.put(txn, impl.by_sid, row.call_sid, be64(id));
     }
+    impl.campaigns.flush(txn);
     impl.put(txn, impl.meta, "checkpoint", be64(impl.applied));
     impl.put(txn, impl.meta, "next_id", be64(impl.next_id));
     if (impl.cached_rows.size() + dirty.size() > Impl::kCachedRows) impl.cached_rows.clear();
@@ -287,14 +294,49 @@ void CallsView::for_each(const std::function<bool(const CallRow&)>& fn) const {
 std::string CallsView::dump() const {
   std::ostringstream out;
   auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
-  for (auto* dbi : {&impl_->meta, &impl_->calls, &impl_->by_stream, &impl_->by_sid}) {
-    auto cursor = lmdb::cursor::open(txn, *dbi);
+  std::vector<MDB_dbi> dbis = {impl_->meta.handle(), impl_->calls.handle(), impl_->by_stream.handle(),
+                               impl_->by_sid.handle()};
+  for (MDB_dbi dbi : impl_->campaigns.dbis()) dbis.push_back(dbi);
+  for (MDB_dbi dbi : dbis) {
+    auto cursor = lmdb::cursor::open(txn, dbi);
     lmdb::val k, v;
     for (bool ok = cursor.get(k, v, MDB_FIRST); ok; ok = cursor.get(k, v, MDB_NEXT))
       out << as_string(k).size() << ':' << as_string(k) << '=' << v.size() << ':' << as_string(v) << '\n';
     out << "--\n";
   }
   return out.str();
+}
+
+std::optional<CampaignRow> CallsView::find_campaign(const std::string& id) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->campaigns.find(txn, id);
+}
+
+std::vector<CampaignRow> CallsView::list_campaigns() const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->campaigns.list(txn);
+}
+
+std::vector<ContactRow> CallsView::campaign_contacts(const std::string& id,
+                                                     const ContactFilter& filter) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->campaigns.contacts(txn, id, filter);
+}
+
+void CallsView::for_each_contact(const std::string& id,
+                                 const std::function<bool(const ContactRow&)>& fn) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  impl_->campaigns.for_each_contact(txn, id, fn);
+}
+
+std::optional<DncEntry> CallsView::dnc_find(const std::string& phone) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->campaigns.dnc_find(txn, phone);
+}
+
+std::vector<DncEntry> CallsView::dnc_list() const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->campaigns.dnc_list(txn);
 }
 
 }  // namespace voxlog

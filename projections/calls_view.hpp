@@ -5,7 +5,8 @@
 // SAME write transaction, so every event is applied exactly once even across crashes. Deleting the directory
 // and replaying the log gives the same bytes (`voxlog replay`). Only events of `call-` streams touch rows.
 // Layout: DBIs `calls` (id u64 BE -> row JSON), `by_stream` (stream -> id), `by_sid` (execution or call
-// SID -> id), `meta` (`checkpoint` u64 BE, `next_id` u64 BE, `format`).
+// SID -> id), `meta` (`checkpoint` u64 BE, `next_id` u64 BE, `format`), and the campaigns projection and
+// do-not-call list of campaigns_table.hpp (`campaigns`, `contacts`, `dnc`).
 //
 // Durability: the environment is opened with MDB_NOMETASYNC (one sync per commit instead of two). A
 // system crash may undo the view's last transactions but never corrupts it, and since the checkpoint
@@ -25,6 +26,7 @@
 #include "eventstore/event.hpp"
 #include "eventstore/status.hpp"
 #include "projections/call_row.hpp"
+#include "projections/campaigns_table.hpp"
 
 namespace voxlog {
 
@@ -73,6 +75,14 @@ class CallsView {
   std::size_t count() const;
   // Every row, oldest first; stops when fn returns false.
   void for_each(const std::function<bool(const CallRow&)>& fn) const;
+
+  // The campaigns projection and the do-not-call list (campaigns_table.hpp), as of the last commit.
+  std::optional<CampaignRow> find_campaign(const std::string& id) const;
+  std::vector<CampaignRow> list_campaigns() const;  // newest first
+  std::vector<ContactRow> campaign_contacts(const std::string& id, const ContactFilter& filter) const;
+  void for_each_contact(const std::string& id, const std::function<bool(const ContactRow&)>& fn) const;
+  std::optional<DncEntry> dnc_find(const std::string& phone) const;
+  std::vector<DncEntry> dnc_list() const;
 
   // A canonical dump of every DBI (for "rebuilt equals live" checks).
   std::string dump() const;

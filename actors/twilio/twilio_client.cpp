@@ -364,6 +364,18 @@ ApiResult<Execution> StudioClient::end_execution(const std::string& sid) {
   return execution_from(*body);
 }
 
+ApiResult<std::vector<Execution>> StudioClient::executions_since(const std::string& to, std::time_t since) {
+  if (!is_sid(impl_->options.flow_sid)) return bad_argument("no valid TWILIO_FLOW_SID to list executions of");
+  auto all = impl_->list_executions(to, "DateCreatedFrom=" + impl_->escape(iso8601_s(since)));
+  if (!all) return all;
+  std::vector<Execution> mine;
+  for (auto& e : *all) {
+    auto created = parse_iso8601(e.date_created);
+    if (!created || *created >= since) mine.push_back(std::move(e));
+  }
+  return mine;
+}
+
 ApiResult<std::vector<Execution>> StudioClient::active_executions_for(const std::string& to) {
   if (!is_sid(impl_->options.flow_sid)) return bad_argument("no valid TWILIO_FLOW_SID to list executions of");
   auto all = impl_->list_executions(to, "Status=active");

@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -128,6 +129,9 @@ class StudioClient {
   ApiResult<Execution> end_execution(const std::string& sid);
   // The active executions whose contact is `to`, following every page.
   ApiResult<std::vector<Execution>> active_executions_for(const std::string& to);
+  // The executions whose contact is `to` created at or after `since` (epoch seconds, Twilio's clock: allow
+  // for skew), ended or not, following every page. Recovery asks this before dialling again.
+  ApiResult<std::vector<Execution>> executions_since(const std::string& to, std::time_t since);
 
   // POST /v2/Flows/Validate; a definition Twilio rejects is an ApiError (invalid_argument) with its details.
   ApiResult<FlowInfo> validate_flow(const FlowRequest& request);

@@ -16,6 +16,7 @@ std::string action_for_event_type(std::string_view type) {
   if (type == t::appointment_confirmed) return "confirm_appointment";
   if (type == t::appointment_cancelled) return "cancel_appointment";
   if (type == t::voicemail_requested) return "connect_to_representative";
+  if (type == t::opt_out_requested) return "opt_out";
   return {};
 }
 
@@ -36,7 +37,17 @@ std::vector<SocketIoEvent> SocketIoTranslator::translate(const Change& change) {
     }
     return out;
   }
-  if (e.type == t::campaign_completed) {
+  if (e.stream.rfind(stream_prefix::campaign, 0) == 0 && e.type != t::batch_dialled) {
+    // Any change of a campaign: the dashboard reads the campaign again (throttled on its side).
+    json body = {{"campaign_id", e.stream.substr(std::string(stream_prefix::campaign).size())},
+                 {"type", e.type},
+                 {"seq", e.seq}};
+    if (auto i = e.data.find("i"); i != e.data.end()) body["i"] = *i;
+    if (auto phone = e.data.find("phone"); phone != e.data.end()) body["phone"] = *phone;
+    out.push_back({"campaignUpdate", std::move(body)});
+    return out;
+  }
+  if (e.type == t::batch_dialled || (e.type == t::campaign_completed && data.contains("batch_id"))) {
     json body = {{"total", data.value("total", json(0))},
                  {"success", data.value("success", json(0))},
                  {"failed", data.value("failed", json(0))},

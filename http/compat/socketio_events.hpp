@@ -12,8 +12,10 @@
 //                                      -> dtmfUpdate (action, is_action: true, event = the action), then
 //                                         statusUpdate with event = the action
 //   WebhookReceived on the flow route  -> flowUpdate (the webhook's parameters as received, plus seq)
-//   CampaignCompleted                  -> bulkCallComplete and bulkCallCompleted {total, success, failed,
+//   BatchDialled (a start-bulk campaign placed every call; before campaigns, a batch's CampaignCompleted)
+//                                      -> bulkCallComplete and bulkCallCompleted {total, success, failed,
 //                                         results, errors, batch_id, seq}
+//   any other event of a campaign      -> campaignUpdate {campaign_id, type, i?, phone?, seq} (voxlog's own)
 // A translator remembers the last webhook it saw (a status change's DialCallStatus lives in the webhook
 // committed just before it), so give each client its own and feed it the changes in seq order.
 //

@@ -1,5 +1,7 @@
 #include "http/config/config.hpp"
 
+#include "eventstore/text.hpp"
+
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -318,6 +320,13 @@ const std::vector<std::string>& config_variable_names() {
                                               "TWILIO_FLOW_SID",
                                               "TWILIO_API_BASE",
                                               "TWILIO_CPS",
+                                              "MAX_CAMPAIGN_CONTACTS",
+                                              "MAX_IMPORT_BYTES",
+                                              "DIAL_WORKERS",
+                                              "CAMPAIGN_CHECK_MS",
+                                              "CLOCK_SCALE",
+                                              "CLOCK_START",
+                                              "CLOCK_ANCHOR_MS",
                                               "DEFAULT_REGION",
                                               "ALLOWED_ORIGINS",
                                               "ALLOWED_HOSTS",
@@ -491,6 +500,35 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
   }
   if (auto v = lookup("WS_MAX_QUEUE"); !v.empty()) {
     if (auto st = parse_size("WS_MAX_QUEUE", v, 1, 1L << 24, c.ws_max_queue); !st) return st;
+  }
+  if (auto v = lookup("MAX_CAMPAIGN_CONTACTS"); !v.empty()) {
+    if (auto st = parse_size("MAX_CAMPAIGN_CONTACTS", v, 1, 10000000, c.max_campaign_contacts); !st)
+      return st;
+  }
+  if (auto v = lookup("MAX_IMPORT_BYTES"); !v.empty()) {
+    if (auto st = parse_size("MAX_IMPORT_BYTES", v, 1024, 1L << 30, c.max_import_bytes); !st) return st;
+  }
+  if (auto v = lookup("DIAL_WORKERS"); !v.empty()) {
+    if (auto st = parse_long("DIAL_WORKERS", v, 1, 64, c.dial_workers); !st) return st;
+  }
+  if (auto v = lookup("CAMPAIGN_CHECK_MS"); !v.empty()) {
+    if (auto st = parse_long("CAMPAIGN_CHECK_MS", v, 10, 9999999, c.campaign_check_ms); !st) return st;
+  }
+  if (auto v = lookup("CLOCK_SCALE"); !v.empty()) {
+    if (auto st = parse_positive_double("CLOCK_SCALE", v, c.clock_scale); !st) return st;
+  }
+  if (auto v = lookup("CLOCK_START"); !v.empty()) {
+    auto t = parse_iso8601(v);
+    if (!t)
+      return invalid_argument(shown("CLOCK_START", v) +
+                              " must be an ISO-8601 time like 2026-12-07T08:00:00Z");
+    c.clock_start_ms = static_cast<long long>(*t) * 1000;
+  }
+  if (auto v = lookup("CLOCK_ANCHOR_MS"); !v.empty()) {
+    long anchor = 0;
+    if (auto st = parse_long("CLOCK_ANCHOR_MS", v, 1, std::numeric_limits<long>::max(), anchor); !st)
+      return st;
+    c.clock_anchor_ms = anchor;
   }
   return c;
 }

@@ -76,6 +76,17 @@ struct Config {
   long socketio_ping_timeout_ms = 20000;   // SOCKETIO_PING_TIMEOUT_MS (10 to 9999999)
   long call_idle_after_end_ms = 5000;      // CALL_IDLE_AFTER_END_MS: a finished call's actor lingers (>= 1)
   std::size_t log_map_bytes = std::size_t{1} << 40;  // LOG_MAP_BYTES: the log's largest size (>= 1 MiB)
+  std::size_t max_campaign_contacts = 200000;  // MAX_CAMPAIGN_CONTACTS: rows of one campaign (start-bulk too)
+  std::size_t max_import_bytes = 32u << 20;    // MAX_IMPORT_BYTES: body of a campaign or do-not-call import
+  long dial_workers = 4;                       // DIAL_WORKERS: Twilio creates under way at once (1 to 64)
+  long campaign_check_ms = 60000;  // CAMPAIGN_CHECK_MS: calls in flight checked this often (and Studio asked
+                                   // about one silent this long)
+  // The campaign clock (actors/campaign/clock.hpp), for rehearsals and tests: CLOCK_SCALE (> 0) times
+  // faster, reading CLOCK_START (ISO 8601, Z) when the wall clock reads CLOCK_ANCHOR_MS (epoch ms; default:
+  // when voxlogd started).
+  double clock_scale = 1.0;
+  long long clock_start_ms = 0;
+  long long clock_anchor_ms = 0;
 
   // True when Twilio credentials are incomplete: the server then runs against its built-in simulator.
   bool simulate() const;

@@ -1,6 +1,8 @@
-// Placing calls: one number (start) or a batch (start-bulk), in the Node app's request and answer shapes.
+// Placing calls: one number (start) or a batch (start-bulk, a campaign underneath), in the Node app's request
+// and answer shapes.
 #include <algorithm>
 
+#include "actors/campaign/campaigns.hpp"
 #include "actors/dialer.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
@@ -70,7 +72,10 @@ Handler start_call(const ServerContext& ctx) {
                                       {"message", "Call started"},
                                       {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
         };
-        caf::anon_send(ctx.dialer, dial_atom::value, to->get<std::string>(), by, std::move(reply));
+        DialRequest request;
+        request.number = to->get<std::string>();
+        request.by = by;
+        caf::anon_send(ctx.dialer, dial_atom::value, std::move(request), std::move(reply));
         return HttpResponse{0, {}, {}};
       });
 }
@@ -86,18 +91,32 @@ Handler start_bulk(const ServerContext& ctx) {
                          [](const nlohmann::json& n) { return n.is_string(); }))
           return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings",
                          instance);
+        auto list = numbers->get<std::vector<std::string>>();
+        std::size_t max = ctx.config.max_campaign_contacts;
+        if (list.empty() || list.size() > max)
+          return problem(
+              400, "Bad Request",
+              "phoneNumbers must hold 1 to " + std::to_string(max) + " numbers (MAX_CAMPAIGN_CONTACTS)",
+              instance);
+        // A batch is a campaign: durable, paced, resumed after a restart; its id is the Node app's batchId.
+        ImportDefaults defaults;
+        defaults.default_region = ctx.config.default_region;
+        defaults.default_cps = ctx.config.twilio_cps;
+        defaults.max_contacts = max;
         const ServerContext* context = &ctx;
-        BatchReply reply = [req, context, instance, turn](const Result<BatchAccepted>& b) {
-          if (!b) return respond(*context, req, problem_for(b.status(), instance));
+        ctx.campaigns->run_detached([context, req, instance, turn, list = std::move(list), defaults, by] {
+          CampaignImport import = import_numbers(list, defaults);
+          auto id = context->campaigns->create(import, by, "start-bulk");
+          if (!id) return respond(*context, req, problem_for(id.status(), instance));
           respond(*context, req,
-                  json_response(
-                      200, {{"success", true},
-                            {"message", "Bulk call started"},
-                            {"data",
-                             {{"total", b->total}, {"initiated", b->initiated}, {"batchId", b->batch_id}}}}));
-        };
-        caf::anon_send(ctx.dialer, batch_atom::value, numbers->get<std::vector<std::string>>(), by,
-                       std::move(reply));
+                  json_response(200, {{"success", true},
+                                      {"message", "Bulk call started"},
+                                      {"data",
+                                       {{"total", list.size()},
+                                        {"initiated", import.contacts.size()},
+                                        {"batchId", *id},
+                                        {"campaignId", *id}}}}));
+        });
         return HttpResponse{0, {}, {}};
       });
 }

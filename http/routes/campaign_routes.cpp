@@ -1,5 +1,10 @@
-// Pausing and resuming a running batch (what start-bulk began).
-#include "actors/dialer.hpp"
+// Campaigns: create (JSON or CSV, with a dry run that previews the rows), list, read, the contacts and why
+// they wait, the CSV export, and pause / resume / cancel.
+#include <algorithm>
+
+#include "actors/campaign/campaigns.hpp"
+#include "actors/campaign/csv.hpp"
+#include "eventstore/text.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
 
@@ -7,41 +12,235 @@ namespace voxlog::routes {
 namespace {
 
 using http::RequestHandle;
+using http::RouteParams;
+using nlohmann::json;
 
-template <class Atom>
-auto campaign_handler(const ServerContext& ctx, Atom atom, const char* done, const char* already) {
-  return [&ctx, atom, done, already](const RequestHandle& req, const http::RouteParams& params) {
-    ctx.metrics->http_request();
-    auto caller = admit(ctx, req, Role::operator_);
-    if (!caller) return restinio::request_accepted();
-    std::string instance(req->header().path());
-    auto turn = take_turn(ctx, req);  // a stop waits for this answer
-    if (!turn) return restinio::request_accepted();
-    const ServerContext* context = &ctx;
-    CampaignReply reply = [req, context, instance, done, already, turn](const Result<CampaignState>& c) {
-      if (!c) return respond(*context, req, problem_for(c.status(), instance));
-      respond(*context, req,
-              json_response(200, {{"success", true},
-                                  {"message", c->changed ? done : already},
-                                  {"data",
-                                   {{"batchId", c->batch_id},
-                                    {"paused", c->paused},
-                                    {"remaining", c->remaining},
-                                    {"changed", c->changed}}}}));
-    };
-    caf::anon_send(ctx.dialer, atom, std::string(params["batchId"]), caller->name, std::move(reply));
-    return restinio::request_accepted();
-  };
+constexpr std::size_t kPreviewRows = 50;
+
+ImportDefaults defaults_of(const ServerContext& ctx) {
+  ImportDefaults d;
+  d.default_region = ctx.config.default_region;
+  d.default_cps = ctx.config.twilio_cps;
+  d.max_contacts = ctx.config.max_campaign_contacts;
+  d.now_ms = ctx.campaigns->clock().now_ms();
+  return d;
+}
+
+bool is_csv(const RequestHandle& req) {
+  std::string type = lower_ascii(header_of(req, "Content-Type"));
+  return type.rfind("text/csv", 0) == 0;
+}
+
+bool flag(const QueryParams& q, const char* key) {
+  auto it = q.find(key);
+  return it != q.end() && (it->second == "1" || it->second == "true" || it->second == "yes");
+}
+
+json rejected_json(const std::vector<RejectedRow>& rows) {
+  json out = json::array();
+  for (const RejectedRow& r : rows) out.push_back(to_json(r));
+  return out;
+}
+
+json summary(const ServerContext& ctx, const CampaignRow& c) {
+  json j = to_json(c);
+  // When the next thing happens: the earliest waiting contact's time (now, for those simply pending).
+  std::int64_t next = 0;
+  bool any = false;
+  if (!c.is_over() && c.contacts <= 20000) {
+    ctx.view->for_each_contact(c.id, [&](const ContactRow& row) {
+      if (row.state == contact_state::pending || row.state == contact_state::deferred ||
+          row.state == contact_state::retry_scheduled) {
+        next = any ? std::min(next, row.next_at_ms) : row.next_at_ms;
+        any = true;
+      }
+      return true;
+    });
+  }
+  auto start_at = campaign_policy_from_json(c.policy).start_at_ms;
+  if (any) next = std::max(next, start_at);
+  j["nextActionAt"] = any ? json(next ? next : ctx.campaigns->clock().now_ms()) : json(nullptr);
+  return j;
+}
+
+HttpResponse no_campaign(const std::string& id, const std::string& instance) {
+  return problem(404, "Not Found", "no campaign '" + id.substr(0, 100) + "'", instance);
+}
+
+std::vector<std::string> export_header() {
+  return {"row",        "phone",  "name",   "state",       "outcome",    "attempts",    "digits",
+          "lastStatus", "reason", "nextAt", "firstCallAt", "lastCallAt", "executionSid"};
 }
 
 }  // namespace
 
-Handler pause_campaign(const ServerContext& ctx) {
-  return campaign_handler(ctx, pause_atom::value, "Campaign paused", "Campaign already paused");
+Handler create_campaign(const ServerContext& ctx) {
+  return [&ctx](const RequestHandle& req, const RouteParams&) {
+    ctx.metrics->http_request();
+    auto caller = admit(ctx, req, Role::operator_);
+    if (!caller || over_rate_limit(ctx, req, *caller)) return restinio::request_accepted();
+    auto turn = take_turn(ctx, req);
+    if (!turn) return restinio::request_accepted();
+    std::string instance(req->header().path());
+    QueryParams query = query_of(req);
+    bool dry_run = flag(query, "dry_run");
+    bool csv = is_csv(req);
+    ImportDefaults defaults = defaults_of(ctx);
+    std::string by = caller->name;
+    const ServerContext* context = &ctx;
+    // Parsing 100,000 rows and appending them takes a while: not on the io thread.
+    ctx.campaigns->run_detached([context, req, turn, instance, query, dry_run, csv, defaults, by] {
+      Result<CampaignImport> import = [&]() -> Result<CampaignImport> {
+        if (csv) return import_csv(req->body(), {query.begin(), query.end()}, defaults);
+        auto body = json::parse(req->body(), nullptr, false);
+        if (body.is_discarded() || !body.is_object())
+          return invalid_argument(
+              "the body must be a JSON object {\"name\", \"contacts\": [{\"phone\"}], ...} "
+              "or text/csv with a header row");
+        return import_json(body, defaults);
+      }();
+      if (!import) return respond(*context, req, problem_for(import.status(), instance));
+      json data = {{"accepted", import->contacts.size()},
+                   {"rejected", rejected_json(import->rejected)},
+                   {"totalRows", import->total_rows},
+                   {"policy", to_json(import->policy)}};
+      if (dry_run) {
+        json preview = json::array();
+        for (std::size_t i = 0; i < std::min(kPreviewRows, import->contacts.size()); ++i) {
+          const ImportedContact& c = import->contacts[i];
+          preview.push_back({{"phone", c.phone}, {"zones", c.zones}, {"fields", c.fields}});
+        }
+        data["preview"] = preview;
+        return respond(*context, req,
+                       json_response(200, {{"success", true}, {"dryRun", true}, {"data", data}}));
+      }
+      auto id = context->campaigns->create(*import, by, csv ? "csv" : "api");
+      if (!id) return respond(*context, req, problem_for(id.status(), instance));
+      data["id"] = *id;
+      respond(*context, req, json_response(201, {{"success", true}, {"data", data}}));
+    });
+    return restinio::request_accepted();
+  };
 }
 
-Handler resume_campaign(const ServerContext& ctx) {
-  return campaign_handler(ctx, resume_atom::value, "Campaign resumed", "Campaign already running");
+Handler list_campaigns(const ServerContext& ctx) {
+  return read_route(ctx, [&ctx](const RequestHandle&, const RouteParams&) {
+    json list = json::array();
+    for (const CampaignRow& c : ctx.view->list_campaigns()) list.push_back(to_json(c));
+    return json_response(200, {{"success", true}, {"data", list}});
+  });
+}
+
+Handler get_campaign(const ServerContext& ctx) {
+  return read_route(ctx, [&ctx](const RequestHandle& req, const RouteParams& params) {
+    std::string id(params["id"]);
+    auto c = ctx.view->find_campaign(id);
+    if (!c) return no_campaign(id, std::string(req->header().path()));
+    return json_response(200, {{"success", true}, {"data", summary(ctx, *c)}});
+  });
+}
+
+Handler campaign_contacts(const ServerContext& ctx) {
+  return read_route(ctx, [&ctx](const RequestHandle& req, const RouteParams& params) {
+    std::string id(params["id"]);
+    std::string instance(req->header().path());
+    if (!ctx.view->find_campaign(id)) return no_campaign(id, instance);
+    QueryParams q = query_of(req);
+    ContactFilter f;
+    if (auto s = q.find("state"); s != q.end()) {
+      const auto& states = contact_states();
+      if (!s->second.empty() && std::find(states.begin(), states.end(), s->second) == states.end())
+        return problem(400, "Bad Request",
+                       "state must be one of pending, deferred, in_flight, retry_scheduled, "
+                       "confirmed, cancelled, voicemail, opted_out, no_outcome, unreachable, skipped",
+                       instance);
+      f.state = s->second;
+    }
+    auto number = [&](const char* key, long lo, long hi, long fallback) -> Result<long> {
+      auto it = q.find(key);
+      if (it == q.end() || it->second.empty()) return fallback;
+      char* end = nullptr;
+      long v = std::strtol(it->second.c_str(), &end, 10);
+      if (*end || v < lo || v > hi)
+        return invalid_argument(std::string(key) + " must be a whole number from " + std::to_string(lo) +
+                                " to " + std::to_string(hi));
+      return v;
+    };
+    auto after = number("after", 0, 1L << 31, 0);
+    auto limit = number("limit", 1, 1000, 100);
+    if (!after) return problem_for(after.status(), instance);
+    if (!limit) return problem_for(limit.status(), instance);
+    f.after = static_cast<std::uint32_t>(*after);
+    f.limit = static_cast<std::size_t>(*limit) + 1;
+    auto rows = ctx.view->campaign_contacts(id, f);
+    json list = json::array();
+    for (std::size_t i = 0; i < rows.size() && i < f.limit - 1; ++i) list.push_back(to_json(rows[i]));
+    json next = rows.size() == f.limit ? json(rows.back().index) : json(nullptr);
+    return json_response(200, {{"success", true}, {"data", {{"contacts", list}, {"nextAfter", next}}}});
+  });
+}
+
+Handler export_campaign(const ServerContext& ctx) {
+  return [&ctx](const RequestHandle& req, const RouteParams& params) {
+    ctx.metrics->http_request();
+    auto caller = admit(ctx, req, Role::admin);
+    if (!caller) return restinio::request_accepted();
+    std::string id(params["id"]);
+    std::string instance(req->header().path());
+    const ServerContext* context = &ctx;
+    ctx.campaigns->run_detached([context, req, id, instance] {
+      auto c = context->view->find_campaign(id);
+      if (!c) return respond(*context, req, no_campaign(id, instance));
+      std::string body = "\xEF\xBB\xBF" + csv_line(export_header());  // the BOM: spreadsheets read UTF-8 then
+      auto time = [](std::int64_t ms) { return ms ? iso8601_ms(ms) : std::string(); };
+      context->view->for_each_contact(id, [&](const ContactRow& r) {
+        body += csv_line({std::to_string(r.index + 1), r.phone, r.fields.value("name", ""), r.state,
+                          r.outcome, std::to_string(r.attempts), r.digits, r.last_status, r.reason,
+                          time(r.next_at_ms), time(r.first_call_ms), time(r.last_call_ms), r.execution_sid});
+        return true;
+      });
+      HttpResponse out{200, "text/csv; charset=utf-8", std::move(body)};
+      respond(*context, req, out);
+    });
+    return restinio::request_accepted();
+  };
+}
+
+Handler control_campaign(const ServerContext& ctx, Campaigns::Control what) {
+  return [&ctx, what](const RequestHandle& req, const RouteParams& params) {
+    ctx.metrics->http_request();
+    auto caller = admit(ctx, req, Role::operator_);
+    if (!caller) return restinio::request_accepted();
+    auto turn = take_turn(ctx, req);  // a stop waits for this answer
+    if (!turn) return restinio::request_accepted();
+    std::string instance(req->header().path());
+    const ServerContext* context = &ctx;
+    static const char* done[] = {"Campaign paused", "Campaign resumed", "Campaign cancelled"};
+    static const char* already[] = {"Campaign already paused", "Campaign already running",
+                                    "Campaign already cancelled"};
+    int which = static_cast<int>(what);
+    ControlReply reply = [req, context, instance, turn, which](const Result<ControlResult>& r) {
+      if (!r) return respond(*context, req, problem_for(r.status(), instance));
+      json data = to_json(r->campaign);
+      // The Node app's batch fields, for clients of the first pause/resume routes.
+      data["batchId"] = r->campaign.id;
+      data["paused"] = r->campaign.state == "paused";
+      data["changed"] = r->changed;
+      std::uint64_t remaining = 0;  // contacts not called yet (or waiting for another attempt)
+      for (const char* state :
+           {contact_state::pending, contact_state::deferred, contact_state::retry_scheduled}) {
+        auto it = r->campaign.counts.find(state);
+        if (it != r->campaign.counts.end()) remaining += it->second;
+      }
+      data["remaining"] = remaining;
+      respond(*context, req,
+              json_response(200, {{"success", true},
+                                  {"message", r->changed ? done[which] : already[which]},
+                                  {"data", data}}));
+    };
+    ctx.campaigns->control(std::string(params["id"]), what, caller->name, std::move(reply));
+    return restinio::request_accepted();
+  };
 }
 
 }  // namespace voxlog::routes

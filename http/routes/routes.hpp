@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "actors/campaign/campaigns.hpp"
 #include "actors/webhook.hpp"
 #include "http/restinio_fwd.hpp"
 #include "http/server.hpp"
@@ -28,9 +29,19 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route);
 Handler start_call(const ServerContext& ctx);
 Handler start_bulk(const ServerContext& ctx);
 
-// campaign_routes.cpp: controlling what start-bulk began (operator).
-Handler pause_campaign(const ServerContext& ctx);
-Handler resume_campaign(const ServerContext& ctx);
+// campaign_routes.cpp: campaigns (create and control: operator; read: viewer; export: admin).
+Handler create_campaign(const ServerContext& ctx);
+Handler list_campaigns(const ServerContext& ctx);
+Handler get_campaign(const ServerContext& ctx);
+Handler campaign_contacts(const ServerContext& ctx);
+Handler export_campaign(const ServerContext& ctx);
+Handler control_campaign(const ServerContext& ctx, Campaigns::Control what);
+
+// dnc_routes.cpp: the do-not-call list (read: viewer; change: admin).
+Handler dnc_list(const ServerContext& ctx);
+Handler dnc_add(const ServerContext& ctx);
+Handler dnc_remove(const ServerContext& ctx);
+Handler dnc_import(const ServerContext& ctx);
 
 // read_routes.cpp: the views and the log (viewer), the live feed, health, the dashboard's files.
 Handler health(const ServerContext& ctx);

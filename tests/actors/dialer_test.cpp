@@ -1,6 +1,8 @@
 // The dialer against the Twilio simulator on 127.0.0.1 and a real event store: what it records before and
-// after asking Studio, refusals, batches, pause and resume, and waiting for the public URL.
+// after asking Studio, refusals (bad numbers, calls in flight, the do-not-call list), campaign calls, a slow
+// create beside a quick one, and waiting for the public URL.
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -53,8 +55,7 @@ struct Fixture {
     s.client.flow_sid = simulator->flow_sid();
     s.from = "+15005550006";
     s.default_region = "GB";
-    s.calls_per_second = cps;
-    s.max_batch = 5;
+    s.max_cps = cps;
     dialer = spawn_dialer(*system, s);
     if (tell_url) caf::anon_send(dialer, public_url_atom::value, std::string("http://127.0.0.1:9"));
   }
@@ -66,30 +67,16 @@ struct Fixture {
   }
 
   DialOutcome dial(const std::string& number, const std::string& by = "desk") {
+    DialRequest request;
+    request.number = number;
+    request.by = by;
+    return dial(std::move(request));
+  }
+  DialOutcome dial(DialRequest request) {
     auto answer = std::make_shared<std::promise<DialOutcome>>();
     auto done = answer->get_future();
-    caf::anon_send(dialer, dial_atom::value, number, by,
+    caf::anon_send(dialer, dial_atom::value, std::move(request),
                    DialReply([answer](const DialOutcome& o) { answer->set_value(o); }));
-    REQUIRE(done.wait_for(kWait) == std::future_status::ready);
-    return done.get();
-  }
-  Result<BatchAccepted> batch(std::vector<std::string> numbers) {
-    auto answer = std::make_shared<std::promise<Result<BatchAccepted>>>();
-    auto done = answer->get_future();
-    caf::anon_send(dialer, batch_atom::value, std::move(numbers), std::string("boss"),
-                   BatchReply([answer](const Result<BatchAccepted>& b) { answer->set_value(b); }));
-    REQUIRE(done.wait_for(kWait) == std::future_status::ready);
-    return done.get();
-  }
-  Result<CampaignState> control(bool pause, const std::string& id) {
-    auto answer = std::make_shared<std::promise<Result<CampaignState>>>();
-    auto done = answer->get_future();
-    CampaignReply reply([answer](const Result<CampaignState>& c) { answer->set_value(c); });
-    if (pause) {
-      caf::anon_send(dialer, pause_atom::value, id, std::string("desk"), reply);
-    } else {
-      caf::anon_send(dialer, resume_atom::value, id, std::string("desk"), reply);
-    }
     REQUIRE(done.wait_for(kWait) == std::future_status::ready);
     return done.get();
   }
@@ -143,67 +130,80 @@ TEST_CASE("a bad number is refused and never dialled; a number in flight is refu
   DialOutcome again = f.dial("+447911123456");
   CHECK(again.status.code() == StatusCode::conflict);
   CHECK(again.http_status == 409);
-  auto rejected = f.of_type(event_type::execution_rejected);
-  REQUIRE(rejected.size() == 1);
-  CHECK(rejected[0].data["http_status"] == 409);
+  CHECK(f.of_type(event_type::call_requested).size() == 1);     // refused before anything was asked
   CHECK(f.of_type(event_type::execution_created).size() == 1);  // nobody was called twice
 }
 
-TEST_CASE("a batch is answered at once, refuses bad and repeated numbers, and completes with every result") {
+TEST_CASE("a number on the do-not-call list is refused and never dialled") {
   Fixture f;
-  auto accepted = f.batch({"+447911123401", "nonsense", "+447911123402", "+447911123401"});
-  REQUIRE(accepted);
-  CHECK(accepted->total == 4);
-  CHECK(accepted->initiated == 2);
-  auto created = f.of_type(event_type::campaign_created);
-  REQUIRE(created.size() == 1);
-  CHECK(created[0].data["by"] == "boss");
-  CHECK(created[0].data["rejected"].size() == 2);
-  REQUIRE(f.eventually_has(event_type::campaign_completed));
-  auto completed = f.of_type(event_type::campaign_completed).at(0);
-  CHECK(completed.stream == "batch-" + accepted->batch_id);
-  CHECK(completed.data["success"] == 2);
-  CHECK(completed.data["failed"] == 2);
-  for (const auto& requested : f.of_type(event_type::call_requested)) {
-    CHECK(requested.data["batch_id"] == accepted->batch_id);
-    CHECK(requested.data["by"] == "boss");
-  }
-  CHECK(f.batch(std::vector<std::string>(6, "+447911123403")).status().code() ==
-        StatusCode::invalid_argument);
-  CHECK(f.batch({}).status().code() == StatusCode::invalid_argument);
+  AppendRequest request;
+  request.stream = "dnc";
+  request.events = {{event_type::dnc_added, {{"phone", "+447911123461"}, {"by", "t"}}}};
+  auto added = f.store->append_sync(std::move(request));
+  REQUIRE(added);
+  auto all = f.log();
+  REQUIRE(f.view->apply_batch(all));
+  DialOutcome o = f.dial("+447911123461");
+  CHECK(o.status.code() == StatusCode::failed_precondition);
+  CHECK(o.do_not_call);
+  CHECK(f.of_type(event_type::call_requested).empty());
+  CHECK(f.dial("+447911123462").status);
 }
 
-TEST_CASE("a paused batch places nothing until it is resumed; unknown batches are not found") {
-  Fixture f(/*cps=*/2);
-  auto accepted = f.batch({"+447911123411", "+447911123412", "+447911123413", "+447911123414"});
-  REQUIRE(accepted);
-  auto paused = f.control(true, accepted->batch_id);
-  REQUIRE(paused);
-  CHECK(paused->changed);
-  CHECK(paused->paused);
-  auto again = f.control(true, accepted->batch_id);
-  REQUIRE(again);
-  CHECK_FALSE(again->changed);
-  std::size_t placed = f.of_type(event_type::call_requested).size();
-  CHECK(placed <= 2);  // at most the call under way when the pause came, and the first
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // more than two slots at 2 calls/s
-  CHECK(f.of_type(event_type::call_requested).size() == placed);
-  auto pause_event = f.of_type(event_type::campaign_paused);
-  REQUIRE(pause_event.size() == 1);
-  CHECK(pause_event[0].data["by"] == "desk");
-  auto resumed = f.control(false, accepted->batch_id);
-  REQUIRE(resumed);
-  CHECK(resumed->changed);
-  REQUIRE(f.eventually_has(event_type::campaign_completed));
-  CHECK(f.of_type(event_type::call_requested).size() == 4);
-  CHECK(f.control(true, "BTnosuchbatch").status().code() == StatusCode::not_found);
+TEST_CASE(
+    "a campaign call carries its campaign, phone, attempt and Parameters; a request id is placed once") {
+  Fixture f;
+  DialRequest r;
+  r.number = "+447911123471";
+  r.by = "boss";
+  r.campaign_id = "CMtest";
+  r.attempt = 2;
+  r.request_id = "RQcampaign0001";
+  r.parameters = {{"name", "Ada"}};
+  DialOutcome o = f.dial(r);
+  REQUIRE(o.status);
+  for (const char* type : {event_type::call_requested, event_type::execution_created}) {
+    auto events = f.of_type(type);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].data["campaign_id"] == "CMtest");
+    CHECK(events[0].data["phone"] == "+447911123471");
+    CHECK(events[0].data["attempt"] == 2);
+  }
+  CHECK(f.of_type(event_type::call_requested)[0].data["dnc_checked"] == true);
+  // Asked again for the same request id (as recovery might), nothing is placed.
+  r.number = "+447911123472";
+  DialOutcome again = f.dial(r);
+  CHECK(again.status.code() == StatusCode::failed_precondition);
+  CHECK(f.of_type(event_type::execution_created).size() == 1);
+}
+
+TEST_CASE("a slow Twilio create delays only its own call") {
+  Fixture f;
+  // The next create takes 3 s; another worker places the second call meanwhile.
+  auto sim = f.simulator->base_url();
+  std::string cmd =
+      "curl -s -X POST -H 'Content-Type: application/json' -d '{\"slow_ms\":3000,\"slow_requests\":1}' " +
+      sim + "/__sim/faults > /dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  auto slow = std::async(std::launch::async, [&] { return f.dial("+447911123481"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  DialOutcome quick = f.dial("+447911123482");
+  REQUIRE(quick.status);
+  CHECK(slow.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);  // still being placed
+  CHECK(slow.get().status);
+  auto created = f.of_type(event_type::execution_created);
+  REQUIRE(created.size() == 2);
+  CHECK(created[0].data["to"] == "+447911123482");  // the quick one was recorded first
 }
 
 TEST_CASE("requests wait until the public URL the flow calls back is known") {
   Fixture f(50, /*tell_url=*/false);
   auto answer = std::make_shared<std::promise<DialOutcome>>();
   auto done = answer->get_future();
-  caf::anon_send(f.dialer, dial_atom::value, std::string("+447911123421"), std::string("desk"),
+  DialRequest request;
+  request.number = "+447911123421";
+  request.by = "desk";
+  caf::anon_send(f.dialer, dial_atom::value, std::move(request),
                  DialReply([answer](const DialOutcome& o) { answer->set_value(o); }));
   CHECK(done.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
   CHECK(f.log().empty());

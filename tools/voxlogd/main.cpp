@@ -1,4 +1,5 @@
 // voxlogd: the voxlog server. All the wiring is here, in start-up and shutdown order.
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -11,6 +12,7 @@
 
 #include "actors/broadcaster.hpp"
 #include "actors/call_directory.hpp"
+#include "actors/campaign/campaigns.hpp"
 #include "actors/dialer.hpp"
 #include "actors/metrics.hpp"
 #include "actors/projector.hpp"
@@ -118,6 +120,11 @@ int main(int argc, char** argv) {
       spawn_broadcaster(system, **store, **view, metrics, (*view)->checkpoint(), heartbeat);
   // The projector catches the view up before anything is served, so reads and aliases are current.
   Projector projector(**store, **view, broadcaster);
+  // Calls of campaigns go to their campaign's actor, once there are campaigns (below).
+  std::atomic<Campaigns*> campaign_router{nullptr};
+  projector.on_campaign_call([&campaign_router](const CallRow& row) {
+    if (Campaigns* c = campaign_router.load()) c->route_call(row);
+  });
   if (Status s = projector.start(); !s) fail_started(s.to_string());
 
   CallActorSettings call_settings;
@@ -132,7 +139,7 @@ int main(int argc, char** argv) {
   dialer_settings.store = store->get();
   dialer_settings.view = view->get();
   dialer_settings.default_region = config->default_region;
-  dialer_settings.calls_per_second = config->twilio_cps;
+  dialer_settings.workers = static_cast<int>(config->dial_workers);
   // Webhooks are verified with the token that signs them: Twilio's, or the one voxlogd gives its
   // simulator (TWILIO_AUTH_TOKEN when set without an account, so that tests can sign like Twilio).
   std::string webhook_token = config->twilio_auth_token;
@@ -169,6 +176,16 @@ int main(int argc, char** argv) {
   http_context.static_dir = config->static_dir.empty() ? VOXLOG_STATIC_DIR : config->static_dir;
   caf::actor dialer = spawn_dialer(system, dialer_settings);
   http_context.dialer = dialer;
+  CampaignActorSettings campaign_settings;
+  campaign_settings.store = store->get();
+  campaign_settings.view = view->get();
+  campaign_settings.dialer = dialer;
+  campaign_settings.clock = CampaignClock(config->clock_scale, config->clock_start_ms,
+                                          config->clock_anchor_ms ? config->clock_anchor_ms : now_ms());
+  campaign_settings.check_interval = std::chrono::milliseconds(config->campaign_check_ms);
+  Campaigns campaigns(system, campaign_settings);
+  campaign_router = &campaigns;
+  http_context.campaigns = &campaigns;
   if (simulator) http_context.simulator_url = simulator->base_url();
   // The Node app's clients: Socket.IO at /socket.io/ and its dashboard endpoints (before /api/calls/:id).
   auto socket_io = SocketIoServer::start(system, http_context, SocketIoOptions::from(*config));
@@ -181,6 +198,7 @@ int main(int argc, char** argv) {
                                ? config->public_url
                                : "http://127.0.0.1:" + std::to_string((*server)->port());
   caf::anon_send(dialer, public_url_atom::value, public_url);
+  campaigns.start();  // the campaigns the log left running go on
 
   std::cout << "voxlogd: " << describe(*config) << '\n';
   if (simulator)
@@ -204,7 +222,9 @@ int main(int argc, char** argv) {
   // 1. Take no new request; answer the webhooks, starts and campaign controls under way.
   if (!(*server)->drain(std::chrono::seconds(10)))
     std::cout << "voxlogd: requests still under way after 10 s; stopping anyway" << std::endl;
-  // 2. Stop what appends: the dialer (once the call it is placing is recorded), then the call actors.
+  // 2. Stop what appends: the campaigns, the dialer (once the calls it is placing are recorded), then the
+  //    call actors.
+  campaigns.stop_all();
   {
     caf::scoped_actor self{system};
     self->send_exit(dialer, caf::exit_reason::user_shutdown);

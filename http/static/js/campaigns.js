@@ -1,6 +1,7 @@
 // Starting calls: the single-call form, the batch form (pasted numbers or a CSV file), and a progress bar
-// per batch. Progress is read from the log over /ws: CampaignCreated gives the total, each ExecutionCreated
-// or ExecutionRejected carrying the batch id is one number dealt with, CampaignCompleted is 100%, and
+// per batch. Progress is read from the log over /ws: CampaignCreated gives the total, ContactsRejected the
+// numbers refused at once, each ExecutionCreated or ExecutionRejected carrying the batch (campaign) id is one
+// number dealt with, BatchDialled is 100%, and
 // CampaignPaused/CampaignResumed flip the batch's Pause/Resume button. The
 // server's own words are shown when it refuses (invalid number, number already in a call, ...).
 
@@ -112,18 +113,25 @@ export class BatchTracker {
     this.render();
   }
 
-  // Folds one log event; returns whether it concerned a batch.
+  // Folds one log event; returns whether it concerned a batch. A batch is a start-bulk campaign: its events
+  // live in stream campaign-<id>, its calls' events carry campaign_id.
   apply(event) {
     const d = event.data || {};
-    const id = d.batch_id;
+    const stream = event.stream || '';
+    const id = d.batch_id || d.campaign_id || (stream.startsWith('campaign-') ? stream.slice(9) : null);
     if (!id) return false;
+    if (event.type === 'CampaignCreated' && d.source !== 'start-bulk') return false;
+    if (event.type !== 'CampaignCreated' && !this.batches.has(id)) return false;
     const b = this.batch(id);
     switch (event.type) {
       case 'CampaignCreated':
-        // Numbers refused before dialling (invalid, duplicate) come with the batch itself.
-        b.total = d.total ?? (d.numbers || []).length;
+        b.total = d.total_rows ?? d.total ?? (d.numbers || []).length;
         b.startedMs = event.ts;
-        for (const r of d.rejected || []) this.refuse(b, r.to, r.message);
+        if (Array.isArray(d.rejected)) for (const r of d.rejected) this.refuse(b, r.to, r.message);  // before campaigns
+        break;
+      case 'ContactsRejected':
+        // Numbers refused before dialling (invalid, duplicate) come with the batch itself.
+        for (const r of d.rows || []) this.refuse(b, r.phone, r.reason);
         break;
       case 'ExecutionCreated':
         b.created += 1;
@@ -137,7 +145,9 @@ export class BatchTracker {
       case 'CampaignResumed':
         b.paused = false;
         break;
+      case 'BatchDialled':
       case 'CampaignCompleted':
+      case 'CampaignCancelled':
         b.done = true;
         b.paused = false;
         if (typeof d.total === 'number') b.total = d.total;

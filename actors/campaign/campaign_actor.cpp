@@ -1,0 +1,523 @@
+#include "actors/campaign/campaign_actor.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <random>
+#include <set>
+#include <unordered_map>
+
+#include "actors/call_actor.hpp"  // Result<AppendResult> as a message
+#include "actors/campaign/campaign_rules.hpp"
+#include "actors/dialer.hpp"
+#include "eventstore/json_fields.hpp"
+#include "projections/event_types.hpp"
+
+namespace voxlog {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+namespace t = event_type;
+namespace cs = contact_state;
+
+using tick_atom = caf::atom_constant<caf::atom("ctick")>;
+using check_atom = caf::atom_constant<caf::atom("ccheck")>;
+using appended_atom = caf::atom_constant<caf::atom("cappended")>;
+using rewrite_atom = caf::atom_constant<caf::atom("crewrite")>;
+using dialed_atom = caf::atom_constant<caf::atom("cdialed")>;
+using looked_atom = caf::atom_constant<caf::atom("clooked")>;
+using fetched_atom = caf::atom_constant<caf::atom("cfetched")>;
+using recover_atom = caf::atom_constant<caf::atom("crecover")>;
+
+constexpr std::int64_t kWaitForOtherCallMs = 30 * 1000;  // campaign time before a busy number is asked again
+constexpr std::int64_t kWaitForTwilioMs = 60 * 1000;
+constexpr std::chrono::seconds kMaxWriteBackoff{30};
+
+struct State {
+  CampaignActorSettings s;
+  std::string id, stream;
+  CampaignRow row;
+  CampaignPolicy policy;
+  std::vector<ContactRow> contacts;
+  json rejected = json::array();  // ContactsRejected rows, for start-bulk's bulkCallComplete
+  std::set<std::pair<std::int64_t, std::uint32_t>> ready;  // (next_at, index) of contacts waiting their turn
+  std::unordered_map<std::string, std::uint32_t> by_sid;
+  std::unordered_map<std::string, CallRow> early_rows;  // rows of calls whose CallPlaced is not written yet
+  Clock::time_point next_dial = Clock::now();
+  std::uint64_t tick_token = 0;
+  bool batch_dialled = false;
+  // The write under way.
+  std::vector<NewEvent> writing;
+  std::function<void()> after_write;
+  std::chrono::milliseconds backoff{250};
+  std::mt19937_64 rng{std::random_device{}()};
+  static inline const char* name = "voxlog.campaign";
+};
+using Actor = caf::stateful_actor<State>;
+
+bool waits(const ContactRow& c) {
+  return c.state == cs::pending || c.state == cs::deferred || c.state == cs::retry_scheduled;
+}
+
+std::string new_request_id(Actor* self) {
+  static const char* hex = "0123456789abcdef";
+  std::string id = "RQ";
+  auto now = now_ms();
+  for (int shift = 44; shift >= 0; shift -= 4) id += hex[(now >> shift) & 0xf];
+  for (int i = 0; i < 12; ++i) id += hex[self->state.rng() & 0xf];
+  return id;
+}
+
+ContactRow& contact_at(State& st, std::uint32_t i) {
+  if (st.contacts.size() <= i) st.contacts.resize(i + 1);
+  return st.contacts[i];
+}
+
+// Folds one event of the stream into the state, keeping the ready set and the SID index in step.
+void fold(State& st, const Event& e) {
+  std::int64_t i = contact_index(e);
+  std::optional<std::pair<std::int64_t, std::uint32_t>> was;
+  if (i >= 0 && static_cast<std::size_t>(i) < st.contacts.size() && waits(st.contacts[i]))
+    was = std::make_pair(st.contacts[i].next_at_ms, static_cast<std::uint32_t>(i));
+  apply(st.row, e, [&](std::uint32_t k) -> ContactRow& { return contact_at(st, k); });
+  if (e.type == t::campaign_created) st.policy = campaign_policy_from_json(st.row.policy);
+  if (e.type == t::contacts_added) {
+    auto first = static_cast<std::uint32_t>(e.data.value("first", 0));
+    for (std::uint32_t k = first; k < st.contacts.size(); ++k)
+      if (waits(st.contacts[k])) st.ready.emplace(st.contacts[k].next_at_ms, k);
+  }
+  if (e.type == t::contacts_rejected)
+    for (const json& r : e.data.value("rows", json::array())) st.rejected.push_back(r);
+  if (e.type == t::batch_dialled) st.batch_dialled = true;
+  if (i < 0) return;
+  const ContactRow& c = st.contacts[static_cast<std::size_t>(i)];
+  if (was) st.ready.erase(*was);
+  if (waits(c)) st.ready.emplace(c.next_at_ms, static_cast<std::uint32_t>(i));
+  if (!c.execution_sid.empty()) {
+    if (c.state == cs::in_flight) {
+      st.by_sid[c.execution_sid] = static_cast<std::uint32_t>(i);
+    } else {
+      st.by_sid.erase(c.execution_sid);
+    }
+  }
+}
+
+Status rebuild(State& st) {
+  std::uint64_t from = 1;
+  for (;;) {
+    auto page = st.s.store->read_stream(st.stream, from, 4096);
+    if (!page) return page.status();
+    if (page->empty()) return Status::ok();
+    for (const Event& e : *page) fold(st, e);
+    from = page->back().version + 1;
+  }
+}
+
+std::size_t in_flight_count(const State& st) {
+  auto it = st.row.counts.find(cs::in_flight);
+  return it == st.row.counts.end() ? 0 : it->second;
+}
+
+json contact_ref(const ContactRow& c, int attempt) {
+  return {{"i", c.index}, {"phone", c.phone}, {"attempt", attempt}};
+}
+
+caf::behavior running(Actor* self);
+
+// ---- writing: every decision is appended before it takes effect ----
+
+void append_now(Actor* self) {
+  auto& st = self->state;
+  AppendRequest request{st.stream, st.writing, st.row.version, {}, source::system, now_ms()};
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  auto ts = request.ts;
+  st.s.store->append(std::move(request), [me, ts](const Result<AppendResult>& r) {
+    caf::anon_send(me, appended_atom::value, r, ts);
+  });
+}
+
+// Appends `events`, then folds them and runs `then`. Meanwhile no other message is taken.
+void write(Actor* self, std::vector<NewEvent> events, std::function<void()> then = {}) {
+  auto& st = self->state;
+  st.writing = std::move(events);
+  st.after_write = std::move(then);
+  st.backoff = std::chrono::milliseconds(250);
+  append_now(self);
+  self->become(
+      caf::keep_behavior,
+      [self](appended_atom, const Result<AppendResult>& r, std::int64_t ts) {
+        auto& st = self->state;
+        if (!r && r.status().code() == StatusCode::conflict) {
+          // Someone else wrote this stream (there should be one writer): start over from the log.
+          std::cerr << "voxlogd: campaign " << st.id << ": " << r.status().to_string() << "; reloading\n";
+          self->quit(caf::exit_reason::user_shutdown);
+          return;
+        }
+        if (!r) {
+          std::cerr << "voxlogd: campaign " << st.id << ": write failed, retrying in " << st.backoff.count()
+                    << " ms: " << r.status().to_string() << '\n';
+          self->delayed_send(self, st.backoff, rewrite_atom::value);
+          st.backoff = std::min<std::chrono::milliseconds>(st.backoff * 2, kMaxWriteBackoff);
+          return;
+        }
+        std::uint64_t version = r->stream_version - st.writing.size() + 1;
+        std::uint64_t seq = r->first_seq;
+        for (NewEvent& n : st.writing) {
+          Event e;
+          e.seq = seq++;
+          e.stream = st.stream;
+          e.version = version++;
+          e.type = n.type;
+          e.ts = ts;
+          e.source = source::system;
+          e.data = std::move(n.data);
+          fold(st, e);
+        }
+        st.writing.clear();
+        auto then = std::move(st.after_write);
+        st.after_write = nullptr;
+        self->unbecome();
+        if (then) then();
+        self->send(self, tick_atom::value, ++st.tick_token);
+      },
+      [self](rewrite_atom) { append_now(self); });
+}
+
+// ---- timers ----
+
+void arm(Actor* self, std::chrono::milliseconds delay) {
+  auto token = ++self->state.tick_token;
+  self->delayed_send(self, std::max(delay, std::chrono::milliseconds(1)), tick_atom::value, token);
+}
+
+// ---- attempts ----
+
+void end_attempt(Actor* self, std::uint32_t i, const std::string& status, const std::string& outcome,
+                 const std::string& digits, const std::string& reason = {}) {
+  auto& st = self->state;
+  const ContactRow& c = st.contacts[i];
+  std::int64_t now = st.s.clock.now_ms();
+  AttemptVerdict verdict = judge_attempt(st.policy, c.attempts, status, outcome, now);
+  if (st.row.state == "cancelled" && verdict.result == cs::retry_scheduled) verdict = {cs::no_outcome};
+  json ended = contact_ref(c, c.attempts);
+  ended.update({{"execution_sid", c.execution_sid},
+                {"status", status},
+                {"outcome", outcome},
+                {"digits", digits},
+                {"result", verdict.result}});
+  if (!reason.empty()) ended["reason"] = reason;
+  std::vector<NewEvent> events{{t::attempt_ended, std::move(ended)}};
+  if (verdict.result == cs::retry_scheduled) {
+    json retry = contact_ref(c, c.attempts + 1);
+    retry["at"] = verdict.retry_at;
+    events.push_back({t::retry_scheduled, std::move(retry)});
+  }
+  st.by_sid.erase(c.execution_sid);
+  write(self, std::move(events));
+}
+
+// Not placed: nobody was called for this attempt; the contact is asked again later (or skipped, or the
+// campaign paused).
+void not_placed(Actor* self, std::uint32_t i, const std::string& reason, NewEvent then) {
+  const ContactRow& c = self->state.contacts[i];
+  json ended = contact_ref(c, c.attempts);
+  ended.update({{"status", "not-placed"},
+                {"outcome", ""},
+                {"digits", ""},
+                {"result", cs::pending},
+                {"reason", reason}});
+  write(self, {{t::attempt_ended, std::move(ended)}, std::move(then)});
+}
+
+NewEvent deferral(const State& st, const ContactRow& c, std::int64_t wait_ms, const std::string& reason) {
+  json d = {{"i", c.index}, {"phone", c.phone}, {"until", st.s.clock.now_ms() + wait_ms}, {"reason", reason}};
+  return {t::call_deferred, std::move(d)};
+}
+
+void on_row(Actor* self, const CallRow& row) {
+  auto& st = self->state;
+  auto it = st.by_sid.find(row.execution_sid);
+  if (it == st.by_sid.end()) {
+    st.early_rows[row.execution_sid] = row;  // its CallPlaced is on its way
+    if (st.early_rows.size() > 10000) st.early_rows.clear();
+    return;
+  }
+  const ContactRow& c = st.contacts[it->second];
+  if (c.state != cs::in_flight || !is_terminal_status(row.status)) return;
+  end_attempt(self, it->second, row.status, row.outcome, row.dtmf_digits);
+}
+
+void placed(Actor* self, std::uint32_t i, const std::string& sid, bool recovered) {
+  auto& st = self->state;
+  const ContactRow& c = st.contacts[i];
+  json data = contact_ref(c, c.attempts);
+  data.update({{"request_id", c.request_id}, {"execution_sid", sid}});
+  if (recovered) data["recovered"] = true;
+  write(self, {{t::call_placed, std::move(data)}}, [self, sid] {
+    auto& st = self->state;
+    auto early = st.early_rows.find(sid);
+    std::optional<CallRow> row;
+    if (early != st.early_rows.end()) {
+      row = std::move(early->second);
+      st.early_rows.erase(early);
+    } else {
+      row = st.s.view->find(sid);
+    }
+    if (row) on_row(self, *row);
+  });
+}
+
+void on_dialed(Actor* self, std::uint32_t i, const std::string& request_id, const DialOutcome& o) {
+  auto& st = self->state;
+  if (i >= st.contacts.size()) return;
+  const ContactRow& c = st.contacts[i];
+  if (c.state != cs::in_flight || c.request_id != request_id || !c.execution_sid.empty()) return;
+  if (o.status) return placed(self, i, o.execution_sid, false);
+  const std::string& why = o.status.message();
+  if (o.do_not_call)
+    return not_placed(self, i, why,
+                      {t::contact_skipped, {{"i", i}, {"phone", c.phone}, {"reason", "do_not_call"}}});
+  switch (o.status.code()) {
+    case StatusCode::conflict:
+      return not_placed(self, i, why, deferral(st, c, kWaitForOtherCallMs, "in_flight"));
+    case StatusCode::unavailable:
+    case StatusCode::resource_exhausted:
+    case StatusCode::internal: return not_placed(self, i, why, deferral(st, c, kWaitForTwilioMs, "twilio"));
+    case StatusCode::unauthenticated:
+    case StatusCode::permission_denied:
+    case StatusCode::not_found:
+      return not_placed(
+          self, i, why,
+          {t::campaign_paused, {{"by", "voxlog"}, {"reason", "Twilio refused the calls: " + why}}});
+    case StatusCode::deadline_exceeded:
+    case StatusCode::failed_precondition: {
+      // The outcome is unknown (or the request was made before): Studio says whether it placed the call.
+      caf::actor me = caf::actor_cast<caf::actor>(self);
+      std::int64_t since = (c.last_call_ms / 1000) - 120;
+      self->send(st.s.dialer, lookup_atom::value, c.phone, since,
+                 LookupReply([me, i, request_id](const ApiResult<std::vector<Execution>>& r) {
+                   std::string sid = r && !r->empty() ? r->back().sid : "";
+                   caf::anon_send(me, looked_atom::value, i, request_id, r.is_ok(), sid);
+                 }));
+      return;
+    }
+    default: end_attempt(self, i, "failed", "failed", "", why);
+  }
+}
+
+// After a crash: an attempt queued before it. Its dial stream says how far it got.
+void recover(Actor* self, std::uint32_t i) {
+  auto& st = self->state;
+  const ContactRow& c = st.contacts[i];
+  if (!c.execution_sid.empty()) return;  // placed: the periodic check follows it
+  auto dial = st.s.store->read_stream(stream_prefix::dial + c.request_id, 1, 16);
+  if (dial && dial->empty())
+    return not_placed(self, i, "not requested before the restart", deferral(st, c, 0, "restart"));
+  if (dial) {
+    for (const Event& e : *dial) {
+      if (e.type == t::execution_rejected) {
+        DialOutcome o{
+            c.phone, c.request_id, {}, Status(StatusCode::invalid_argument, string_field(e.data, "message"))};
+        int http = e.data.value("http_status", 0);
+        if (http == 0 || http == 429 || http >= 500) o.status = unavailable(o.status.message());
+        if (http == 409) o.status = conflict(o.status.message());
+        return on_dialed(self, i, c.request_id, o);
+      }
+    }
+  }
+  DialOutcome unknown{
+      c.phone, c.request_id, {}, Status(StatusCode::deadline_exceeded, "recovering after a restart")};
+  on_dialed(self, i, c.request_id, unknown);
+}
+
+// ---- the loop ----
+
+void complete(Actor* self) {
+  auto& st = self->state;
+  json counts = to_json(st.row)["counts"];
+  write(self, {{t::campaign_completed, {{"campaign_id", st.id}, {"counts", counts}}}});
+}
+
+void dial_batch_report(Actor* self) {
+  auto& st = self->state;
+  json results = json::array(), errors = json::array();
+  for (const json& r : st.rejected)
+    errors.push_back({{"to", r.value("phone", "")}, {"code", 0}, {"message", r.value("reason", "")}});
+  for (const ContactRow& c : st.contacts) {
+    if (!c.execution_sid.empty()) {
+      results.push_back({{"to", c.phone}, {"execution_sid", c.execution_sid}});
+    } else {
+      errors.push_back({{"to", c.phone}, {"code", 0}, {"message", c.reason.empty() ? c.state : c.reason}});
+    }
+  }
+  json data = {{"batch_id", st.id},       {"total", st.row.total_rows}, {"success", results.size()},
+               {"failed", errors.size()}, {"results", results},         {"errors", errors}};
+  write(self, {{t::batch_dialled, std::move(data)}});
+}
+
+void tick(Actor* self) {
+  auto& st = self->state;
+  if (st.row.is_over() && in_flight_count(st) == 0) {
+    if (st.s.on_exit) st.s.on_exit(st.id);
+    self->quit();
+    return;
+  }
+  if (st.row.source == "start-bulk" && !st.batch_dialled && st.ready.empty()) {
+    bool all_placed = std::all_of(st.contacts.begin(), st.contacts.end(), [](const ContactRow& c) {
+      return c.state != cs::in_flight || !c.execution_sid.empty();
+    });
+    if (all_placed) return dial_batch_report(self);
+  }
+  if (st.row.is_over() || st.row.state == "paused") return;
+  if (st.ready.empty()) {
+    if (in_flight_count(st) == 0) complete(self);
+    return;
+  }
+  std::int64_t now = st.s.clock.now_ms();
+  if (st.policy.start_at_ms > now) return arm(self, st.s.clock.wall_delay(st.policy.start_at_ms - now));
+  auto [at, i] = *st.ready.begin();
+  if (at > now) return arm(self, st.s.clock.wall_delay(at - now));
+  auto wall = Clock::now();
+  if (wall < st.next_dial)
+    return arm(self, std::chrono::duration_cast<std::chrono::milliseconds>(st.next_dial - wall) +
+                         std::chrono::milliseconds(1));
+  const ContactRow& c = st.contacts[i];
+  TurnDecision turn = decide_turn(st.policy, c, st.s.view->dnc_find(c.phone).has_value(), now);
+  if (turn.kind == TurnDecision::Kind::skip)
+    return write(self, {{t::contact_skipped, {{"i", i}, {"phone", c.phone}, {"reason", turn.reason}}}});
+  if (turn.kind == TurnDecision::Kind::defer)
+    return write(self, {{t::call_deferred,
+                         {{"i", i}, {"phone", c.phone}, {"until", turn.until}, {"reason", turn.reason}}}});
+  auto interval =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / st.policy.cps));
+  // Slots follow each other, not the moment a timer happened to fire: the pace holds on average.
+  st.next_dial = wall - st.next_dial < interval ? st.next_dial + interval : wall + interval;
+  int attempt = c.attempts + 1;
+  std::string request_id = new_request_id(self);
+  json queued = contact_ref(c, attempt);
+  queued["request_id"] = request_id;
+  write(self, {{t::call_queued, std::move(queued)}}, [self, i = i, attempt, request_id] {
+    auto& st = self->state;
+    const ContactRow& c = st.contacts[i];
+    DialRequest request;
+    request.number = c.phone;
+    request.by = st.row.by;
+    request.campaign_id = st.id;
+    request.attempt = attempt;
+    request.request_id = request_id;
+    request.parameters = call_parameters(st.id, c, attempt);
+    caf::actor me = caf::actor_cast<caf::actor>(self);
+    self->send(st.s.dialer, dial_atom::value, std::move(request),
+               DialReply([me, i, request_id](const DialOutcome& o) {
+                 caf::anon_send(me, dialed_atom::value, i, request_id, o);
+               }));
+  });
+}
+
+// Calls in flight whose end never reached us (a lost webhook, a crash): the view first, then Studio.
+void check_in_flight(Actor* self, bool at_start) {
+  auto& st = self->state;
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  for (auto [sid, i] : st.by_sid) {
+    auto row = st.s.view->find(sid);
+    if (row && is_terminal_status(row->status)) {
+      self->send(self, call_row_atom::value, *row);
+      continue;
+    }
+    std::int64_t silent = now_ms() - (row ? row->updated_ms : st.contacts[i].updated_ms);
+    if (!at_start && silent < st.s.check_interval.count()) continue;
+    self->send(st.s.dialer, fetch_atom::value, sid,
+               FetchReply([me, i = i, sid = sid](const ApiResult<Execution>& r) {
+                 caf::anon_send(me, fetched_atom::value, i, sid, r.is_ok() ? r->status : std::string());
+               }));
+  }
+}
+
+caf::behavior running(Actor* self) {
+  return {
+      [self](tick_atom, std::uint64_t token) {
+        if (token == self->state.tick_token) tick(self);
+      },
+      [self](call_row_atom, const CallRow& row) { on_row(self, row); },
+      [self](recover_atom, std::uint32_t i) { recover(self, i); },
+      [self](dialed_atom, std::uint32_t i, const std::string& request_id, const DialOutcome& o) {
+        on_dialed(self, i, request_id, o);
+      },
+      [self](looked_atom, std::uint32_t i, const std::string& request_id, bool ok, const std::string& sid) {
+        auto& st = self->state;
+        if (i >= st.contacts.size()) return;
+        const ContactRow& c = st.contacts[i];
+        if (c.state != cs::in_flight || c.request_id != request_id || !c.execution_sid.empty()) return;
+        if (!ok)  // Studio cannot say: ask again later, never dial blind
+          return self->delayed_send(
+              self, std::chrono::seconds(5), dialed_atom::value, i, request_id,
+              DialOutcome{c.phone, request_id, {}, Status(StatusCode::deadline_exceeded, "")});
+        if (!sid.empty()) return placed(self, i, sid, true);
+        not_placed(self, i, "Studio has no execution for this attempt", deferral(st, c, 0, "restart"));
+      },
+      [self](fetched_atom, std::uint32_t i, const std::string& sid, const std::string& status) {
+        auto& st = self->state;
+        if (status != "ended" || !st.by_sid.count(sid)) return;
+        auto row = st.s.view->find(sid);
+        if (row && is_terminal_status(row->status)) return on_row(self, *row);
+        end_attempt(self, i, row && !row->status.empty() ? row->status : "unknown", row ? row->outcome : "",
+                    row ? row->dtmf_digits : "", "the call ended without a final report");
+      },
+      [self](check_atom) {
+        check_in_flight(self, false);
+        self->delayed_send(self, self->state.s.check_interval, check_atom::value);
+      },
+      [self](pause_atom, const std::string& by, const ControlReply& reply) {
+        auto& st = self->state;
+        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
+        if (st.row.state == "paused") return reply(ControlResult{st.row, false});
+        write(self, {{t::campaign_paused, {{"by", by}}}}, [self, reply] {
+          reply(ControlResult{self->state.row, true});
+        });
+      },
+      [self](resume_atom, const std::string& by, const ControlReply& reply) {
+        auto& st = self->state;
+        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
+        if (st.row.state != "paused") return reply(ControlResult{st.row, false});
+        write(self, {{t::campaign_resumed, {{"by", by}}}}, [self, reply] {
+          reply(ControlResult{self->state.row, true});
+        });
+      },
+      [self](cancel_atom, const std::string& by, const ControlReply& reply) {
+        auto& st = self->state;
+        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
+        write(self, {{t::campaign_cancelled, {{"by", by}}}}, [self, reply] {
+          reply(ControlResult{self->state.row, true});
+        });
+      },
+  };
+}
+
+caf::behavior campaign(Actor* self, CampaignActorSettings settings, std::string id) {
+  auto& st = self->state;
+  st.s = std::move(settings);
+  st.id = std::move(id);
+  st.stream = stream_prefix::campaign + st.id;
+  self->set_default_handler(caf::skip);
+  if (Status s = rebuild(st); !s) {
+    std::cerr << "voxlogd: campaign " << st.id << " cannot be read: " << s.to_string() << '\n';
+    self->quit(caf::exit_reason::user_shutdown);
+    return {};
+  }
+  // Attempts that were under way when the server stopped.
+  for (const ContactRow& c : st.contacts)
+    if (c.state == cs::in_flight && c.execution_sid.empty()) self->send(self, recover_atom::value, c.index);
+  check_in_flight(self, true);
+  self->delayed_send(self, st.s.check_interval, check_atom::value);
+  self->send(self, tick_atom::value, ++st.tick_token);
+  return running(self);
+}
+
+}  // namespace
+
+caf::actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
+                          const std::string& id) {
+  return system.spawn(campaign, settings, id);
+}
+
+}  // namespace voxlog

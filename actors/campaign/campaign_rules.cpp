@@ -1,0 +1,53 @@
+#include "actors/campaign/campaign_rules.hpp"
+
+#include "actors/campaign/calling_window.hpp"
+#include "eventstore/json_fields.hpp"
+
+namespace voxlog {
+
+namespace cs = contact_state;
+
+AttemptVerdict judge_attempt(const CampaignPolicy& policy, int attempts_so_far, const std::string& status,
+                             const std::string& outcome, std::int64_t now_ms) {
+  if (outcome == "confirmed") return {cs::confirmed};
+  if (outcome == "cancelled") return {cs::cancelled};
+  if (outcome == "voicemail") return {cs::voicemail};
+  if (outcome == "opted-out") return {cs::opted_out};
+  // What kind of "nobody chose" it was: the outcome when the row has one (busy, machine, ...), else the
+  // status; an answered call where no key was pressed is "no-outcome".
+  std::string why = !outcome.empty()                          ? outcome
+                    : status == "completed" || status.empty() ? "no-outcome"
+                                                              : status;
+  bool unreachable = why == "busy" || why == "no-answer" || why == "failed" || why == "canceled";
+  if (policy.retries_on(why) && attempts_so_far < policy.max_attempts)
+    return {cs::retry_scheduled, now_ms + policy.retry_spacing_s * 1000};
+  return {unreachable ? cs::unreachable : cs::no_outcome};
+}
+
+TurnDecision decide_turn(const CampaignPolicy& policy, const ContactRow& contact, bool on_do_not_call,
+                         std::int64_t now_ms) {
+  if (on_do_not_call) return {TurnDecision::Kind::skip, "do_not_call"};
+  if (!in_window(policy, contact.zones, now_ms))
+    return {TurnDecision::Kind::defer, "window", next_opening(policy, contact.zones, now_ms)};
+  return {};
+}
+
+nlohmann::json call_parameters(const std::string& campaign_id, const ContactRow& contact, int attempt) {
+  nlohmann::json p = nlohmann::json::object();
+  for (const auto& [key, value] : contact.fields.items())
+    if (value.is_string()) p[key] = value;
+  const std::string& at = string_field(contact.fields, "appointment_at");
+  if (!at.empty()) {
+    auto zones = expand_zones(contact.zones);
+    auto [day, time] = appointment_words(at, zones.front());
+    if (!day.empty()) {
+      p["appointment_day"] = day;
+      p["appointment_time"] = time;
+    }
+  }
+  p["campaign_id"] = campaign_id;
+  p["attempt"] = std::to_string(attempt);
+  return p;
+}
+
+}  // namespace voxlog

@@ -1,0 +1,108 @@
+#include "actors/campaign/campaigns.hpp"
+
+#include <random>
+
+#include "projections/event_types.hpp"
+
+namespace voxlog {
+namespace {
+
+std::string new_campaign_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string id = "CM";
+  auto now = now_ms();
+  for (int shift = 44; shift >= 0; shift -= 4) id += hex[(now >> shift) & 0xf];  // time-ordered
+  for (int i = 0; i < 12; ++i) id += hex[rng() & 0xf];
+  return id;
+}
+
+bool has_work(const CampaignRow& c) {
+  if (c.state == "completed") return false;
+  auto in_flight = c.counts.find(contact_state::in_flight);
+  return c.state != "cancelled" || (in_flight != c.counts.end() && in_flight->second > 0);
+}
+
+}  // namespace
+
+Campaigns::Campaigns(caf::actor_system& system, CampaignActorSettings settings)
+    : system_(system), settings_(std::move(settings)) {
+  settings_.on_exit = [this](const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    actors_.erase(id);
+  };
+}
+
+void Campaigns::start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const CampaignRow& c : settings_.view->list_campaigns())
+    if (has_work(c)) spawn_locked(c.id);
+}
+
+void Campaigns::spawn_locked(const std::string& id) {
+  if (stopped_ || actors_.count(id)) return;
+  actors_.emplace(id, spawn_campaign(system_, settings_, id));
+}
+
+Result<std::string> Campaigns::create(const CampaignImport& import, const std::string& by,
+                                      const std::string& source) {
+  std::string id = new_campaign_id();
+  AppendRequest request{
+      stream_prefix::campaign + id, creation_events(id, import, by, source), 0, {}, source::api, 0};
+  auto r = settings_.store->append_sync(std::move(request));
+  if (!r) return r.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return unavailable("the server is stopping; the campaign is recorded and starts with it");
+  spawn_locked(id);
+  return id;
+}
+
+void Campaigns::route_call(const CallRow& row) {
+  if (row.batch_id.empty()) return;
+  caf::actor actor;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = actors_.find(row.batch_id);
+    if (it == actors_.end()) return;
+    actor = it->second;
+  }
+  caf::anon_send(actor, call_row_atom::value, row);
+}
+
+void Campaigns::control(const std::string& id, Control what, const std::string& by, ControlReply reply) {
+  caf::actor actor;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return reply(unavailable("the server is stopping"));
+    auto it = actors_.find(id);
+    if (it != actors_.end()) actor = it->second;
+  }
+  if (!actor) {
+    auto row = settings_.view->find_campaign(id);
+    if (!row) return reply(not_found("no campaign '" + id.substr(0, 100) + "'"));
+    return reply(conflict("campaign '" + id + "' is " + row->state + ": nothing to pause, resume or cancel"));
+  }
+  switch (what) {
+    case Control::pause: caf::anon_send(actor, pause_atom::value, by, std::move(reply)); break;
+    case Control::resume: caf::anon_send(actor, resume_atom::value, by, std::move(reply)); break;
+    case Control::cancel: caf::anon_send(actor, cancel_atom::value, by, std::move(reply)); break;
+  }
+}
+
+void Campaigns::stop_all() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopped_ = true;
+  for (auto& [id, actor] : actors_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  actors_.clear();
+}
+
+void Campaigns::run_detached(std::function<void()> work) {
+  system_.spawn<caf::detached>([work = std::move(work)] { work(); });
+}
+
+std::size_t Campaigns::running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return actors_.size();
+}
+
+}  // namespace voxlog

@@ -1,0 +1,55 @@
+// Campaigns: finds, starts and reaches the campaign actors; the one door to campaigns for HTTP and for
+// the projector.
+//
+// Contract: start() spawns an actor for every campaign of the projection that still has work (not
+// completed; cancelled with calls still in flight). create() records a new campaign (CampaignCreated,
+// ContactsAdded, ContactsRejected in one atomic append on its new stream, campaign-<id>) and spawns its
+// actor; it blocks on the append, so call it off the io thread (the HTTP route runs it on a detached
+// actor). route_call() takes a call row changed by the projector and hands it to its campaign's actor
+// (rows whose batchId names no running campaign are ignored). control() pauses, resumes or cancels;
+// not_found for an unknown id, conflict for one that is over (completed, cancelled).
+// stop_all() sends every actor an exit (shutdown); later calls are refused with unavailable.
+//
+// Thread-safety: every method may be called from any thread (a map under a mutex, as in CallDirectory:
+// the projector's thread must not wait for an actor's mailbox).
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <caf/all.hpp>
+
+#include "actors/campaign/campaign_actor.hpp"
+#include "actors/campaign/contact_import.hpp"
+
+namespace voxlog {
+
+class Campaigns {
+ public:
+  Campaigns(caf::actor_system& system, CampaignActorSettings settings);
+  Campaigns(const Campaigns&) = delete;
+  Campaigns& operator=(const Campaigns&) = delete;
+
+  void start();
+  Result<std::string> create(const CampaignImport& import, const std::string& by, const std::string& source);
+  void route_call(const CallRow& row);
+  enum class Control { pause, resume, cancel };
+  void control(const std::string& id, Control what, const std::string& by, ControlReply reply);
+  void stop_all();
+  std::size_t running() const;
+  const CampaignClock& clock() const { return settings_.clock; }
+  // Runs blocking work (an import, an export) on a thread of its own, off the io thread and the scheduler.
+  void run_detached(std::function<void()> work);
+
+ private:
+  void spawn_locked(const std::string& id);
+
+  caf::actor_system& system_;
+  CampaignActorSettings settings_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, caf::actor> actors_;  // campaign id -> its actor
+  bool stopped_ = false;
+};
+
+}  // namespace voxlog
