@@ -259,6 +259,12 @@ Status check_size(const CampaignImport& out, const ImportDefaults& d) {
   if (out.total_rows > d.max_contacts)
     return invalid_argument("a campaign holds at most " + std::to_string(d.max_contacts) +
                             " contacts (MAX_CAMPAIGN_CONTACTS); got " + std::to_string(out.total_rows));
+  if (out.contacts.empty()) {
+    std::string why = "none of the " + std::to_string(out.total_rows) + " rows holds a number to call";
+    for (std::size_t i = 0; i < out.rejected.size() && i < 3; ++i)
+      why += (i ? "; row " : ": row ") + std::to_string(out.rejected[i].row) + ": " + out.rejected[i].reason;
+    return invalid_argument(why);
+  }
   return Status::ok();
 }
 

@@ -24,7 +24,8 @@ Result<nlohmann::json> json_object_body(const RequestHandle& req, const char* ex
 HttpResponse dial_problem(const DialOutcome& o, const std::string& instance) {
   if (o.http_status == 400 || o.status.code() == StatusCode::invalid_argument)
     return problem(400, "Bad Request", o.status.message(), instance);
-  if (o.status.code() == StatusCode::conflict) return problem(409, "Conflict", o.status.message(), instance);
+  if (o.status.code() == StatusCode::conflict || o.do_not_call)
+    return problem(409, "Conflict", o.status.message(), instance);
   if (o.http_status != 0 || o.status.code() == StatusCode::unauthenticated ||
       o.status.code() == StatusCode::permission_denied)
     return problem(502, "Bad Gateway", "Twilio refused the call: " + o.status.message(), instance);

@@ -42,12 +42,16 @@ async function obtainToken(reason) {
   return pendingPrompt;
 }
 
-async function request(method, path, body) {
+// `body` is sent as JSON, unless `contentType` is given: then it is sent as it is (a CSV file's text).
+// With `asBlob` the answer's body is returned as a Blob (a download), not parsed.
+async function request(method, path, body, { contentType, asBlob = false } = {}) {
   for (;;) {
-    const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const headers = { Accept: asBlob ? '*/*' : 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = contentType || 'application/json';
     if (token()) headers.Authorization = `Bearer ${token()}`;
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const payload = body === undefined ? undefined : contentType ? body : JSON.stringify(body);
+    const res = await fetch(path, { method, headers, body: payload });
+    if (asBlob && res.ok) return res.blob();
     const text = await res.text();
     let parsed = null;
     try {
@@ -72,6 +76,12 @@ async function request(method, path, body) {
 export const api = {
   get: (path) => request('GET', path),
   post: (path, body) => request('POST', path, body),
+  put: (path) => request('PUT', path),
+  delete: (path) => request('DELETE', path),
+  // A body that is not JSON, e.g. postRaw(path, csvText, 'text/csv').
+  postRaw: (path, body, contentType) => request('POST', path, body, { contentType }),
+  // A file the server makes (an export), with the token: resolves to a Blob.
+  blob: (path) => request('GET', path, undefined, { asBlob: true }),
 };
 
 // The /ws URL with the resume point and, when set, the token (browsers cannot send headers on WebSocket).

@@ -8,6 +8,9 @@ import { CallStore, CallsTable, normalizeNumber } from './calls.js';
 import { CallPanel } from './timeline.js';
 import { Summary } from './stats.js';
 import { BatchStarter, BatchTracker, CallStarter } from './campaigns.js';
+import { CampaignForm } from './campaign_form.js';
+import { CampaignList } from './campaign_view.js';
+import { DncPanel } from './dnc.js';
 
 const CONNECTION_TEXT = {
   connecting: 'Connecting…',
@@ -45,11 +48,23 @@ new BatchStarter({
   tracker: batches,
 });
 
+const campaigns = new CampaignList({
+  root: $('#campaign-list'),
+  empty: $('#campaigns-empty'),
+  count: $('#campaigns-count'),
+  more: $('#campaigns-more'),
+  onFailure: showFailure,
+});
+const dnc = new DncPanel({ root: $('#dnc-panel') });
+new CampaignForm({ form: $('#campaign-form'), onCreated: (id) => campaigns.reveal(id).catch(showFailure) });
+
 const feed = new LiveFeed({
   onEvent: (message) => {
     if (message.call) store.upsert(message.call, true);
     if (message.event) {
       batches.apply(message.event);
+      campaigns.apply(message.event);
+      dnc.apply(message.event);
       panel.live(message);
     }
   },
@@ -89,10 +104,50 @@ function bindFilters() {
   });
 }
 
+// Two views, Calls and Campaigns, as tabs; #campaigns and #calls name them in the address. A call's audit
+// panel (#call=...) opens over whichever view is shown.
+const VIEWS = ['calls', 'campaigns'];
+let currentView = null;
+
+function showView(name) {
+  if (name === currentView) return;
+  currentView = name;
+  for (const view of VIEWS) {
+    const tab = $(`#tab-${view}`);
+    const selected = view === name;
+    tab.setAttribute('aria-selected', String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    $(`#view-${view}`).hidden = !selected;
+  }
+  document.body.dataset.view = name;
+  campaigns.setVisible(name === 'campaigns');
+  dnc.setVisible(name === 'campaigns');
+}
+
+function bindTabs() {
+  const tabs = VIEWS.map((v) => $(`#tab-${v}`));
+  tabs.forEach((tab, i) => {
+    tab.addEventListener('click', () => {
+      location.hash = tab.dataset.view;
+    });
+    // The tablist pattern: arrows move between the tabs (and show them), Home/End go to the ends.
+    tab.addEventListener('keydown', (e) => {
+      const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+      if (to === undefined) return;
+      e.preventDefault();
+      const next = tabs[(to + tabs.length) % tabs.length];
+      next.focus();
+      next.click();
+    });
+  });
+}
+
 function openFromHash() {
   const match = /^#call=(.+)$/.exec(location.hash);
-  if (match) panel.open(decodeURIComponent(match[1]));
-  else if (!$('#panel').hidden) panel.close();
+  if (match) return panel.open(decodeURIComponent(match[1]));
+  if (!$('#panel').hidden) panel.close();
+  if (location.hash === '#campaigns') showView('campaigns');
+  else if (location.hash === '#calls' || !currentView) showView('calls');
 }
 
 // Batches started before the page opened: their events up to the checkpoint, from the global log.
@@ -104,6 +159,7 @@ async function loadRecentBatches(checkpoint) {
 
 async function boot() {
   bindFilters();
+  bindTabs();
   window.addEventListener('hashchange', openFromHash);
   let health = await api.get('/healthz');
   // A server with tokens tells its log position only to a holder of one: ask for it (a read prompts once).
@@ -116,6 +172,7 @@ async function boot() {
   await table.load();
   feed.start(checkpoint);
   await Promise.all([summary.start(), loadRecentBatches(checkpoint)]);
+  if (/^#call=/.test(location.hash)) showView('calls');
   openFromHash();
   document.body.dataset.ready = 'true';
 }

@@ -98,3 +98,67 @@ export function localDay(date) {
 export function rowTime(row, field) {
   return row[field + 'Ms'] || Date.parse(row[field + 'At']) || 0;
 }
+
+// ---- campaigns ----
+
+// A campaign contact's states, in the order the dashboard lists them, with their words and tones.
+export const CONTACT_STATES = [
+  { key: 'pending', label: 'Pending', tone: 'muted' },
+  { key: 'deferred', label: 'Deferred', tone: 'warn' },
+  { key: 'in_flight', label: 'In a call', tone: 'live' },
+  { key: 'retry_scheduled', label: 'Retry due', tone: 'warn' },
+  { key: 'confirmed', label: 'Confirmed', tone: 'ok' },
+  { key: 'cancelled', label: 'Cancelled', tone: 'bad' },
+  { key: 'voicemail', label: 'Voicemail', tone: 'info' },
+  { key: 'opted_out', label: 'Opted out', tone: 'bad' },
+  { key: 'no_outcome', label: 'No outcome', tone: 'muted' },
+  { key: 'unreachable', label: 'Unreachable', tone: 'warn' },
+  { key: 'skipped', label: 'Skipped', tone: 'muted' },
+];
+
+// The states a contact never leaves: what the campaign's progress counts.
+export const FINAL_CONTACT_STATES = new Set(['confirmed', 'cancelled', 'voicemail', 'opted_out', 'no_outcome', 'unreachable', 'skipped']);
+
+const CONTACT_STATE = Object.fromEntries(CONTACT_STATES.map((s) => [s.key, s]));
+
+export function contactStateLabel(state) {
+  return CONTACT_STATE[state]?.label || state || '';
+}
+
+export function contactStateTone(state) {
+  return CONTACT_STATE[state]?.tone || 'muted';
+}
+
+const CAMPAIGN_TONES = { scheduled: 'info', running: 'live', paused: 'warn', cancelled: 'bad', completed: 'ok' };
+
+export function campaignStateTone(state) {
+  return CAMPAIGN_TONES[state] || 'muted';
+}
+
+export function campaignStateLabel(state) {
+  return state ? state[0].toUpperCase() + state.slice(1) : '';
+}
+
+// Why a contact waits (the server's reason code), in words.
+const WAIT_REASONS = {
+  window: 'outside its calling window',
+  in_flight: 'the number is in another call',
+  twilio: 'Twilio is unavailable; trying again',
+  restart: 'checked again after a restart',
+  do_not_call: 'on the do-not-call list',
+};
+
+export function waitReason(reason) {
+  if (!reason) return '';
+  return WAIT_REASONS[reason] || reason;
+}
+
+// "in 5 min", "in 2 h 10 min", "now" for a time `ms` from `now`.
+export function fromNow(ms, now = Date.now()) {
+  const minutes = Math.round((ms - now) / 60000);
+  if (minutes <= 0) return 'now';
+  if (minutes < 60) return `in ${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `in ${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
+  return `in ${Math.round(hours / 24)} days`;
+}
