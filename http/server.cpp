@@ -83,6 +83,9 @@ restinio::default_request_handler_t make_request_handler(const ServerContext& ct
   };
 }
 
+// The longest a handler may take to answer (see handle_request_timeout below).
+constexpr std::chrono::seconds kLongestAnswer{180};
+
 // RESTinio's limits: where it closes the connection without an answer. Four times ours (at least 4 MiB
 // of body, 256 KiB of a header field), so that what exceeds ours by a little or a lot gets its answer.
 std::size_t hard_header_limit(const Config& c) {
@@ -141,6 +144,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
             .incoming_http_msg_limits(hard_limits(impl->ctx.config))
             .max_parallel_connections(impl->ctx.config.max_connections)
             .read_next_http_message_timelimit(std::chrono::milliseconds(impl->ctx.config.header_timeout_ms))
+            // A start is answered once Twilio has answered, retries included (StudioClient: up to five
+            // attempts of 15 s with backoff), and an import of 100,000 rows takes seconds: RESTinio's
+            // default of 10 s would drop the connection while the call may still be placed.
+            .handle_request_timeout(kLongestAnswer)
             // RESTinio leaves Nagle's algorithm on: a WebSocket frame written while the previous one is
             // unacknowledged would wait for that ACK (up to the peer's delayed-ACK timeout).
             .socket_options_setter([](auto& options) { options.set_option(asio::ip::tcp::no_delay{true}); })

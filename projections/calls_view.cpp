@@ -334,6 +334,11 @@ std::optional<DncEntry> CallsView::dnc_find(const std::string& phone) const {
   return impl_->campaigns.dnc_find(txn, phone);
 }
 
+std::optional<std::int64_t> CallsView::next_campaign_action(const std::string& id) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->campaigns.next_action(txn, id);
+}
+
 std::vector<DncEntry> CallsView::dnc_list() const {
   auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
   return impl_->campaigns.dnc_list(txn);

@@ -31,6 +31,20 @@ void put_json(MDB_txn* txn, MDB_dbi dbi, const std::string& key, const json& val
   lmdb::dbi_put(txn, dbi, k, v, 0);
 }
 
+bool waits(const ContactRow& c) {
+  return c.state == contact_state::pending || c.state == contact_state::deferred ||
+         c.state == contact_state::retry_scheduled;
+}
+
+std::string waiting_key(const std::string& id, const ContactRow& c) {
+  std::string key = id;
+  key += '\0';
+  auto at = static_cast<std::uint64_t>(std::max<std::int64_t>(0, c.next_at_ms));
+  for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((at >> shift) & 0xff);
+  for (int shift = 24; shift >= 0; shift -= 8) key += static_cast<char>((c.index >> shift) & 0xff);
+  return key;
+}
+
 bool is_campaign_stream(const std::string& stream) {
   return stream.rfind(stream_prefix::campaign, 0) == 0;
 }
@@ -44,6 +58,7 @@ DncEntry dnc_from_json(const std::string& phone, const json& j) {
 void CampaignsTable::open(MDB_txn* txn) {
   campaigns_ = lmdb::dbi::open(txn, "campaigns", MDB_CREATE).handle();
   contacts_ = lmdb::dbi::open(txn, "contacts", MDB_CREATE).handle();
+  waiting_ = lmdb::dbi::open(txn, "waiting", MDB_CREATE).handle();
   dnc_ = lmdb::dbi::open(txn, "dnc", MDB_CREATE).handle();
 }
 
@@ -68,7 +83,20 @@ void CampaignsTable::stage(MDB_txn* txn, const Event& e) {
   if (is_campaign_stream(e.stream)) {
     std::string id = e.stream.substr(std::string(stream_prefix::campaign).size());
     CampaignRow& row = campaign(txn, id);
-    apply(row, e, [&](std::uint32_t i) -> ContactRow& { return contact(txn, id, i); });
+    // Each contact the event names, as it was before: its `waiting` entry moves with it.
+    std::map<std::uint32_t, std::string> was_waiting;
+    apply(row, e, [&](std::uint32_t i) -> ContactRow& {
+      ContactRow& c = contact(txn, id, i);
+      if (!was_waiting.count(i)) was_waiting[i] = waits(c) && !c.phone.empty() ? waiting_key(id, c) : "";
+      return c;
+    });
+    for (const auto& [i, before] : was_waiting) {
+      const ContactRow& c = contact(txn, id, i);
+      std::string after = waits(c) ? waiting_key(id, c) : "";
+      if (before == after) continue;
+      if (!before.empty()) dirty_waiting_[before] = false;
+      if (!after.empty()) dirty_waiting_[after] = true;
+    }
   } else if (e.type == event_type::dnc_added || e.type == event_type::opt_out_requested) {
     std::string phone = string_field(e.data, e.type == event_type::dnc_added ? "phone" : "to");
     if (phone.empty()) return;
@@ -84,6 +112,14 @@ void CampaignsTable::flush(MDB_txn* txn) {
   for (const auto& [id, row] : dirty_campaigns_) put_json(txn, campaigns_, id, to_json(row));
   for (const auto& [key, row] : dirty_contacts_)
     put_json(txn, contacts_, contact_key(key.first, key.second), to_json(row));
+  for (const auto& [key, present] : dirty_waiting_) {
+    lmdb::val k{key.data(), key.size()}, empty{"", 0};
+    if (present) {
+      lmdb::dbi_put(txn, waiting_, k, empty, 0);
+    } else {
+      lmdb::dbi_del(txn, waiting_, k, nullptr);
+    }
+  }
   for (const auto& [phone, entry] : dirty_dnc_) {
     lmdb::val k{phone.data(), phone.size()};
     if (entry) {
@@ -99,6 +135,21 @@ void CampaignsTable::drop_staged() {
   dirty_campaigns_.clear();
   dirty_contacts_.clear();
   dirty_dnc_.clear();
+  dirty_waiting_.clear();
+}
+
+std::optional<std::int64_t> CampaignsTable::next_action(MDB_txn* txn, const std::string& id) const {
+  std::string start = id;
+  start += '\0';
+  auto cursor = lmdb::cursor::open(txn, waiting_);
+  lmdb::val k{start.data(), start.size()}, v;
+  if (!cursor.get(k, v, MDB_SET_RANGE) || k.size() != id.size() + 13 ||
+      std::string(k.data(), id.size()) != id)
+    return std::nullopt;
+  auto* p = k.data<const unsigned char>() + id.size() + 1;
+  std::uint64_t at = 0;
+  for (int n = 0; n < 8; ++n) at = (at << 8) | p[n];
+  return static_cast<std::int64_t>(at);
 }
 
 std::optional<CampaignRow> CampaignsTable::find(MDB_txn* txn, const std::string& id) const {

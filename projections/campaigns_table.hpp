@@ -3,9 +3,10 @@
 //
 // Contract: owned by CallsView, which hands it every event it stages. Events of campaign-<id> streams are
 // folded with apply() from campaign_row.hpp into DBIs `campaigns` (id -> CampaignRow JSON) and `contacts`
-// (id, 0x00, index u32 BE -> ContactRow JSON); DncAdded / DncRemoved (stream "dnc") and OptOutRequested
-// (a call's stream) keep DBI `dnc` (E.164 -> {since, by, source}). Reads take a read transaction of their
-// own and see the last commit.
+// (id, 0x00, index u32 BE -> ContactRow JSON) with `waiting` (id, 0x00, next_at u64 BE, index u32 BE -> "":
+// the contacts waiting their turn, earliest first, so the next action's time is one lookup); DncAdded /
+// DncRemoved (stream "dnc") and OptOutRequested (a call's stream) keep DBI `dnc` (E.164 -> {since, by,
+// source}). Reads take a read transaction of their own and see the last commit.
 //
 // Thread-safety: stage() and the changed-list on the projector's thread only (like CallsView::stage); the
 // readers from any thread.
@@ -59,19 +60,23 @@ class CampaignsTable {
                         const std::function<bool(const ContactRow&)>& fn) const;
   std::optional<DncEntry> dnc_find(MDB_txn* txn, const std::string& phone) const;
   std::vector<DncEntry> dnc_list(MDB_txn* txn) const;
+  // The earliest next_at of a contact waiting its turn (pending, deferred, retry scheduled): 0 for "now",
+  // nullopt when none waits.
+  std::optional<std::int64_t> next_action(MDB_txn* txn, const std::string& id) const;
 
   // The DBIs, in dump order.
-  std::vector<MDB_dbi> dbis() const { return {campaigns_, contacts_, dnc_}; }
+  std::vector<MDB_dbi> dbis() const { return {campaigns_, contacts_, waiting_, dnc_}; }
 
  private:
   CampaignRow& campaign(MDB_txn* txn, const std::string& id);
   ContactRow& contact(MDB_txn* txn, const std::string& id, std::uint32_t index);
 
-  MDB_dbi campaigns_ = 0, contacts_ = 0, dnc_ = 0;
+  MDB_dbi campaigns_ = 0, contacts_ = 0, waiting_ = 0, dnc_ = 0;
   // What the open transaction changed, written by flush().
   std::map<std::string, CampaignRow> dirty_campaigns_;
   std::map<std::pair<std::string, std::uint32_t>, ContactRow> dirty_contacts_;
   std::map<std::string, std::optional<DncEntry>> dirty_dnc_;  // nullopt: removed
+  std::map<std::string, bool> dirty_waiting_;                 // `waiting` key -> present
 };
 
 }  // namespace voxlog

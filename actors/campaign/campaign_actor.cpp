@@ -29,7 +29,7 @@ using looked_atom = caf::atom_constant<caf::atom("clooked")>;
 using fetched_atom = caf::atom_constant<caf::atom("cfetched")>;
 using recover_atom = caf::atom_constant<caf::atom("crecover")>;
 
-constexpr std::int64_t kWaitForOtherCallMs = 30 * 1000;  // campaign time before a busy number is asked again
+constexpr std::int64_t kWaitForOtherCallMs = 10 * 1000;  // campaign time before a busy number is asked again
 constexpr std::int64_t kWaitForTwilioMs = 60 * 1000;
 constexpr std::chrono::seconds kMaxWriteBackoff{30};
 

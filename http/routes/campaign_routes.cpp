@@ -44,22 +44,13 @@ json rejected_json(const std::vector<RejectedRow>& rows) {
 
 json summary(const ServerContext& ctx, const CampaignRow& c) {
   json j = to_json(c);
-  // When the next thing happens: the earliest waiting contact's time (now, for those simply pending).
-  std::int64_t next = 0;
-  bool any = false;
-  if (!c.is_over() && c.contacts <= 20000) {
-    ctx.view->for_each_contact(c.id, [&](const ContactRow& row) {
-      if (row.state == contact_state::pending || row.state == contact_state::deferred ||
-          row.state == contact_state::retry_scheduled) {
-        next = any ? std::min(next, row.next_at_ms) : row.next_at_ms;
-        any = true;
-      }
-      return true;
-    });
-  }
-  auto start_at = campaign_policy_from_json(c.policy).start_at_ms;
-  if (any) next = std::max(next, start_at);
-  j["nextActionAt"] = any ? json(next ? next : ctx.campaigns->clock().now_ms()) : json(nullptr);
+  // When the next thing happens: the earliest waiting contact's time (now, for those simply pending; the
+  // start, for a campaign that has not begun).
+  auto next = c.is_over() || c.state == "paused" ? std::nullopt : ctx.view->next_campaign_action(c.id);
+  if (next)
+    next =
+        std::max({*next, campaign_policy_from_json(c.policy).start_at_ms, ctx.campaigns->clock().now_ms()});
+  j["nextActionAt"] = next ? json(*next) : json(nullptr);
   return j;
 }
 
@@ -126,7 +117,7 @@ Handler create_campaign(const ServerContext& ctx) {
 Handler list_campaigns(const ServerContext& ctx) {
   return read_route(ctx, [&ctx](const RequestHandle&, const RouteParams&) {
     json list = json::array();
-    for (const CampaignRow& c : ctx.view->list_campaigns()) list.push_back(to_json(c));
+    for (const CampaignRow& c : ctx.view->list_campaigns()) list.push_back(summary(ctx, c));
     return json_response(200, {{"success", true}, {"data", list}});
   });
 }

@@ -107,8 +107,9 @@ test('retries follow the policy: busy and no-answer are tried again after the sp
 });
 
 test('a calling window holds in each callee\'s time zone: London at 09:00 London, New York at 09:00 New York', async (t) => {
-  // Monday 7 December 2026, 08:59 UTC (08:59 in London, 03:59 in New York); an hour of campaign time a second.
-  const vx = await startVoxlogd({ env: { ...base, CLOCK_START: '2026-12-07T08:59:00Z', CLOCK_SCALE: '3600' } });
+  // Monday 7 December 2026, 07:00 UTC (07:00 in London, 02:00 in New York); half an hour of campaign time a
+  // second: London opens 4 s from the start, New York 14 s.
+  const vx = await startVoxlogd({ env: { ...base, CLOCK_START: '2026-12-07T07:00:00Z', CLOCK_SCALE: '1800' } });
   t.after(() => vx.stop());
   const sim = await simulator(vx);
   const london = '+447911127201', newYork = '+12125550101';
@@ -119,7 +120,7 @@ test('a calling window holds in each callee\'s time zone: London at 09:00 London
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const id = created.body.data.id;
-  await finished(vx, id);
+  await finished(vx, id, 60000);
   const stream = await ofCampaign(vx, id);
   const deferred = stream.filter((e) => e.type === 'CallDeferred');
   const until = Object.fromEntries(deferred.map((e) => [e.data.phone, e.data.until]));
@@ -252,4 +253,39 @@ test('CSV round trip: BOM, quotes, rejected rows by spreadsheet row; the callee 
   const check = spawnSync(CLI, ['--data', vx.dataDir, 'replay', '--check'], { encoding: 'utf8' });
   assert.equal(check.status, 0, `voxlog replay --check: ${check.stdout}${check.stderr}`);
   rmSync(vx.dataDir, { recursive: true, force: true });
+});
+
+test('one number in two campaigns at once: the second waits for the first call to end, it is not dropped', async (t) => {
+  // A call lasts a few hundred ms; the second campaign asks again every 10 campaign seconds (1 s here).
+  const vx = await startVoxlogd({ env: { ...base, SIM_TIME_SCALE: '0.02', CLOCK_SCALE: '10' } });
+  t.after(() => vx.stop());
+  const sim = await simulator(vx);
+  const shared = '+447911127601';
+  await sim.script({ to: shared, answer: 'human', digits: '1' });
+  await sim.script({ to: shared, answer: 'human', digits: '1' });
+  const a = (await vx.post('/api/campaigns', { name: 'a', contacts: [{ phone: shared }] })).body.data.id;
+  const b = (await vx.post('/api/campaigns', { name: 'b', contacts: [{ phone: shared }] })).body.data.id;
+  await finished(vx, a);
+  await finished(vx, b);
+  const waited = [...await ofCampaign(vx, a), ...await ofCampaign(vx, b)]
+    .filter((e) => e.type === 'CallDeferred' && e.data.reason === 'in_flight');
+  assert.ok(waited.length >= 1, 'the second campaign waited for the call in flight');
+  const executions = await sim.executions(shared);
+  assert.equal(executions.length, 2, 'each campaign called once');
+  // Never two at once: the second execution was created after the first one ended.
+  const [first, second] = executions;
+  const firstRow = (await vx.get(`/api/calls/${first.sid}`)).body.data;
+  assert.ok(Date.parse(second.date_created) >= Date.parse(firstRow.updatedAt) - 1000);
+  assert.equal(firstRow.status, 'completed');
+});
+
+test('a start whose Twilio create takes 12 s is answered when Twilio answers, not dropped at 10 s', async (t) => {
+  const vx = await startVoxlogd({ env: base });
+  t.after(() => vx.stop());
+  const url = (await vx.get('/healthz')).body.simulatorUrl;
+  await fetch(url + '/__sim/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ slow_ms: 12000, slow_requests: 1 }) });
+  const res = await vx.post('/api/calls/start', { to: '+447911127701' });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.match(res.body.data.execution_sid, /^FN/);
 });

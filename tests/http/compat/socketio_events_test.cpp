@@ -168,3 +168,30 @@ TEST_CASE("packets: payloads, open, events with their seq, connect requests and 
   CHECK(engine_error(1) == json{{"code", 1}, {"message", "Session ID unknown"}});
   CHECK(engine_error(99)["message"] == "Bad request");
 }
+
+TEST_CASE(
+    "a start-bulk campaign that placed every call is bulkCallComplete; other campaign events are "
+    "campaignUpdate") {
+  SocketIoTranslator translator;
+  auto dialled =
+      translator.translate(Change(event(11, "campaign-CM1", event_type::batch_dialled,
+                                        {{"batch_id", "CM1"}, {"total", 3}, {"success", 3}, {"failed", 0}}),
+                                  std::nullopt));
+  REQUIRE(dialled.size() == 2);
+  CHECK(dialled[0].name == "bulkCallComplete");
+  CHECK(dialled[0].payload["batch_id"] == "CM1");
+  auto queued = translator.translate(Change(event(12, "campaign-CM1", event_type::call_queued,
+                                                  {{"i", 4}, {"phone", "+447911123456"}, {"attempt", 1}}),
+                                            std::nullopt));
+  REQUIRE(queued.size() == 1);
+  CHECK(queued[0].name == "campaignUpdate");
+  CHECK(
+      queued[0].payload ==
+      json{
+          {"campaign_id", "CM1"}, {"type", "CallQueued"}, {"i", 4}, {"phone", "+447911123456"}, {"seq", 12}});
+  // A campaign's CampaignCompleted is its own news, not the Node app's batch event.
+  auto completed = translator.translate(Change(
+      event(13, "campaign-CM1", event_type::campaign_completed, {{"campaign_id", "CM1"}}), std::nullopt));
+  REQUIRE(completed.size() == 1);
+  CHECK(completed[0].name == "campaignUpdate");
+}
