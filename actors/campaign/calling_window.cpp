@@ -95,11 +95,19 @@ std::int64_t opening_in(const CampaignPolicy& p, const std::string& zone, std::i
 }  // namespace
 
 bool is_known_time_zone(const std::string& tz) {
-  if (tz.empty()) return false;
+  if (tz.empty() || tz.size() > 64) return false;
+  // An import asks once per row, mostly for the same few names: ICU builds a zone each time it is asked.
+  static std::mutex mutex;
+  static std::map<std::string, bool> known;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = known.find(tz);
+  if (it != known.end()) return it->second;
   auto zone = zone_named(tz);
   icu::UnicodeString id;
   zone->getID(id);
-  return id != icu::UnicodeString("Etc/Unknown");
+  bool ok = id != icu::UnicodeString("Etc/Unknown");
+  if (known.size() < 10000) known.emplace(tz, ok);
+  return ok;
 }
 
 std::vector<std::string> zones_for(const std::string& tz, const std::string& e164,

@@ -46,6 +46,7 @@ struct State {
   Clock::time_point next_dial = Clock::now();
   std::uint64_t tick_token = 0;
   bool batch_dialled = false;
+  std::uint64_t contacts_seq = 0;  // the last ContactsAdded: the view must hold it before a dial reads columns
   // The write under way.
   std::vector<NewEvent> writing;
   std::function<void()> after_write;
@@ -82,9 +83,14 @@ void fold(State& st, const Event& e) {
   apply(st.row, e, [&](std::uint32_t k) -> ContactRow& { return contact_at(st, k); });
   if (e.type == t::campaign_created) st.policy = campaign_policy_from_json(st.row.policy);
   if (e.type == t::contacts_added) {
+    st.contacts_seq = e.seq;
     auto first = static_cast<std::uint32_t>(e.data.value("first", 0));
-    for (std::uint32_t k = first; k < st.contacts.size(); ++k)
+    for (std::uint32_t k = first; k < st.contacts.size(); ++k) {
+      // The columns are read from the view when the contact is dialled: 100,000 JSON objects kept here
+      // for the whole campaign would be most of its memory.
+      st.contacts[k].fields = json();
       if (waits(st.contacts[k])) st.ready.emplace(st.contacts[k].next_at_ms, k);
+    }
   }
   if (e.type == t::contacts_rejected)
     for (const json& r : e.data.value("rows", json::array())) st.rejected.push_back(r);
@@ -381,6 +387,8 @@ void tick(Actor* self) {
   if (wall < st.next_dial)
     return arm(self, std::chrono::duration_cast<std::chrono::milliseconds>(st.next_dial - wall) +
                          std::chrono::milliseconds(1));
+  if (st.s.view->checkpoint() < st.contacts_seq)  // the contacts' columns are not in the view yet
+    return arm(self, std::chrono::milliseconds(50));
   const ContactRow& c = st.contacts[i];
   TurnDecision turn = decide_turn(st.policy, c, st.s.view->dnc_find(c.phone).has_value(), now);
   if (turn.kind == TurnDecision::Kind::skip)
@@ -405,7 +413,13 @@ void tick(Actor* self) {
     request.campaign_id = st.id;
     request.attempt = attempt;
     request.request_id = request_id;
-    request.parameters = call_parameters(st.id, c, attempt);
+    ContactRow full = c;
+    ContactFilter one;
+    one.after = i;
+    one.limit = 1;
+    auto stored = st.s.view->campaign_contacts(st.id, one);
+    full.fields = !stored.empty() && stored[0].index == i ? stored[0].fields : json::object();
+    request.parameters = call_parameters(st.id, full, attempt);
     caf::actor me = caf::actor_cast<caf::actor>(self);
     self->send(st.s.dialer, dial_atom::value, std::move(request),
                DialReply([me, i, request_id](const DialOutcome& o) {
