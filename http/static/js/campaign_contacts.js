@@ -101,7 +101,8 @@ function contactRow(c, now) {
   const next = waiting && c.nextAt ? el('time', { datetime: new Date(c.nextAt).toISOString() }, `${when(c.nextAt)} (${fromNow(c.nextAt, now)})`) : null;
   const result = c.outcome ? outcomeLabel(c.outcome) : c.lastStatus ? statusLabel(c.lastStatus) : '';
   const call = c.executionSid
-    ? el('a', { href: `#call=${encodeURIComponent(c.executionSid)}`, title: 'The call\'s audit trail' }, result || 'the call')
+    ? el('a', { href: `#call=${encodeURIComponent(c.executionSid)}`, title: 'The call\'s audit trail' },
+      result || (c.state === 'in_flight' ? 'Call under way' : 'Call'))
     : result;
   return el('tr', { class: 'contact-row', dataset: { index: c.index, state: c.state, phone: c.phone } },
     el('td', { class: 'num', 'data-label': '#' }, String(c.index + 1)),
@@ -111,5 +112,6 @@ function contactRow(c, now) {
     el('td', { class: 'reason', 'data-label': 'Why it waits', dataset: { reason: c.reason || '' } }, why),
     el('td', { class: 'next-at time', 'data-label': 'Next try', dataset: { at: waiting && c.nextAt ? c.nextAt : '' } }, next),
     el('td', { class: 'num', 'data-label': 'Attempts' }, String(c.attempts ?? 0)),
-    el('td', { class: 'result', 'data-label': 'Last result' }, call, c.digits ? el('span', { class: 'digits dim' }, ` ${c.digits}`) : null));
+    el('td', { class: 'result', 'data-label': 'Last result' },
+      el('span', {}, call, c.digits ? el('span', { class: 'digits dim', title: 'Keys pressed' }, ` ${c.digits}`) : null)));
 }

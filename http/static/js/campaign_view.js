@@ -82,6 +82,7 @@ export class CampaignList {
       }
     }
     this.place();
+    this.root.dataset.loaded = 'true';
     // The list does not say when each campaign calls next: a read of each live one does.
     for (const id of this.order.slice(0, this.shown)) {
       const card = this.cards.get(id);
