@@ -54,9 +54,19 @@ export class CampaignForm {
   optionsChanged() {
     this.syncRetryFields();
     if (this.csv === null) return;
+    // A 'change' after its 'input' (on blur, e.g. when Start is clicked) changes nothing new.
+    if (this.previewed && this.sameOptions(this.previewed.options)) return;
     this.setStartable(null);
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.preview(), 350);
+  }
+
+  sameOptions(options) {
+    try {
+      return JSON.stringify(this.options()) === JSON.stringify(options);
+    } catch {
+      return false;
+    }
   }
 
   // The query options from the form; throws an Error with a message for the user when one is wrong.

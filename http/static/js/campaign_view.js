@@ -159,7 +159,7 @@ class CampaignCard {
       el('span', {}, 'Cancel this campaign? Contacts not called yet will not be called.'), this.confirmYes, this.confirmNo);
     this.exportLink = el('a', { class: 'button-link campaign-export', href: `/api/campaigns/${encodeURIComponent(campaign.id)}/export.csv`,
       download: `campaign-${campaign.id}.csv`, onclick: (e) => this.exportCsv(e) }, 'Export CSV');
-    this.message = el('p', { class: 'message campaign-message', 'aria-live': 'polite', hidden: true });
+    this.message = el('p', { class: 'message card-message', 'aria-live': 'polite', hidden: true });
     this.node = el('article', { class: 'campaign', 'aria-labelledby': headingId, dataset: { campaignId: campaign.id } },
       el('header', { class: 'campaign-head' }, this.heading, this.stateBadge, this.meta, this.percent),
       this.reason, this.progress, this.summary, countList,
