@@ -155,7 +155,8 @@ caf::behavior worker(Worker* self, DialerSettings s, std::string public_url, caf
 // ---- the coordinator: checks, pace, hand-out; never blocks ----
 
 struct DialerState {
-  std::vector<caf::actor> workers;
+  std::string public_url;
+  std::vector<caf::actor> workers;  // spawned as they are needed, up to DialerSettings::workers
   std::deque<int> idle;
   std::deque<Job> queue;
   std::unordered_set<std::string> being_placed;
@@ -183,8 +184,19 @@ bool still_in_flight(Dialer* self, const DialerSettings& s, const std::string& t
   return false;
 }
 
+void add_worker(Dialer* self, const DialerSettings& s) {
+  auto& st = self->state;
+  int index = static_cast<int>(st.workers.size());
+  st.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, s, st.public_url,
+                                                                caf::actor_cast<caf::actor>(self), index));
+  st.idle.push_back(index);
+}
+
 void pump(Dialer* self, const DialerSettings& s) {
   auto& st = self->state;
+  // Every worker busy (slow creates, say): another one, so that the others' calls are not held up.
+  if (!st.queue.empty() && st.idle.empty() && static_cast<int>(st.workers.size()) < std::max(1, s.workers))
+    add_worker(self, s);
   auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / s.max_cps));
   while (!st.queue.empty() && !st.idle.empty()) {
     Job& head = st.queue.front();
@@ -281,11 +293,8 @@ caf::behavior dialer(Dialer* self, DialerSettings s) {
   });
   return {
       [=](public_url_atom, const std::string& url) {
-        for (int i = 0; i < std::max(1, s.workers); ++i) {
-          self->state.workers.push_back(
-              self->spawn<caf::detached + caf::linked>(worker, s, url, caf::actor_cast<caf::actor>(self), i));
-          self->state.idle.push_back(i);
-        }
+        self->state.public_url = url;
+        add_worker(self, s);
         self->set_default_handler(caf::print_and_drop);
         self->become(dialing(self, s));
       },

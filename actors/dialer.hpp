@@ -4,13 +4,13 @@
 // list is refused with failed_precondition; a number with a call in flight, placed by this server and not
 // over, or being placed, is refused with conflict: nobody is ever called twice at once), paces every
 // create to at most `max_cps` (Studio's 20 executions per second by default) across everything, and hands
-// the request to one of `workers` detached workers, each with its own StudioClient, so a slow or failing
-// Twilio create delays only its own request. A worker records CallRequested (stream dial-<request id>,
-// expected version 0: one request id is placed at most once, even when recovery asks again) before Twilio
-// is asked, then the result: ExecutionCreated opens the call's stream (call-<execution SID>), or
-// ExecutionRejected records Twilio's code and message. Then it answers the request's DialReply (on the
-// worker's thread). Campaign calls carry campaign_id, phone and attempt into those events and the
-// contact's Parameters into the execution; public_url is always added.
+// the request to an idle detached worker, each with its own StudioClient (one more is spawned when all are
+// busy, up to `workers`), so a slow or failing Twilio create delays only its own request. A worker records
+// CallRequested (stream dial-<request id>, expected version 0: one request id is placed at most once, even
+// when recovery asks again) before Twilio is asked, then the result: ExecutionCreated opens the call's stream
+// (call-<execution SID>), or ExecutionRejected records Twilio's code and message. Then it answers the
+// request's DialReply (on the worker's thread). Campaign calls carry campaign_id, phone and attempt into
+// those events and the contact's Parameters into the execution; public_url is always added.
 //
 // Lookups (recovery after a crash): (lookup_atom, phone, since epoch s, LookupReply) lists the contact's
 // executions created since then; (fetch_atom, sid, FetchReply) reads one. They run on the workers too.
@@ -46,7 +46,7 @@ struct DialerSettings {
   std::string from;            // TWILIO_PHONE_NUMBER
   std::string default_region;  // for numbers written without +country
   double max_cps = 20;         // every create, whoever asks
-  int workers = 4;             // creates under way at once, at most
+  int workers = 16;            // creates under way at once, at most (workers are spawned as needed)
 };
 
 struct DialRequest {

@@ -78,7 +78,7 @@ struct Config {
   std::size_t log_map_bytes = std::size_t{1} << 40;  // LOG_MAP_BYTES: the log's largest size (>= 1 MiB)
   std::size_t max_campaign_contacts = 200000;  // MAX_CAMPAIGN_CONTACTS: rows of one campaign (start-bulk too)
   std::size_t max_import_bytes = 32u << 20;    // MAX_IMPORT_BYTES: body of a campaign or do-not-call import
-  long dial_workers = 4;                       // DIAL_WORKERS: Twilio creates under way at once (1 to 64)
+  long dial_workers = 16;                      // DIAL_WORKERS: Twilio creates under way at once (1 to 64)
   long campaign_check_ms = 60000;  // CAMPAIGN_CHECK_MS: calls in flight checked this often (and Studio asked
                                    // about one silent this long)
   // The campaign clock (actors/campaign/clock.hpp), for rehearsals and tests: CLOCK_SCALE (> 0) times

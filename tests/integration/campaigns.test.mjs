@@ -165,6 +165,15 @@ test('do-not-call: a listed number is skipped, never dialled; pressing 9 lists t
   assert.equal((await vx.post('/api/calls/start', { to: optsOut })).status, 200);
   const bad = await send(vx, 'PUT', '/api/dnc/not-a-number');
   assert.equal(bad.status, 400);
+  // A CSV import: the valid numbers are listed, the others reported by row.
+  const imported = await send(vx, 'POST', '/api/dnc', 'phone\r\n+447911127304\r\nnonsense\r\n07911 127305\r\n', 'text/csv');
+  assert.equal(imported.status, 200, JSON.stringify(imported.body));
+  assert.equal(imported.body.data.added, 2);
+  assert.deepEqual(imported.body.data.rejected.map((r) => r.row), [3]);
+  const phones = (await vx.get('/api/dnc')).body.data.map((e) => e.phone);
+  assert.ok(phones.includes('+447911127304') && phones.includes('+447911127305'), phones.join());
+  const dncEvents = (await events(vx)).filter((e) => e.stream === 'dnc').map((e) => e.type);
+  assert.deepEqual(dncEvents, ['DncAdded', 'DncRemoved', 'DncAdded', 'DncAdded'], 'each change is an event');
 });
 
 test('pause stops dialling, resume goes on, cancel ends it; each is an event with who asked', async (t) => {
