@@ -290,10 +290,12 @@ test('the contacts table says why a contact waits (its calling window is closed)
     assert.equal(csvRows.length, 31, 'a header and one row per contact');
     assert.match(csvRows[1], /^1,\+447911124201,Person 1,deferred,.*window/);
 
-    // Cancelled, so that it calls nobody later.
+    // Cancelled: its contacts wait for nothing any more, and the table says so.
     await shown.getByRole('button', { name: /^Cancel campaign/ }).click();
     await shown.getByRole('button', { name: 'Yes, cancel it' }).click();
     await shown.and(page.locator('[data-state="cancelled"]')).waitFor(LONG);
+    await rows.first().locator('td.reason', { hasText: 'not called: the campaign is cancelled' }).waitFor(LONG);
+    assert.equal(await rows.first().locator('td.next-at').textContent(), '');
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

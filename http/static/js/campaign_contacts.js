@@ -20,6 +20,7 @@ export class ContactsTable {
     this.nextAfter = null;
     this.loaded = false;
     this.asked = 0;
+    this.campaignState = '';  // set by the card: a contact of a cancelled campaign waits for nothing
     const n = ++instances;
     this.select = el('select', { id: `contacts-state-${n}`, class: 'contacts-state', onchange: () => this.setState(this.select.value) },
       el('option', { value: '' }, 'All states'),
@@ -83,7 +84,7 @@ export class ContactsTable {
     this.loaded = true;
     this.nextAfter = nextAfter;
     const now = Date.now();
-    clear(this.body).append(...contacts.map((c) => contactRow(c, now)));
+    clear(this.body).append(...contacts.map((c) => contactRow(c, now, this.campaignState)));
     this.node.dataset.loaded = 'true';
     this.empty.hidden = contacts.length > 0;
     this.empty.textContent = this.state ? `No contact is ${contactStateLabel(this.state).toLowerCase()}.` : 'No contacts.';
@@ -94,10 +95,12 @@ export class ContactsTable {
   }
 }
 
-function contactRow(c, now) {
-  const waiting = !FINAL_CONTACT_STATES.has(c.state) && c.state !== 'in_flight';
+function contactRow(c, now, campaignState) {
+  const over = campaignState === 'cancelled' || campaignState === 'completed';
+  const waiting = !over && !FINAL_CONTACT_STATES.has(c.state) && c.state !== 'in_flight';
   let why = waitReason(c.reason);
   if (!why && c.state === 'pending') why = 'waiting its turn';
+  if (over && !FINAL_CONTACT_STATES.has(c.state) && c.state !== 'in_flight') why = `not called: the campaign is ${campaignState}`;
   const next = waiting && c.nextAt ? el('time', { datetime: new Date(c.nextAt).toISOString() }, `${when(c.nextAt)} (${fromNow(c.nextAt, now)})`) : null;
   const result = c.outcome ? outcomeLabel(c.outcome) : c.lastStatus ? statusLabel(c.lastStatus) : '';
   const call = c.executionSid

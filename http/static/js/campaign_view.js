@@ -205,6 +205,7 @@ class CampaignCard {
     this.reason.hidden = !this.reason.textContent;
     this.policy.textContent = policyText(c.policy);
     const over = OVER.has(c.state);
+    this.contacts.campaignState = c.state;
     this.pauseButton.hidden = !(c.state === 'running' || c.state === 'scheduled');
     this.resumeButton.hidden = c.state !== 'paused';
     this.cancelButton.hidden = over;
