@@ -130,7 +130,7 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
   bool webhook = is_webhook_path(head.path());
   // Imports (a campaign's contacts, a do-not-call list) may be big, and may be CSV.
   bool import = head.method() == restinio::http_method_post() &&
-                (head.path() == "/api/campaigns" || head.path() == "/api/dnc");
+                (head.path() == "/api/campaigns" || head.path() == "/api/dnc" || head.path() == "/api/lists");
   std::size_t limit = webhook  ? ctx.config.max_body_bytes
                       : import ? ctx.config.max_import_bytes
                                : ctx.config.max_api_body_bytes;

@@ -104,7 +104,7 @@ Result<std::unique_ptr<CallsView>> CallsView::open(const std::string& dir) {
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   try {
-    impl->env.set_max_dbs(8);
+    impl->env.set_max_dbs(16);
     impl->env.set_mapsize(kMapSize);
     impl->env.open(dir.c_str(), MDB_NOTLS | MDB_NOMETASYNC, 0644);
     auto txn = lmdb::txn::begin(impl->env);
@@ -337,6 +337,16 @@ std::optional<DncEntry> CallsView::dnc_find(const std::string& phone) const {
 std::optional<std::int64_t> CallsView::next_campaign_action(const std::string& id) const {
   auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
   return impl_->campaigns.next_action(txn, id);
+}
+
+std::optional<ListRow> CallsView::find_list(const std::string& id) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->campaigns.find_list(txn, id);
+}
+
+std::vector<ListRow> CallsView::lists() const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  return impl_->campaigns.lists(txn);
 }
 
 std::vector<DncEntry> CallsView::dnc_list() const {

@@ -83,8 +83,9 @@ class CallsView {
   void for_each_contact(const std::string& id, const std::function<bool(const ContactRow&)>& fn) const;
   std::optional<DncEntry> dnc_find(const std::string& phone) const;
   std::vector<DncEntry> dnc_list() const;
-  std::optional<std::int64_t> next_campaign_action(
-      const std::string& id) const;  // CampaignsTable::next_action
+  std::optional<std::int64_t> next_campaign_action(const std::string& id) const;
+  std::optional<ListRow> find_list(const std::string& id) const;
+  std::vector<ListRow> lists() const;  // CampaignsTable::next_action
 
   // A canonical dump of every DBI (for "rebuilt equals live" checks).
   std::string dump() const;

@@ -49,6 +49,28 @@ bool is_campaign_stream(const std::string& stream) {
   return stream.rfind(stream_prefix::campaign, 0) == 0;
 }
 
+nlohmann::json list_json(const ListRow& l) {
+  return {{"id", l.id},
+          {"name", l.name},
+          {"by", l.by},
+          {"contacts", l.contacts},
+          {"rejected", l.rejected},
+          {"createdAt", l.created_ms},
+          {"lastSeq", l.last_seq}};
+}
+
+ListRow list_from_json(const json& j) {
+  ListRow l;
+  l.id = string_field(j, "id");
+  l.name = string_field(j, "name");
+  l.by = string_field(j, "by");
+  l.contacts = j.value("contacts", std::uint64_t{0});
+  l.rejected = j.value("rejected", std::uint64_t{0});
+  l.created_ms = j.value("createdAt", std::int64_t{0});
+  l.last_seq = j.value("lastSeq", std::uint64_t{0});
+  return l;
+}
+
 DncEntry dnc_from_json(const std::string& phone, const json& j) {
   return {phone, j.value("since", std::int64_t{0}), string_field(j, "by"), string_field(j, "source")};
 }
@@ -60,6 +82,7 @@ void CampaignsTable::open(MDB_txn* txn) {
   contacts_ = lmdb::dbi::open(txn, "contacts", MDB_CREATE).handle();
   waiting_ = lmdb::dbi::open(txn, "waiting", MDB_CREATE).handle();
   dnc_ = lmdb::dbi::open(txn, "dnc", MDB_CREATE).handle();
+  lists_ = lmdb::dbi::open(txn, "lists", MDB_CREATE).handle();
 }
 
 CampaignRow& CampaignsTable::campaign(MDB_txn* txn, const std::string& id) {
@@ -97,6 +120,28 @@ void CampaignsTable::stage(MDB_txn* txn, const Event& e) {
       if (!before.empty()) dirty_waiting_[before] = false;
       if (!after.empty()) dirty_waiting_[after] = true;
     }
+  } else if (e.stream.rfind(stream_prefix::list, 0) == 0) {
+    std::string id = e.stream.substr(std::string(stream_prefix::list).size());
+    if (e.type == event_type::list_created) {
+      ListRow l;
+      l.id = id;
+      l.name = string_field(e.data, "name");
+      l.by = string_field(e.data, "by");
+      l.contacts = e.data.value("accepted", std::uint64_t{0});
+      l.rejected = e.data.value("rejected", std::uint64_t{0});
+      l.created_ms = e.ts;
+      l.last_seq = e.seq;
+      dirty_lists_[id] = l;
+    } else if (e.type == event_type::list_deleted) {
+      dirty_lists_[id] = std::nullopt;
+    } else {
+      auto it = dirty_lists_.find(id);
+      std::optional<ListRow> l = it != dirty_lists_.end() ? it->second : find_list(txn, id);
+      if (l) {
+        l->last_seq = e.seq;
+        dirty_lists_[id] = l;
+      }
+    }
   } else if (e.type == event_type::dnc_added || e.type == event_type::opt_out_requested) {
     std::string phone = string_field(e.data, e.type == event_type::dnc_added ? "phone" : "to");
     if (phone.empty()) return;
@@ -112,6 +157,14 @@ void CampaignsTable::flush(MDB_txn* txn) {
   for (const auto& [id, row] : dirty_campaigns_) put_json(txn, campaigns_, id, to_json(row));
   for (const auto& [key, row] : dirty_contacts_)
     put_json(txn, contacts_, contact_key(key.first, key.second), to_json(row));
+  for (const auto& [id, list] : dirty_lists_) {
+    lmdb::val k{id.data(), id.size()};
+    if (list) {
+      put_json(txn, lists_, id, list_json(*list));
+    } else {
+      lmdb::dbi_del(txn, lists_, k, nullptr);
+    }
+  }
   for (const auto& [key, present] : dirty_waiting_) {
     lmdb::val k{key.data(), key.size()}, empty{"", 0};
     if (present) {
@@ -136,6 +189,25 @@ void CampaignsTable::drop_staged() {
   dirty_contacts_.clear();
   dirty_dnc_.clear();
   dirty_waiting_.clear();
+  dirty_lists_.clear();
+}
+
+std::optional<ListRow> CampaignsTable::find_list(MDB_txn* txn, const std::string& id) const {
+  auto stored = get_json(txn, lists_, id);
+  if (!stored) return std::nullopt;
+  return list_from_json(*stored);
+}
+
+std::vector<ListRow> CampaignsTable::lists(MDB_txn* txn) const {
+  std::vector<ListRow> out;
+  auto cursor = lmdb::cursor::open(txn, lists_);
+  lmdb::val k, v;
+  for (bool ok = cursor.get(k, v, MDB_FIRST); ok; ok = cursor.get(k, v, MDB_NEXT))
+    out.push_back(list_from_json(json::parse(v.data(), v.data() + v.size())));
+  std::sort(out.begin(), out.end(), [](const ListRow& a, const ListRow& b) {
+    return a.created_ms != b.created_ms ? a.created_ms > b.created_ms : a.id > b.id;
+  });
+  return out;
 }
 
 std::optional<std::int64_t> CampaignsTable::next_action(MDB_txn* txn, const std::string& id) const {

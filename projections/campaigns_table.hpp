@@ -33,6 +33,17 @@ struct ContactFilter {
   std::size_t limit = 100;
 };
 
+// A contact list (the `lists` DBI: id -> JSON); its contacts stay in its stream.
+struct ListRow {
+  std::string id;
+  std::string name;
+  std::string by;
+  std::uint64_t contacts = 0;
+  std::uint64_t rejected = 0;
+  std::int64_t created_ms = 0;
+  std::uint64_t last_seq = 0;  // of its stream's last event
+};
+
 struct DncEntry {
   std::string phone;
   std::int64_t since_ms = 0;
@@ -63,20 +74,23 @@ class CampaignsTable {
   // The earliest next_at of a contact waiting its turn (pending, deferred, retry scheduled): 0 for "now",
   // nullopt when none waits.
   std::optional<std::int64_t> next_action(MDB_txn* txn, const std::string& id) const;
+  std::optional<ListRow> find_list(MDB_txn* txn, const std::string& id) const;  // nullopt once deleted
+  std::vector<ListRow> lists(MDB_txn* txn) const;                               // newest first
 
   // The DBIs, in dump order.
-  std::vector<MDB_dbi> dbis() const { return {campaigns_, contacts_, waiting_, dnc_}; }
+  std::vector<MDB_dbi> dbis() const { return {campaigns_, contacts_, waiting_, dnc_, lists_}; }
 
  private:
   CampaignRow& campaign(MDB_txn* txn, const std::string& id);
   ContactRow& contact(MDB_txn* txn, const std::string& id, std::uint32_t index);
 
-  MDB_dbi campaigns_ = 0, contacts_ = 0, waiting_ = 0, dnc_ = 0;
+  MDB_dbi campaigns_ = 0, contacts_ = 0, waiting_ = 0, dnc_ = 0, lists_ = 0;
   // What the open transaction changed, written by flush().
   std::map<std::string, CampaignRow> dirty_campaigns_;
   std::map<std::pair<std::string, std::uint32_t>, ContactRow> dirty_contacts_;
-  std::map<std::string, std::optional<DncEntry>> dirty_dnc_;  // nullopt: removed
-  std::map<std::string, bool> dirty_waiting_;                 // `waiting` key -> present
+  std::map<std::string, std::optional<DncEntry>> dirty_dnc_;   // nullopt: removed
+  std::map<std::string, bool> dirty_waiting_;                  // `waiting` key -> present
+  std::map<std::string, std::optional<ListRow>> dirty_lists_;  // nullopt: deleted
 };
 
 }  // namespace voxlog

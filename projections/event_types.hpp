@@ -57,6 +57,12 @@ inline constexpr const char* campaign_completed = "CampaignCompleted";
 // {batch_id, total, success, failed, results, errors}.
 inline constexpr const char* batch_dialled = "BatchDialled";
 
+// Contact lists (list-<id> streams): a named set of contacts imported once and called as often as wanted
+// (the Node app's "call a list"). ListCreated {list_id, name, by, accepted, rejected}, then ContactsAdded in
+// chunks as for a campaign; ListDeleted {by}.
+inline constexpr const char* list_created = "ListCreated";
+inline constexpr const char* list_deleted = "ListDeleted";
+
 // The do-not-call list (stream "dnc"): {phone, by, source ("api", "csv")}. OptOutRequested adds too.
 inline constexpr const char* dnc_added = "DncAdded";
 inline constexpr const char* dnc_removed = "DncRemoved";
@@ -68,5 +74,6 @@ inline constexpr const char* call = "call-";
 inline constexpr const char* dial = "dial-";
 inline constexpr const char* batch = "batch-";  // batches of voxlog before campaigns (read, never resumed)
 inline constexpr const char* campaign = "campaign-";
+inline constexpr const char* list = "list-";
 inline constexpr const char* dnc = "dnc";  // the one stream of the do-not-call list
 }  // namespace voxlog::stream_prefix

@@ -7,10 +7,10 @@
 namespace voxlog {
 namespace {
 
-std::string new_campaign_id() {
+std::string new_id(const char* prefix) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* hex = "0123456789abcdef";
-  std::string id = "CM";
+  std::string id = prefix;
   auto now = now_ms();
   for (int shift = 44; shift >= 0; shift -= 4) id += hex[(now >> shift) & 0xf];  // time-ordered
   for (int i = 0; i < 12; ++i) id += hex[rng() & 0xf];
@@ -46,7 +46,7 @@ void Campaigns::spawn_locked(const std::string& id) {
 
 Result<std::string> Campaigns::create(const CampaignImport& import, const std::string& by,
                                       const std::string& source) {
-  std::string id = new_campaign_id();
+  std::string id = new_id("CM");
   AppendRequest request{
       stream_prefix::campaign + id, creation_events(id, import, by, source), 0, {}, source::api, 0};
   auto r = settings_.store->append_sync(std::move(request));
@@ -55,6 +55,51 @@ Result<std::string> Campaigns::create(const CampaignImport& import, const std::s
   if (stopped_) return unavailable("the server is stopping; the campaign is recorded and starts with it");
   spawn_locked(id);
   return id;
+}
+
+Result<std::string> Campaigns::create_list(const CampaignImport& import, const std::string& by) {
+  std::string id = new_id("LS");
+  auto events = creation_events(id, import, by, "list");
+  // A list is its contacts: the campaign's CampaignCreated becomes ListCreated, with no policy.
+  nlohmann::json created = {{"list_id", id},
+                            {"name", import.name},
+                            {"by", by},
+                            {"accepted", import.contacts.size()},
+                            {"rejected", import.rejected.size()}};
+  events.front() = NewEvent{event_type::list_created, std::move(created)};
+  AppendRequest request{stream_prefix::list + id, std::move(events), 0, {}, source::api, 0};
+  auto r = settings_.store->append_sync(std::move(request));
+  if (!r) return r.status();
+  return id;
+}
+
+Result<CampaignImport> Campaigns::import_list(const std::string& list_id,
+                                              const ImportDefaults& defaults) const {
+  auto events = settings_.store->read_stream(stream_prefix::list + list_id, 1, 1u << 20);
+  if (!events) return events.status();
+  if (events->empty() || events->front().type != event_type::list_created ||
+      events->back().type == event_type::list_deleted)
+    return not_found("no list '" + list_id.substr(0, 100) + "'");
+  CampaignImport out;
+  out.name = events->front().data.value("name", "");
+  out.policy.cps = defaults.default_cps;
+  for (const Event& e : *events) {
+    if (e.type != event_type::contacts_added) continue;
+    for (const auto& c : e.data.value("contacts", nlohmann::json::array())) {
+      ImportedContact contact;
+      contact.phone = c.value("phone", "");
+      for (const auto& z : c.value("zones", nlohmann::json::array()))
+        if (z.is_string()) contact.zones.push_back(z.get<std::string>());
+      contact.fields = c.value("fields", nlohmann::json::object());
+      out.contacts.push_back(std::move(contact));
+    }
+  }
+  out.total_rows = out.contacts.size();
+  if (out.contacts.empty()) return invalid_argument("list '" + list_id + "' has no contacts");
+  if (out.contacts.size() > defaults.max_contacts)
+    return invalid_argument("the list holds more than MAX_CAMPAIGN_CONTACTS (" +
+                            std::to_string(defaults.max_contacts) + ") contacts");
+  return out;
 }
 
 void Campaigns::route_call(const CallRow& row) {

@@ -33,6 +33,10 @@ class Campaigns {
 
   void start();
   Result<std::string> create(const CampaignImport& import, const std::string& by, const std::string& source);
+  // Contact lists: create() for a list (ListCreated, its ContactsAdded, stream list-<id>), and the contacts
+  // of a list as an import for a campaign (not_found for a deleted or unknown list). Both block on the log.
+  Result<std::string> create_list(const CampaignImport& import, const std::string& by);
+  Result<CampaignImport> import_list(const std::string& list_id, const ImportDefaults& defaults) const;
   void route_call(const CallRow& row);
   enum class Control { pause, resume, cancel };
   void control(const std::string& id, Control what, const std::string& by, ControlReply reply);

@@ -385,6 +385,12 @@ Result<CampaignImport> import_csv(std::string_view body, const std::map<std::str
   return out;
 }
 
+Result<CampaignImport> import_options(const json& body, const ImportDefaults& defaults) {
+  CampaignImport out;
+  if (Status s = read_options(body, defaults, out); !s) return s;
+  return out;
+}
+
 CampaignImport import_numbers(const std::vector<std::string>& numbers, const ImportDefaults& defaults) {
   CampaignImport out;
   out.policy.cps = std::min(defaults.default_cps, kStudioMaxCps);

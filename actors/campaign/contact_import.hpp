@@ -58,6 +58,8 @@ struct CampaignImport {
 Result<CampaignImport> import_json(const nlohmann::json& body, const ImportDefaults& defaults);
 Result<CampaignImport> import_csv(std::string_view body, const std::map<std::string, std::string>& query,
                                   const ImportDefaults& defaults);
+// The options alone (name, retry, window, start_at, cps), no contacts: for a campaign of a kept list.
+Result<CampaignImport> import_options(const nlohmann::json& body, const ImportDefaults& defaults);
 // From a plain list of numbers (start-bulk): no retries, no window, at the default pace.
 CampaignImport import_numbers(const std::vector<std::string>& numbers, const ImportDefaults& defaults);
 

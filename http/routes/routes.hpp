@@ -37,6 +37,19 @@ Handler campaign_contacts(const ServerContext& ctx);
 Handler export_campaign(const ServerContext& ctx);
 Handler control_campaign(const ServerContext& ctx, Campaigns::Control what);
 
+// list_routes.cpp: contact lists (read: viewer; create, delete, call: operator).
+Handler list_lists(const ServerContext& ctx);
+Handler create_list(const ServerContext& ctx);
+Handler delete_list(const ServerContext& ctx);
+Handler start_bulk_from_list(const ServerContext& ctx);
+
+// compat/queue_routes.cpp: the Node app's call queues, which are campaigns (read: viewer; control: operator).
+Handler list_queues(const ServerContext& ctx);
+Handler get_queue(const ServerContext& ctx);
+Handler start_queue(const ServerContext& ctx);
+Handler pause_queue(const ServerContext& ctx);
+Handler delete_queue(const ServerContext& ctx);
+
 // dnc_routes.cpp: the do-not-call list (read: viewer; change: admin).
 Handler dnc_list(const ServerContext& ctx);
 Handler dnc_add(const ServerContext& ctx);
