@@ -6,11 +6,34 @@ HttpResponse json_response(int status, const nlohmann::json& body) {
   return {status, "application/json", body.dump()};
 }
 
+const char* error_code_for(int status) {
+  switch (status) {
+    case 400: return "invalid_argument";
+    case 401: return "unauthenticated";
+    case 403: return "permission_denied";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 409: return "conflict";
+    case 413: return "payload_too_large";
+    case 414: return "uri_too_long";
+    case 415: return "unsupported_media_type";
+    case 421: return "misdirected_request";
+    case 429: return "rate_limited";
+    case 431: return "headers_too_large";
+    case 500: return "internal";
+    case 503: return "unavailable";
+    case 504: return "deadline_exceeded";
+  }
+  return status >= 500 ? "internal" : "invalid_argument";
+}
+
 HttpResponse problem(int status, const std::string& title, const std::string& detail,
                      const std::string& instance) {
-  // success/message: the Node app's error fields, so its clients read our errors too.
+  // success/message/error/code: the Node app's error fields, so its clients read our errors too (its
+  // dashboard shows `error`).
   nlohmann::json body = {{"type", "about:blank"}, {"title", title},   {"status", status},
-                         {"detail", detail},      {"success", false}, {"message", detail}};
+                         {"detail", detail},      {"success", false}, {"message", detail},
+                         {"error", detail},       {"code", error_code_for(status)}};
   if (!instance.empty()) body["instance"] = instance;
   // error_handler_t::replace: a detail quoting undecodable client bytes must still serialise.
   return {status, "application/problem+json",

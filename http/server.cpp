@@ -57,6 +57,8 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   r->http_get("/api/calls/history", history(ctx));                               // viewer
   r->http_get("/api/calls/stats", stats(ctx));                                   // viewer
   r->http_get("/api/calls/daily-summary", daily_summary(ctx));                   // viewer
+  r->http_get("/api/calls/monthly-summary", monthly_summary(ctx));               // viewer
+  r->http_get("/api/calls/events", event_feed(ctx));                             // viewer
   r->http_get("/api/calls/:id/events", call_events(ctx));                        // viewer
   r->http_get("/api/calls/:id", get_call(ctx));                                  // viewer
   r->http_get("/ws", live_feed(ctx));                                            // viewer (?token= allowed)
@@ -67,6 +69,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   r->add_handler(options, "/socket.io/", preflight(ctx, "GET, POST, OPTIONS"));  // anyone (CORS)
   r->add_handler(options, "/socket.io", preflight(ctx, "GET, POST, OPTIONS"));   // anyone (CORS)
   r->add_handler(options, "/api/:rest(.*)", preflight(ctx, "GET, POST, PUT, DELETE, OPTIONS"));  // (CORS)
+  r->add_handler(options, "/:path(.*)", preflight(ctx, "GET, POST, PUT, DELETE, OPTIONS"));  // anyone (CORS)
   r->http_get("/:path(.*)", static_files(ctx));  // anyone: the dashboard
   r->non_matched_request_handler(not_found(ctx));
   return r;

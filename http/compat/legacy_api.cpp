@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
+#include <optional>
 
 #include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
 #include "http/compat/socketio_events.hpp"
+#include "actors/webhook.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
@@ -50,8 +53,10 @@ std::string action_of(const Event& e) {
 }
 
 json event_item(const Event& e) {
+  std::string_view node_type = node_event_type(e.type);
   return {{"id", e.seq},
-          {"eventType", e.type},
+          {"eventType", node_type.empty() ? e.type : std::string(node_type)},
+          {"voxlogType", e.type},
           {"status", string_or_null(string_field(e.data, "status"))},
           {"dtmfDigits", string_or_null(string_field(e.data, "digits"))},
           {"action", string_or_null(action_of(e))},
@@ -59,25 +64,42 @@ json event_item(const Event& e) {
           {"eventData", e.data}};
 }
 
+// One entry per key press, in order: a DigitsPressed opens an entry (action null) that the action event
+// reporting the same key takes over; an action event with no press before it has an entry of its own.
+json dtmf_actions(const std::vector<Event>& events) {
+  json actions = json::array();
+  std::optional<std::size_t> open_press;  // the entry of a press whose action may still come
+  for (const Event& e : events) {
+    bool press = e.type == event_type::digits_pressed;
+    bool action = !sio::action_for_event_type(e.type).empty();
+    if (!press && !action) continue;
+    const std::string& digits = string_field(e.data, "digits");
+    json entry = {{"digits", digits},
+                  {"action", press ? json(nullptr) : json(action_of(e))},
+                  {"timestamp", iso8601_ms(e.ts)}};
+    if (action && open_press && actions[*open_press]["digits"] == digits) {
+      actions[*open_press] = std::move(entry);
+    } else {
+      actions.push_back(std::move(entry));
+    }
+    open_press = press ? std::optional<std::size_t>(actions.size() - 1) : std::nullopt;
+  }
+  return actions;
+}
+
 Result<json> history_item(const CallRow& row, const EventStore& store) {
   auto events = whole_stream(store, row.stream);
   if (!events) return events.status();
-  json items = json::array(), actions = json::array();
-  for (const Event& e : *events) {
-    items.push_back(event_item(e));
-    if (!sio::action_for_event_type(e.type).empty())
-      actions.push_back({{"digits", string_field(e.data, "digits")},
-                         {"action", action_of(e)},
-                         {"timestamp", iso8601_ms(e.ts)}});
-  }
+  json items = json::array();
+  for (const Event& e : *events) items.push_back(event_item(e));
   return json{{"executionSid", string_or_null(row.execution_sid)},
               {"callSid", string_or_null(row.call_sid)},
               {"to", string_or_null(row.to)},
               {"from", string_or_null(row.from)},
               {"status", string_or_null(row.status)},
-              {"lastActivity", iso8601_ms(row.updated_ms)},
+              {"lastActivity", row.updated_ms},  // epoch ms, as the Node app sent it
               {"createdAt", iso8601_ms(row.created_ms)},
-              {"dtmfActions", std::move(actions)},
+              {"dtmfActions", dtmf_actions(*events)},
               {"events", std::move(items)}};
 }
 
@@ -236,6 +258,194 @@ HttpResponse daily_summary(const CallsView& view, const QueryParams& q, std::int
             {"date", date},
             {"stats", std::move(stats)},
             {"calls", {{"inbound", std::move(inbound_calls)}, {"outbound", std::move(outbound_calls)}}}});
+}
+
+std::string_view node_event_type(std::string_view type) {
+  namespace t = event_type;
+  if (type == t::call_status_changed) return "status";
+  if (type == t::digits_pressed || !sio::action_for_event_type(type).empty()) return "dtmf";
+  if (type == t::flow_event_received) return "flow";
+  return {};
+}
+
+HttpResponse monthly_summary(const CallsView& view, const QueryParams& q, std::int64_t now_ms) {
+  static const char* const names[] = {"January", "February", "March",     "April",   "May",      "June",
+                                      "July",    "August",   "September", "October", "November", "December"};
+  std::string today = utc_date(now_ms);
+  auto year = query_integer(q, "year", std::stoull(today.substr(0, 4)), 2000, 2100);
+  if (!year) return problem_for(year.status());
+  auto month = query_integer(q, "month", std::stoull(today.substr(5, 2)), 1, 12);
+  if (!month) return problem_for(month.status());
+  auto first_day = [](std::uint64_t y, std::uint64_t m) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%04u-%02u-01", static_cast<unsigned>(y), static_cast<unsigned>(m));
+    return parse_time_ms(text);
+  };
+  auto start = first_day(*year, *month);
+  auto end = *month == 12 ? first_day(*year + 1, 1) : first_day(*year, *month + 1);
+  if (!start || !end) return problem_for(internal_error("cannot compute the days of the month"));
+  auto day_count = static_cast<std::size_t>((*end - *start) / kDayMs);
+
+  struct Counts {
+    std::int64_t inbound = 0, answered = 0, missed = 0, outbound = 0, completed = 0, failed = 0;
+    json to_json() const {
+      return {{"inbound", {{"total", inbound}, {"answered", answered}, {"missed", missed}}},
+              {"outbound", {{"total", outbound}, {"completed", completed}, {"failed", failed}}},
+              {"totalCalls", inbound + outbound}};
+    }
+  };
+  std::vector<Counts> days(day_count);
+  Counts totals;
+  for_each_created_between(view, *start, *end, [&](const CallRow& row) {
+    for (Counts* c : {&days[static_cast<std::size_t>((row.created_ms - *start) / kDayMs)], &totals}) {
+      if (row.direction == "inbound") {
+        ++c->inbound;
+        if (row.status == "completed") ++c->answered;
+        if (is_failure(row.status)) ++c->missed;
+      } else {
+        ++c->outbound;
+        if (row.status == "completed") ++c->completed;
+        if (is_failure(row.status)) ++c->failed;
+      }
+    }
+  });
+  json out_days = json::array();
+  for (std::size_t d = 0; d < day_count; ++d) {
+    json day = days[d].to_json();
+    day["date"] = utc_date(*start + static_cast<std::int64_t>(d) * kDayMs);
+    day["day"] = d + 1;
+    out_days.push_back(std::move(day));
+  }
+  return json_response(200, {{"success", true},
+                             {"year", *year},
+                             {"month", *month},
+                             {"monthName", names[*month - 1]},
+                             {"days", std::move(out_days)},
+                             {"totals", totals.to_json()}});
+}
+
+Result<LegacyEventIndex::Snapshot> LegacyEventIndex::refresh(const EventStore& store) {
+  // One read transaction per chunk, so that a first scan of a long log never holds one for long (an
+  // append that grows the map waits for every open read).
+  constexpr std::size_t kChunk = 8192;
+  std::lock_guard lock(mu_);
+  const std::uint64_t target = store.last_seq();
+  while (state_.through < target) {
+    std::uint64_t before = state_.through;
+    std::size_t seen = 0;
+    Status scanned = store.scan(before, [&](const Event& e) {
+      if (e.seq > target) return false;
+      if (!node_event_type(e.type).empty()) {
+        if (state_.total % kStride == 0) marks_.push_back(e.seq);
+        ++state_.total;
+      }
+      state_.through = e.seq;
+      return ++seen < kChunk;
+    });
+    if (!scanned) return scanned;
+    if (state_.through == before) break;  // the log ends before `target` (cannot happen: seqs are dense)
+  }
+  return state_;
+}
+
+std::pair<std::uint64_t, std::uint64_t> LegacyEventIndex::mark(std::uint64_t ordinal) const {
+  std::lock_guard lock(mu_);
+  std::size_t k = static_cast<std::size_t>(ordinal / kStride);
+  if (marks_.empty()) return {0, 0};
+  k = std::min(k, marks_.size() - 1);
+  return {k * kStride, marks_[k]};
+}
+
+HttpResponse calls_event_feed(LegacyEventIndex& index, const CallsView& view, const EventStore& store,
+                              const QueryParams& q) {
+  auto page = query_integer(q, "page", 1, 1, UINT32_MAX);
+  if (!page) return problem_for(page.status());
+  auto limit = query_integer(q, "limit", 50, 1, 100);
+  if (!limit) return problem_for(limit.status());
+  auto snapshot = index.refresh(store);
+  if (!snapshot) return problem_for(snapshot.status());
+  const std::uint64_t total = snapshot->total, skip = (*page - 1) * *limit;
+
+  json events = json::array();
+  if (skip < total) {
+    // The page's feed events, by ordinal oldest first: [lo, hi].
+    const std::uint64_t hi = total - 1 - skip, lo = hi + 1 > *limit ? hi + 1 - *limit : 0;
+    auto [ordinal, mark_seq] = index.mark(lo);
+    // A webhook is committed just before the events it produced: start a little before the mark to see it.
+    constexpr std::uint64_t kLookBehind = 16;
+    std::uint64_t after = mark_seq > kLookBehind ? mark_seq - kLookBehind - 1 : 0;
+    // The page's events and the webhooks among and just before them, in seq order.
+    std::vector<Event> window;
+    std::vector<std::size_t> picked;  // indexes into `window` of the page's events
+    Status scanned = store.scan(after, [&](const Event& e) {
+      if (e.seq > snapshot->through) return false;
+      if (e.seq < mark_seq || node_event_type(e.type).empty()) {
+        if (e.type == event_type::webhook_received) window.push_back(e);
+        return true;
+      }
+      if (ordinal++ >= lo) {
+        window.push_back(e);
+        picked.push_back(window.size() - 1);
+      }
+      return ordinal <= hi;
+    });
+    if (!scanned) return problem_for(scanned);
+
+    std::map<std::string, std::optional<CallRow>> rows;
+    auto row_of = [&](const std::string& stream) -> const std::optional<CallRow>& {
+      auto it = rows.find(stream);
+      if (it == rows.end()) it = rows.emplace(stream, view.find_by_stream(stream)).first;
+      return it->second;
+    };
+    // The webhook that produced window[i]: the latest WebhookReceived of its stream before it, when the
+    // event came from a webhook; read from the stream when it lies before the window.
+    auto webhook_params = [&](std::size_t i) -> std::optional<json> {
+      const Event& e = window[i];
+      if (e.source != source::twilio_webhook) return std::nullopt;
+      for (std::size_t j = i; j-- > 0;)
+        if (window[j].stream == e.stream && window[j].type == event_type::webhook_received)
+          return window[j].data.value("params", json::object());
+      if (e.version <= 1) return std::nullopt;
+      std::uint64_t from = e.version > kLookBehind ? e.version - kLookBehind : 1;
+      auto before = store.read_stream(e.stream, from, static_cast<std::size_t>(e.version - from));
+      if (!before) return std::nullopt;
+      for (auto it = before->rbegin(); it != before->rend(); ++it)
+        if (it->type == event_type::webhook_received) return it->data.value("params", json::object());
+      return std::nullopt;
+    };
+    for (auto it = picked.rbegin(); it != picked.rend(); ++it) {  // newest first
+      const Event& e = window[*it];
+      const std::optional<CallRow>& row = row_of(e.stream);
+      std::optional<json> params = webhook_params(*it);
+      const json& raw = params ? *params : e.data;
+      auto pick = [&](const std::string CallRow::*field, std::initializer_list<std::string_view> keys) {
+        if (row && !((*row).*field).empty()) return string_or_null((*row).*field);
+        std::string value = webhook_param(e.data, keys);
+        return string_or_null(value.empty() ? webhook_param(raw, keys) : value);
+      };
+      std::string_view type = node_event_type(e.type);
+      bool dtmf = type == "dtmf";
+      events.push_back({{"id", e.seq},
+                        {"execution_sid", pick(&CallRow::execution_sid, {"execution_sid", "ExecutionSid"})},
+                        {"CallSid", pick(&CallRow::call_sid, {"call_sid", "CallSid"})},
+                        {"To", pick(&CallRow::to, {"to", "To"})},
+                        {"From", pick(&CallRow::from, {"from", "From"})},
+                        {"status", type == "status" ? string_or_null(string_field(e.data, "status")) : json()},
+                        {"type", std::string(type)},
+                        {"digits", dtmf ? string_or_null(string_field(e.data, "digits")) : json()},
+                        {"action", dtmf ? string_or_null(action_of(e)) : json()},
+                        {"time", e.ts},
+                        {"eventData", raw}});
+    }
+  }
+  return json_response(200, {{"success", true},
+                             {"data",
+                              {{"events", std::move(events)},
+                               {"pagination",
+                                {{"page", *page},
+                                 {"limit", *limit},
+                                 {"total", total},
+                                 {"totalPages", (total + *limit - 1) / *limit}}}}}});
 }
 
 }  // namespace voxlog

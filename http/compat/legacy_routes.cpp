@@ -1,5 +1,7 @@
 #include "http/compat/legacy_routes.hpp"
 
+#include <memory>
+
 #include "http/compat/legacy_api.hpp"
 #include "http/respond.hpp"
 
@@ -36,6 +38,20 @@ Handler stats(const ServerContext& ctx) {
 Handler daily_summary(const ServerContext& ctx) {
   return read_route(ctx, [&ctx](const RequestHandle& req, const RouteParams&) {
     return voxlog::daily_summary(*ctx.view, query_of(req), now_ms());
+  });
+}
+
+Handler monthly_summary(const ServerContext& ctx) {
+  return read_route(ctx, [&ctx](const RequestHandle& req, const RouteParams&) {
+    return voxlog::monthly_summary(*ctx.view, query_of(req), now_ms());
+  });
+}
+
+Handler event_feed(const ServerContext& ctx) {
+  // One index per route table: built from the log on the first request, brought up to date on each.
+  auto index = std::make_shared<LegacyEventIndex>();
+  return read_route(ctx, [&ctx, index](const RequestHandle& req, const RouteParams&) {
+    return calls_event_feed(*index, *ctx.view, *ctx.store, query_of(req));
   });
 }
 
