@@ -31,9 +31,9 @@ HttpResponse problem(int status, const std::string& title, const std::string& de
                      const std::string& instance) {
   // success/message/error/code: the Node app's error fields, so its clients read our errors too (its
   // dashboard shows `error`).
-  nlohmann::json body = {{"type", "about:blank"}, {"title", title},   {"status", status},
-                         {"detail", detail},      {"success", false}, {"message", detail},
-                         {"error", detail},       {"code", error_code_for(status)}};
+  nlohmann::json body = {
+      {"type", "about:blank"}, {"title", title},    {"status", status}, {"detail", detail},
+      {"success", false},      {"message", detail}, {"error", detail},  {"code", error_code_for(status)}};
   if (!instance.empty()) body["instance"] = instance;
   // error_handler_t::replace: a detail quoting undecodable client bytes must still serialise.
   return {status, "application/problem+json",

@@ -5,10 +5,10 @@
 #include <map>
 #include <optional>
 
+#include "actors/webhook.hpp"
 #include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
 #include "http/compat/socketio_events.hpp"
-#include "actors/webhook.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
@@ -425,17 +425,18 @@ HttpResponse calls_event_feed(LegacyEventIndex& index, const CallsView& view, co
       };
       std::string_view type = node_event_type(e.type);
       bool dtmf = type == "dtmf";
-      events.push_back({{"id", e.seq},
-                        {"execution_sid", pick(&CallRow::execution_sid, {"execution_sid", "ExecutionSid"})},
-                        {"CallSid", pick(&CallRow::call_sid, {"call_sid", "CallSid"})},
-                        {"To", pick(&CallRow::to, {"to", "To"})},
-                        {"From", pick(&CallRow::from, {"from", "From"})},
-                        {"status", type == "status" ? string_or_null(string_field(e.data, "status")) : json()},
-                        {"type", std::string(type)},
-                        {"digits", dtmf ? string_or_null(string_field(e.data, "digits")) : json()},
-                        {"action", dtmf ? string_or_null(action_of(e)) : json()},
-                        {"time", e.ts},
-                        {"eventData", raw}});
+      events.push_back(
+          {{"id", e.seq},
+           {"execution_sid", pick(&CallRow::execution_sid, {"execution_sid", "ExecutionSid"})},
+           {"CallSid", pick(&CallRow::call_sid, {"call_sid", "CallSid"})},
+           {"To", pick(&CallRow::to, {"to", "To"})},
+           {"From", pick(&CallRow::from, {"from", "From"})},
+           {"status", type == "status" ? string_or_null(string_field(e.data, "status")) : json()},
+           {"type", std::string(type)},
+           {"digits", dtmf ? string_or_null(string_field(e.data, "digits")) : json()},
+           {"action", dtmf ? string_or_null(action_of(e)) : json()},
+           {"time", e.ts},
+           {"eventData", raw}});
     }
   }
   return json_response(200, {{"success", true},

@@ -11,11 +11,11 @@
 
 namespace voxlog::routes {
 
-Handler history(const ServerContext& ctx);         // GET /api/calls/history
-Handler history_of(const ServerContext& ctx);      // GET /api/calls/history/{id}
-Handler history_export(const ServerContext& ctx);  // GET /api/calls/history/export/all (admin)
-Handler stats(const ServerContext& ctx);           // GET /api/calls/stats
-Handler daily_summary(const ServerContext& ctx);   // GET /api/calls/daily-summary
+Handler history(const ServerContext& ctx);          // GET /api/calls/history
+Handler history_of(const ServerContext& ctx);       // GET /api/calls/history/{id}
+Handler history_export(const ServerContext& ctx);   // GET /api/calls/history/export/all (admin)
+Handler stats(const ServerContext& ctx);            // GET /api/calls/stats
+Handler daily_summary(const ServerContext& ctx);    // GET /api/calls/daily-summary
 Handler monthly_summary(const ServerContext& ctx);  // GET /api/calls/monthly-summary
 Handler event_feed(const ServerContext& ctx);       // GET /api/calls/events (its index lives in the handler)
 

@@ -49,11 +49,13 @@ struct Log {
 
   // A webhook's batch as the call actor writes it: WebhookReceived with the raw parameters, then the
   // events it decided.
-  std::uint64_t webhook(const std::string& fn, const std::string& route, json params, std::vector<NewEvent> then,
-                        std::int64_t ts) {
+  std::uint64_t webhook(const std::string& fn, const std::string& route, json params,
+                        std::vector<NewEvent> then, std::int64_t ts) {
     std::vector<NewEvent> events;
     events.push_back({t::webhook_received,
-                      {{"route", route}, {"content_type", "application/json"}, {"params", params},
+                      {{"route", route},
+                       {"content_type", "application/json"},
+                       {"params", params},
                        {"execution_sid", fn}}});
     for (auto& e : then) events.push_back(std::move(e));
     return append(stream_prefix::call + fn, std::move(events), ts);
@@ -78,13 +80,12 @@ QueryParams query(std::initializer_list<std::pair<const std::string, std::string
 
 TEST_CASE("node_event_type names the Node app's three kinds of events and nothing else") {
   CHECK(node_event_type(t::call_status_changed) == "status");
-  for (const char* type :
-       {t::digits_pressed, t::appointment_confirmed, t::appointment_cancelled, t::voicemail_requested,
-        t::opt_out_requested})
+  for (const char* type : {t::digits_pressed, t::appointment_confirmed, t::appointment_cancelled,
+                           t::voicemail_requested, t::opt_out_requested})
     CHECK(node_event_type(type) == "dtmf");
   CHECK(node_event_type(t::flow_event_received) == "flow");
-  for (const char* type : {t::webhook_received, t::execution_created, t::call_requested, t::recording_available,
-                           t::campaign_created, t::call_queued})
+  for (const char* type : {t::webhook_received, t::execution_created, t::call_requested,
+                           t::recording_available, t::campaign_created, t::call_queued})
     CHECK(node_event_type(type).empty());
 }
 
@@ -93,39 +94,45 @@ TEST_CASE("the events feed: every field of the Node app's events, newest first, 
   const std::string fn = "FN1", ca = "CA1", to = "+447911123456", from = "+15005550006";
   log.append("dial-r1", {{t::call_requested, {{"request_id", "r1"}, {"to", to}, {"from", from}}}}, kT0,
              source::api);
-  log.append(stream_prefix::call + fn,
-             {{t::execution_created, {{"request_id", "r1"}, {"execution_sid", fn}, {"to", to}, {"from", from}}}},
-             kT0 + 1, source::api);
-  json ringing = {{"CallSid", ca}, {"CallStatus", "ringing"}, {"To", to}, {"From", from}, {"SequenceNumber", "0"}};
+  log.append(
+      stream_prefix::call + fn,
+      {{t::execution_created, {{"request_id", "r1"}, {"execution_sid", fn}, {"to", to}, {"from", from}}}},
+      kT0 + 1, source::api);
+  json ringing = {
+      {"CallSid", ca}, {"CallStatus", "ringing"}, {"To", to}, {"From", from}, {"SequenceNumber", "0"}};
   std::uint64_t s_ringing = log.webhook(
       fn, "status", ringing,
-      {{t::call_status_changed, {{"status", "ringing"}, {"previous", "queued"}, {"call_sid", ca}}}}, kT0 + 10);
+      {{t::call_status_changed, {{"status", "ringing"}, {"previous", "queued"}, {"call_sid", ca}}}},
+      kT0 + 10);
   json answered = {{"execution_sid", fn}, {"call_sid", ca}, {"event", "answered"}, {"widget_name", "call"}};
   std::uint64_t s_answered =
-      log.webhook(fn, "flow", answered, {{t::flow_event_received, {{"event", "answered"}, {"widget", "call"}}}},
-                  kT0 + 20);
+      log.webhook(fn, "flow", answered,
+                  {{t::flow_event_received, {{"event", "answered"}, {"widget", "call"}}}}, kT0 + 20);
   json seven = {{"execution_sid", fn}, {"event", "dtmf"}, {"digits", "7"}};
   std::uint64_t s_seven = log.webhook(fn, "dtmf", seven, {{t::digits_pressed, {{"digits", "7"}}}}, kT0 + 30);
   json one = {{"execution_sid", fn}, {"event", "dtmf"}, {"digits", "1"}};
   std::uint64_t s_confirm = log.webhook(
-      fn, "dtmf", one, {{t::digits_pressed, {{"digits", "1"}}}, {t::appointment_confirmed, {{"digits", "1"}}}},
-      kT0 + 40);
+      fn, "dtmf", one,
+      {{t::digits_pressed, {{"digits", "1"}}}, {t::appointment_confirmed, {{"digits", "1"}}}}, kT0 + 40);
   // Not the Node app's kinds: no rows of the feed.
   log.webhook(fn, "dtmf", {{"execution_sid", fn}, {"event", "dtmf_action"}, {"digits", "1"}}, {}, kT0 + 50);
   log.append("campaign-c1", {{t::campaign_created, {{"name", "c"}}}}, kT0 + 55, source::api);
   // A status the system learnt (no webhook): its eventData is the event's own data.
   std::uint64_t s_done = log.append(
       stream_prefix::call + fn,
-      {{t::call_status_changed, {{"status", "completed"}, {"previous", "ringing"}, {"duration", 42}}}}, kT0 + 60,
-      source::system);
+      {{t::call_status_changed, {{"status", "completed"}, {"previous", "ringing"}, {"duration", 42}}}},
+      kT0 + 60, source::system);
   // Another call that opts out; its row knows no From.
-  json nine = {{"execution_sid", "FN2"}, {"event", "dtmf_action"}, {"digits", "9"}, {"action", "opt_out"},
+  json nine = {{"execution_sid", "FN2"},
+               {"event", "dtmf_action"},
+               {"digits", "9"},
+               {"action", "opt_out"},
                {"to", "+447911000002"}};
-  std::uint64_t s_opt = log.webhook(
-      "FN2", "dtmf", nine,
-      {{t::digits_pressed, {{"digits", "9"}, {"from_action_report", true}}},
-       {t::opt_out_requested, {{"digits", "9"}, {"action", "opt_out"}, {"to", "+447911000002"}}}},
-      kT0 + 70);
+  std::uint64_t s_opt =
+      log.webhook("FN2", "dtmf", nine,
+                  {{t::digits_pressed, {{"digits", "9"}, {"from_action_report", true}}},
+                   {t::opt_out_requested, {{"digits", "9"}, {"action", "opt_out"}, {"to", "+447911000002"}}}},
+                  kT0 + 70);
   log.project();
 
   LegacyEventIndex index;
@@ -137,10 +144,10 @@ TEST_CASE("the events feed: every field of the Node app's events, newest first, 
   const json& events = body["data"]["events"];
   REQUIRE(events.size() == 8);
 
-  auto call1 = [&](std::uint64_t id, const char* type, json status, json digits, json action, std::int64_t time,
-                   json data) {
-    return json{{"id", id},         {"execution_sid", fn}, {"CallSid", ca},         {"To", to},
-                {"From", from},     {"status", status},    {"type", type},          {"digits", digits},
+  auto call1 = [&](std::uint64_t id, const char* type, json status, json digits, json action,
+                   std::int64_t time, json data) {
+    return json{{"id", id},         {"execution_sid", fn}, {"CallSid", ca},    {"To", to},
+                {"From", from},     {"status", status},    {"type", type},     {"digits", digits},
                 {"action", action}, {"time", time},        {"eventData", data}};
   };
   json expected = json::array();
@@ -172,14 +179,17 @@ TEST_CASE("the events feed: every field of the Node app's events, newest first, 
   }
 
   SECTION("pages from the newest, a page past the end empty") {
-    json second = body_of(calls_event_feed(index, *log.view, *log.store, query({{"page", "2"}, {"limit", "3"}})));
+    json second =
+        body_of(calls_event_feed(index, *log.view, *log.store, query({{"page", "2"}, {"limit", "3"}})));
     CHECK(second["data"]["pagination"] == json{{"page", 2}, {"limit", 3}, {"total", 8}, {"totalPages", 3}});
     REQUIRE(second["data"]["events"].size() == 3);
     CHECK(second["data"]["events"][0] == expected[3]);
     CHECK(second["data"]["events"][2] == expected[5]);
-    json last = body_of(calls_event_feed(index, *log.view, *log.store, query({{"page", "3"}, {"limit", "3"}})));
+    json last =
+        body_of(calls_event_feed(index, *log.view, *log.store, query({{"page", "3"}, {"limit", "3"}})));
     CHECK(last["data"]["events"] == json{expected[6], expected[7]});
-    json beyond = body_of(calls_event_feed(index, *log.view, *log.store, query({{"page", "4"}, {"limit", "3"}})));
+    json beyond =
+        body_of(calls_event_feed(index, *log.view, *log.store, query({{"page", "4"}, {"limit", "3"}})));
     CHECK(beyond["data"]["events"] == json::array());
     CHECK(beyond["data"]["pagination"]["total"] == 8);
   }
@@ -216,21 +226,29 @@ TEST_CASE("the events feed pages across the index's marks exactly as a full read
   std::int64_t ts = kT0;
   for (int i = 0; i < 140; ++i) {
     std::string fn = "FN" + std::to_string(i);
-    log.append(stream_prefix::call + fn, {{t::execution_created, {{"execution_sid", fn}, {"to", "+44" + std::to_string(i)}}}},
-               ++ts, source::api);
+    log.append(stream_prefix::call + fn,
+               {{t::execution_created, {{"execution_sid", fn}, {"to", "+44" + std::to_string(i)}}}}, ++ts,
+               source::api);
     log.webhook(fn, "status", {{"CallStatus", "ringing"}, {"n", i}},
                 {{t::call_status_changed, {{"status", "ringing"}}}}, ++ts);
-    log.webhook(fn, "flow", {{"event", "answered"}, {"n", i}}, {{t::flow_event_received, {{"event", "answered"}}},
-                {t::call_status_changed, {{"status", "in-progress"}}}}, ++ts);
+    log.webhook(fn, "flow", {{"event", "answered"}, {"n", i}},
+                {{t::flow_event_received, {{"event", "answered"}}},
+                 {t::call_status_changed, {{"status", "in-progress"}}}},
+                ++ts);
     if (i % 7 == 0) {  // call 42's cancellation is feed event 256, the index's second mark
       log.webhook(fn, "dtmf", {{"digits", "2"}, {"n", i}, {"far", true}}, {}, ++ts);
-      for (int k = 0; k < 20; ++k) log.append("campaign-c", {{t::call_queued, {{"i", k}}}}, ++ts, source::system);
-      log.append(stream_prefix::call + fn, {{t::digits_pressed, {{"digits", "2"}}}, {t::appointment_cancelled, {{"digits", "2"}}}}, ++ts);
+      for (int k = 0; k < 20; ++k)
+        log.append("campaign-c", {{t::call_queued, {{"i", k}}}}, ++ts, source::system);
+      log.append(stream_prefix::call + fn,
+                 {{t::digits_pressed, {{"digits", "2"}}}, {t::appointment_cancelled, {{"digits", "2"}}}},
+                 ++ts);
     } else {
       log.webhook(fn, "dtmf", {{"digits", "1"}, {"n", i}},
-                  {{t::digits_pressed, {{"digits", "1"}}}, {t::appointment_confirmed, {{"digits", "1"}}}}, ++ts);
+                  {{t::digits_pressed, {{"digits", "1"}}}, {t::appointment_confirmed, {{"digits", "1"}}}},
+                  ++ts);
     }
-    log.append(stream_prefix::call + fn, {{t::call_status_changed, {{"status", "completed"}}}}, ++ts, source::system);
+    log.append(stream_prefix::call + fn, {{t::call_status_changed, {{"status", "completed"}}}}, ++ts,
+               source::system);
   }
   log.project();
 
@@ -243,20 +261,24 @@ TEST_CASE("the events feed pages across the index's marks exactly as a full read
     if (e.type == t::webhook_received) last_webhook[e.stream] = e.data["params"];
     if (node_event_type(e.type).empty()) continue;
     json data = e.source == source::twilio_webhook ? last_webhook.at(e.stream) : e.data;
-    reference.push_back({{"id", e.seq}, {"type", std::string(node_event_type(e.type))}, {"eventData", data},
+    reference.push_back({{"id", e.seq},
+                         {"type", std::string(node_event_type(e.type))},
+                         {"eventData", data},
                          {"execution_sid", e.stream.substr(5)}});
   }
   std::reverse(reference.begin(), reference.end());
   const std::uint64_t total = reference.size();
-  REQUIRE(total == 840);  // six a call: ringing, the flow's step and status, a press and its action, completed
+  REQUIRE(total ==
+          840);  // six a call: ringing, the flow's step and status, a press and its action, completed
 
   LegacyEventIndex index;
   for (std::uint64_t limit : {1, 3, 7, 100}) {
     std::uint64_t pages = (total + limit - 1) / limit;
     for (std::uint64_t page = 1; page <= pages; ++page) {
       INFO("limit " << limit << " page " << page);
-      json body = body_of(calls_event_feed(index, *log.view, *log.store,
-                                           query({{"page", std::to_string(page)}, {"limit", std::to_string(limit)}})));
+      json body = body_of(
+          calls_event_feed(index, *log.view, *log.store,
+                           query({{"page", std::to_string(page)}, {"limit", std::to_string(limit)}})));
       CHECK(body["data"]["pagination"]["total"] == total);
       CHECK(body["data"]["pagination"]["totalPages"] == pages);
       const json& events = body["data"]["events"];
@@ -279,25 +301,28 @@ TEST_CASE("the monthly summary: every UTC day of the month, inbound and outbound
   int n = 0;
   auto outbound = [&](std::int64_t ts, const std::string& status) {
     std::string fn = "FNo" + std::to_string(++n);
-    log.append(stream_prefix::call + fn, {{t::execution_created, {{"execution_sid", fn}, {"to", "+441"}}}}, ts,
-               source::api);
+    log.append(stream_prefix::call + fn, {{t::execution_created, {{"execution_sid", fn}, {"to", "+441"}}}},
+               ts, source::api);
     if (!status.empty())
-      log.webhook(fn, "status", {{"CallStatus", status}}, {{t::call_status_changed, {{"status", status}}}}, ts + 1000);
+      log.webhook(fn, "status", {{"CallStatus", status}}, {{t::call_status_changed, {{"status", status}}}},
+                  ts + 1000);
   };
   auto inbound = [&](std::int64_t ts, const std::string& status) {
     std::string ca = "CAi" + std::to_string(++n);
     log.webhook(ca, "status", {{"CallStatus", status}, {"Direction", "inbound"}},
-                {{t::call_status_changed, {{"status", status}, {"direction", "inbound"}, {"call_sid", ca}}}}, ts);
+                {{t::call_status_changed, {{"status", status}, {"direction", "inbound"}, {"call_sid", ca}}}},
+                ts);
   };
   outbound(day(1), "completed");  // the first millisecond of the month
   outbound(day(1) + 5000, "busy");
   outbound(day(1) + 6000, "");  // still queued: counts in total only
   inbound(day(1) + 7000, "completed");
   inbound(day(1) + 8000, "no-answer");
-  for (const char* s : {"failed", "no-answer", "canceled", "completed", "in-progress"}) outbound(day(15) + 3600000, s);
+  for (const char* s : {"failed", "no-answer", "canceled", "completed", "in-progress"})
+    outbound(day(15) + 3600000, s);
   inbound(day(29) + kDay - 2000, "busy");  // 23:59:58 on the leap day
   inbound(day(29) + kDay - 1500, "canceled");
-  outbound(day(1) - 1, "completed");     // January 31st
+  outbound(day(1) - 1, "completed");      // January 31st
   outbound(day(29) + kDay, "completed");  // March 1st
   log.project();
 
@@ -336,7 +361,8 @@ TEST_CASE("the monthly summary: every UTC day of the month, inbound and outbound
   CHECK(january["totals"]["totalCalls"] == 1);
   json march = body_of(monthly_summary(*log.view, query({{"year", "2024"}, {"month", "3"}}), kT0));
   CHECK(march["totals"]["totalCalls"] == 1);
-  CHECK(body_of(monthly_summary(*log.view, query({{"year", "2023"}, {"month", "2"}}), kT0))["days"].size() == 28);
+  CHECK(body_of(monthly_summary(*log.view, query({{"year", "2023"}, {"month", "2"}}), kT0))["days"].size() ==
+        28);
   json december = body_of(monthly_summary(*log.view, query({{"year", "2100"}, {"month", "12"}}), kT0));
   CHECK(december["days"].size() == 31);
   CHECK(december["days"][30]["date"] == "2100-12-31");
@@ -363,18 +389,22 @@ TEST_CASE("the monthly summary: every UTC day of the month, inbound and outbound
   }
 }
 
-TEST_CASE("history: lastActivity in epoch ms, the Node app's eventType names, one dtmfActions entry per press") {
+TEST_CASE(
+    "history: lastActivity in epoch ms, the Node app's eventType names, one dtmfActions entry per press") {
   Log log;
   const std::string fn = "FN1";
   log.append(stream_prefix::call + fn, {{t::execution_created, {{"execution_sid", fn}, {"to", "+441"}}}}, kT0,
              source::api);
   log.webhook(fn, "status", {{"CallStatus", "in-progress"}},
               {{t::call_status_changed, {{"status", "in-progress"}}}}, kT0 + 10);
-  log.webhook(fn, "dtmf", {{"event", "dtmf"}, {"digits", "7"}}, {{t::digits_pressed, {{"digits", "7"}}}}, kT0 + 20);
-  log.webhook(fn, "dtmf", {{"event", "dtmf"}, {"digits", "1"}}, {{t::digits_pressed, {{"digits", "1"}}}}, kT0 + 30);
+  log.webhook(fn, "dtmf", {{"event", "dtmf"}, {"digits", "7"}}, {{t::digits_pressed, {{"digits", "7"}}}},
+              kT0 + 20);
+  log.webhook(fn, "dtmf", {{"event", "dtmf"}, {"digits", "1"}}, {{t::digits_pressed, {{"digits", "1"}}}},
+              kT0 + 30);
   log.webhook(fn, "dtmf", {{"event", "dtmf_action"}, {"digits", "1"}, {"action", "confirm_appointment"}},
               {{t::appointment_confirmed, {{"digits", "1"}, {"action", "confirm_appointment"}}}}, kT0 + 40);
-  log.webhook(fn, "flow", {{"event", "completed"}}, {{t::flow_event_received, {{"event", "completed"}}}}, kT0 + 50);
+  log.webhook(fn, "flow", {{"event", "completed"}}, {{t::flow_event_received, {{"event", "completed"}}}},
+              kT0 + 50);
   // An action report whose press was never reported: its own entry.
   log.webhook(fn, "dtmf", {{"event", "dtmf_action"}, {"digits", "2"}, {"action", "cancel_appointment"}},
               {{t::appointment_cancelled, {{"digits", "2"}, {"action", "cancel_appointment"}}}}, kT0 + 60);
@@ -383,26 +413,23 @@ TEST_CASE("history: lastActivity in epoch ms, the Node app's eventType names, on
   json item = body_of(call_history(*log.view, *log.store, {}))["data"][0];
   CHECK(item["lastActivity"] == kT0 + 60);
   CHECK(item["createdAt"] == "2024-03-21T10:30:00.000Z");
-  CHECK(item["dtmfActions"] ==
-        json::array({{{"digits", "7"}, {"action", nullptr}, {"timestamp", "2024-03-21T10:30:00.020Z"}},
-                     {{"digits", "1"}, {"action", "confirm_appointment"}, {"timestamp", "2024-03-21T10:30:00.040Z"}},
-                     {{"digits", "2"}, {"action", "cancel_appointment"}, {"timestamp", "2024-03-21T10:30:00.060Z"}}}));
+  CHECK(
+      item["dtmfActions"] ==
+      json::array(
+          {{{"digits", "7"}, {"action", nullptr}, {"timestamp", "2024-03-21T10:30:00.020Z"}},
+           {{"digits", "1"}, {"action", "confirm_appointment"}, {"timestamp", "2024-03-21T10:30:00.040Z"}},
+           {{"digits", "2"}, {"action", "cancel_appointment"}, {"timestamp", "2024-03-21T10:30:00.060Z"}}}));
   std::vector<std::pair<std::string, std::string>> types;
   for (const json& e : item["events"]) types.emplace_back(e["eventType"], e["voxlogType"]);
   using P = std::pair<std::string, std::string>;
-  CHECK(types == std::vector<P>{P{"ExecutionCreated", t::execution_created},
-                                P{"WebhookReceived", t::webhook_received},
-                                P{"status", t::call_status_changed},
-                                P{"WebhookReceived", t::webhook_received},
-                                P{"dtmf", t::digits_pressed},
-                                P{"WebhookReceived", t::webhook_received},
-                                P{"dtmf", t::digits_pressed},
-                                P{"WebhookReceived", t::webhook_received},
-                                P{"dtmf", t::appointment_confirmed},
-                                P{"WebhookReceived", t::webhook_received},
-                                P{"flow", t::flow_event_received},
-                                P{"WebhookReceived", t::webhook_received},
-                                P{"dtmf", t::appointment_cancelled}});
+  CHECK(types ==
+        std::vector<P>{P{"ExecutionCreated", t::execution_created}, P{"WebhookReceived", t::webhook_received},
+                       P{"status", t::call_status_changed}, P{"WebhookReceived", t::webhook_received},
+                       P{"dtmf", t::digits_pressed}, P{"WebhookReceived", t::webhook_received},
+                       P{"dtmf", t::digits_pressed}, P{"WebhookReceived", t::webhook_received},
+                       P{"dtmf", t::appointment_confirmed}, P{"WebhookReceived", t::webhook_received},
+                       P{"flow", t::flow_event_received}, P{"WebhookReceived", t::webhook_received},
+                       P{"dtmf", t::appointment_cancelled}});
   json exported = body_of(call_history_export(*log.view, *log.store));
   CHECK(exported["data"][0] == item);
   json timeline = body_of(call_history_of(*log.view, *log.store, fn))["data"]["timeline"];
