@@ -22,5 +22,8 @@ std::string iso8601_s(std::time_t t);
 std::string iso8601_ms(std::int64_t ms);
 std::optional<std::time_t> parse_iso8601(const std::string& text);
 bool equal_secret(std::string_view a, std::string_view b);
+// At most `max_bytes` of `s`, cut back to a character boundary (valid UTF-8 stays valid).
+std::string utf8_prefix(std::string_view s, std::size_t max_bytes);
+bool is_valid_utf8(std::string_view s);
 
 }  // namespace voxlog

@@ -171,14 +171,15 @@ void apply(CampaignRow& campaign, const Event& e, const std::function<ContactRow
     campaign.contacts = static_cast<std::uint64_t>(int_field(d, "accepted"));
     campaign.rejected = static_cast<std::uint64_t>(int_field(d, "rejected"));
     campaign.created_ms = e.ts;
-    campaign.state = d.value("scheduled", false) ? "scheduled" : "running";
+    campaign.waiting_for_start = d.value("scheduled", false);
+    campaign.state = campaign.waiting_for_start ? "scheduled" : "running";
   } else if (e.type == t::contacts_added) {
     add_contacts(campaign, e, contact);
   } else if (e.type == t::campaign_paused) {
     if (!campaign.is_over()) campaign.state = "paused";
     campaign.reason = string_field(d, "reason");
   } else if (e.type == t::campaign_resumed) {
-    if (!campaign.is_over()) campaign.state = "running";
+    if (!campaign.is_over()) campaign.state = campaign.waiting_for_start ? "scheduled" : "running";
     campaign.reason.clear();
   } else if (e.type == t::campaign_cancelled) {
     campaign.state = "cancelled";
@@ -187,6 +188,7 @@ void apply(CampaignRow& campaign, const Event& e, const std::function<ContactRow
     campaign.state = "completed";
     campaign.finished_ms = e.ts;
   } else if (std::int64_t i = contact_index(e); i >= 0) {
+    campaign.waiting_for_start = false;
     if (campaign.state == "scheduled") campaign.state = "running";
     apply_to_contact(campaign, contact(static_cast<std::uint32_t>(i)), e);
   }
@@ -204,6 +206,7 @@ json to_json(const CampaignRow& r) {
           {"by", string_or_null(r.by)},
           {"state", r.state},
           {"reason", string_or_null(r.reason)},
+          {"waitingForStart", r.waiting_for_start},
           {"policy", r.policy},
           {"totalRows", r.total_rows},
           {"contacts", r.contacts},
@@ -224,6 +227,7 @@ CampaignRow campaign_row_from_json(const json& j) {
   r.by = string_field(j, "by");
   r.state = string_field(j, "state");
   r.reason = string_field(j, "reason");
+  r.waiting_for_start = j.value("waitingForStart", false);
   r.policy = j.value("policy", json::object());
   r.total_rows = static_cast<std::uint64_t>(int_field(j, "totalRows"));
   r.contacts = static_cast<std::uint64_t>(int_field(j, "contacts"));

@@ -97,8 +97,9 @@ struct CampaignRow {
   std::string name;
   std::string source;
   std::string by;
-  std::string state = "running";  // scheduled, running, paused, cancelled, completed
-  std::string reason;             // of the last pause, when the server paused it
+  std::string state = "running";   // scheduled, running, paused, cancelled, completed
+  std::string reason;              // of the last pause, when the server paused it
+  bool waiting_for_start = false;  // created with a later start_at, and nobody's turn has come yet
   nlohmann::json policy = nlohmann::json::object();
   std::uint64_t total_rows = 0;
   std::uint64_t contacts = 0;  // accepted

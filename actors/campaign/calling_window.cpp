@@ -166,9 +166,15 @@ std::pair<std::string, std::string> appointment_words(const std::string& iso, co
   if (std::sscanf(iso.c_str(), "%4d-%2d-%2d%c%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &consumed) < 6 ||
       (sep != 'T' && sep != ' '))
     return {};
+  static const int days_in[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > days_in[mo - 1] + (mo == 2 && leap) ||
+      h < 0 || h > 23 || mi < 0 || mi > 59)
+    return {};  // a date nobody wrote must not be read out as another one
   std::string rest = iso.substr(static_cast<std::size_t>(consumed));
   if (rest.size() >= 3 && rest[0] == ':') {
     s = std::atoi(rest.substr(1, 2).c_str());
+    if (s < 0 || s > 59) return {};
     rest = rest.substr(3);
     while (!rest.empty() && (rest[0] == '.' || std::isdigit(static_cast<unsigned char>(rest[0]))))
       rest = rest.substr(1);
@@ -186,6 +192,7 @@ std::pair<std::string, std::string> appointment_words(const std::string& iso, co
       if (rest.size() < 3 || (rest[0] != '+' && rest[0] != '-') ||
           std::sscanf(rest.c_str() + 1, "%2d:%2d", &oh, &om) < 1)
         return {};
+      if (oh > 14 || om > 59) return {};
       offset_min = (rest[0] == '-' ? -1 : 1) * (oh * 60 + om);
     }
     auto utc = zone_named("UTC");

@@ -46,7 +46,8 @@ struct State {
   Clock::time_point next_dial = Clock::now();
   std::uint64_t tick_token = 0;
   bool batch_dialled = false;
-  std::uint64_t contacts_seq = 0;  // the last ContactsAdded: the view must hold it before a dial reads columns
+  std::uint64_t contacts_seq =
+      0;  // the last ContactsAdded: the view must hold it before a dial reads columns
   // The write under way.
   std::vector<NewEvent> writing;
   std::function<void()> after_write;

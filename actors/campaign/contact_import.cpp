@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <unordered_map>
 
@@ -117,6 +118,11 @@ Result<std::int64_t> instant_of(const std::string& iso, const char* what) {
   } else {
     return bad();
   }
+  static const int days_in[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (y < 2000 || y > 2100 || mo < 1 || mo > 12 || d < 1 || d > days_in[mo - 1] + (mo == 2 && leap) ||
+      h > 23 || mi > 59 || s > 59 || std::abs(offset_min) > 14 * 60)
+    return bad();
   std::tm tm{};
   tm.tm_year = y - 1900;
   tm.tm_mon = mo - 1;
@@ -247,7 +253,7 @@ class RowTaker {
 
  private:
   void reject(std::size_t row, const std::string& phone, std::string reason) {
-    out_.rejected.push_back({row, phone.substr(0, 64), std::move(reason)});
+    out_.rejected.push_back({row, utf8_prefix(phone, 64), std::move(reason)});
   }
   const ImportDefaults& defaults_;
   CampaignImport& out_;
@@ -291,7 +297,7 @@ Result<CampaignImport> import_json(const json& body, const ImportDefaults& defau
     json fields = json::object();
     for (const auto& [key, value] : c.items()) {
       if (key == "phone" || value.is_null() || fields.size() >= kMaxColumns) continue;
-      fields[key] = text_of(value).substr(0, kMaxFieldChars);
+      fields[key] = utf8_prefix(text_of(value), kMaxFieldChars);
     }
     taker.take(row, text_of(c.value("phone", json(""))), std::move(fields));
   }
@@ -340,7 +346,13 @@ Result<CampaignImport> import_csv(std::string_view body, const std::map<std::str
   std::vector<std::string> header;
   int phone_column = -1;
   Status limit = Status::ok();
+  if (!is_valid_utf8(body))
+    return invalid_argument("the CSV is not UTF-8 text: save it as UTF-8 (\"CSV UTF-8\" in a spreadsheet)");
+  std::size_t breaks_in_cells = 0;  // line breaks inside quoted cells so far: a spreadsheet row holds them
   Status parsed = for_each_csv_record(body, [&](std::vector<std::string>& fields, std::size_t line) {
+    std::size_t row_number = line - breaks_in_cells;
+    for (const std::string& f : fields)
+      breaks_in_cells += static_cast<std::size_t>(std::count(f.begin(), f.end(), '\n'));
     if (header.empty()) {
       if (fields.size() > kMaxColumns) {
         limit = invalid_argument("the CSV has more than 64 columns");
@@ -372,10 +384,10 @@ Result<CampaignImport> import_csv(std::string_view body, const std::map<std::str
       if (static_cast<int>(c) == phone_column) {
         phone = fields[c];
       } else if (!header[c].empty() && !fields[c].empty()) {
-        row[header[c]] = fields[c].substr(0, kMaxFieldChars);
+        row[header[c]] = utf8_prefix(fields[c], kMaxFieldChars);
       }
     }
-    taker.take(line, phone, std::move(row));
+    taker.take(row_number, phone, std::move(row));
     return true;
   });
   if (!parsed) return parsed;

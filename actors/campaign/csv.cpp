@@ -84,6 +84,7 @@ std::string csv_field(std::string_view value) {
 }
 
 std::string csv_line(const std::vector<std::string>& fields) {
+  if (fields.size() == 1 && fields[0].empty()) return "\"\"\r\n";  // not a blank line, which readers skip
   std::string out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (i) out += ',';

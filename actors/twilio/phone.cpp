@@ -1,5 +1,7 @@
 #include "actors/twilio/phone.hpp"
 
+#include "eventstore/text.hpp"
+
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
@@ -25,8 +27,7 @@ const char* parse_problem(PhoneNumberUtil::ErrorType error) {
 
 Result<std::string> normalize_e164(std::string_view input, std::string_view default_region) {
   if (input.size() > kMaxPhoneInputChars) {
-    return invalid_argument("'" + std::string(input.substr(0, 20)) +
-                            "...' is not a valid phone number (longer than " +
+    return invalid_argument("'" + utf8_prefix(input, 20) + "...' is not a valid phone number (longer than " +
                             std::to_string(kMaxPhoneInputChars) + " characters)");
   }
   const std::string text(input);

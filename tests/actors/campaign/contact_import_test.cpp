@@ -492,10 +492,7 @@ bool serialisable(const json& j) {
 
 }  // namespace
 
-TEST_CASE(
-    "BUG contact_import: a field longer than 1000 bytes is cut inside a UTF-8 character, so a valid body "
-    "gives events the store refuses",
-    "[bug]") {
+TEST_CASE("a field longer than 1000 bytes is cut at a character boundary: its events stay valid UTF-8") {
   // 999 ASCII bytes, then U+00E9 (2 bytes): the cut at 1000 bytes keeps only the first byte of it.
   std::string note = std::string(999, 'a') + "\xC3\xA9";
   auto r = import_json({{"contacts", json::array({{{"phone", kAnn}, {"note", note}}})}}, ImportDefaults{});
@@ -512,8 +509,7 @@ TEST_CASE(
   CHECK(serialisable(csv->contacts[0].fields));
 }
 
-TEST_CASE("BUG contact_import: a long non-ASCII phone is cut inside a UTF-8 character in its rejected row",
-          "[bug]") {
+TEST_CASE("a long non-ASCII phone is cut at a character boundary in its rejected row") {
   // "x" and 40 U+00E9: 81 bytes, refused as too long; the row keeps 64 bytes and the reason 20 of them.
   std::string phone = "x";
   for (int i = 0; i < 40; ++i) phone += "\xC3\xA9";
@@ -530,10 +526,7 @@ TEST_CASE("BUG contact_import: a long non-ASCII phone is cut inside a UTF-8 char
   CHECK(serialisable(events[2].data));
 }
 
-TEST_CASE(
-    "BUG contact_import: after a quoted field with a line break, CSV rows are numbered by line, not as a "
-    "spreadsheet shows them",
-    "[bug]") {
+TEST_CASE("after a quoted field with a line break, CSV rows are numbered as a spreadsheet shows them") {
   // A spreadsheet shows Ann's two-line note in one cell of row 2: "bad" is row 3 and the duplicate row 4.
   std::string csv =
       "phone,note\n"
@@ -548,8 +541,7 @@ TEST_CASE(
   CHECK(r->rejected[1].reason == "duplicate of row 2");
 }
 
-TEST_CASE("BUG contact_import: a start_at out of range is taken as another instant instead of refused",
-          "[bug]") {
+TEST_CASE("a start_at out of range is refused, not taken as another instant") {
   // timegm() normalises: month 13 is next January, hour 25 the next day.
   for (const char* bad : {"2026-13-45T09:00:00Z", "2026-12-08T25:61:00Z", "2026-02-30T09:00:00Z",
                           "2026-12-08T09:00:00+25:00"}) {
@@ -558,4 +550,14 @@ TEST_CASE("BUG contact_import: a start_at out of range is taken as another insta
     CHECK_FALSE(r);
     if (!r) CHECK_THAT(r.status().message(), Catch::Contains("start_at"));
   }
+}
+
+TEST_CASE("a CSV that is not UTF-8 is refused with a clear error; cps must be a number") {
+  ImportDefaults d;
+  auto latin1 = import_csv("phone,name\r\n+447400123456,Ren\xe9\r\n", {}, d);
+  REQUIRE_FALSE(latin1);
+  CHECK_THAT(latin1.status().message(), Catch::Contains("UTF-8"));
+  auto cps = import_csv("phone\r\n+447400123456\r\n", {{"cps", "5abc"}}, d);
+  REQUIRE_FALSE(cps);
+  CHECK_THAT(cps.status().message(), Catch::Contains("cps"));
 }
