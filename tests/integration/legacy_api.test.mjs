@@ -71,13 +71,13 @@ test('history: newest first, paginated, each call with its key actions and event
   assert.equal(confirmed.dtmfActions.length, 1);
   assert.equal(confirmed.dtmfActions[0].digits, '1');
   assert.equal(confirmed.dtmfActions[0].action, 'confirm_appointment');
-  assert.ok(confirmed.lastActivity >= confirmed.createdAt);
-  const types = confirmed.events.map((e) => e.eventType);
+  assert.ok(confirmed.lastActivity >= Date.parse(confirmed.createdAt), 'lastActivity is epoch ms, as the Node app sent it');
+  const types = confirmed.events.map((e) => e.voxlogType);
   assert.deepEqual(types.filter((x) => x !== 'WebhookReceived'),
     ['CallStatusChanged', 'DigitsPressed', 'AppointmentConfirmed', 'CallStatusChanged']);
-  const pressed = confirmed.events.find((e) => e.eventType === 'DigitsPressed');
+  const pressed = confirmed.events.find((e) => e.voxlogType === 'DigitsPressed');
   assert.equal(pressed.dtmfDigits, '1');
-  const webhook = confirmed.events.find((e) => e.eventType === 'WebhookReceived');
+  const webhook = confirmed.events.find((e) => e.voxlogType === 'WebhookReceived');
   assert.equal(webhook.eventData.params.event, 'answered', 'the raw webhook is kept');
   assert.ok(confirmed.events.every((e, i, all) => i === 0 || e.id > all[i - 1].id));
 
@@ -97,7 +97,7 @@ test('history of one call, export of all, and the routes are not taken by /api/c
   const { timeline, ...call } = one.body.data;
   assert.deepEqual(call, { executionSid: sid('FN', 2), callSid: sid('CA', 2), to: '+447911123451', from: FROM,
     createdAt: call.createdAt, status: 'completed' });
-  const cancel = timeline.find((e) => e.eventType === 'AppointmentCancelled');
+  const cancel = timeline.find((e) => e.voxlogType === 'AppointmentCancelled');
   assert.equal(cancel.action, 'cancel_appointment');
   assert.equal(cancel.dtmfDigits, '2');
   const missing = await vx.get(`/api/calls/history/${sid('FN', 99)}`);
