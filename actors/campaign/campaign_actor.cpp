@@ -157,7 +157,7 @@ void write(Actor* self, std::vector<NewEvent> events, std::function<void()> then
         if (!r && r.status().code() == StatusCode::conflict) {
           // Someone else wrote this stream (there should be one writer): start over from the log.
           std::cerr << "voxlogd: campaign " << st.id << ": " << r.status().to_string() << "; reloading\n";
-          self->quit(caf::exit_reason::user_shutdown);
+          self->quit(caf::sec::runtime_error);  // Campaigns starts a new actor, which reads the log again
           return;
         }
         if (!r) {
@@ -365,8 +365,7 @@ void dial_batch_report(Actor* self) {
 void tick(Actor* self) {
   auto& st = self->state;
   if (st.row.is_over() && in_flight_count(st) == 0) {
-    if (st.s.on_exit) st.s.on_exit(st.id);
-    self->quit();
+    self->quit();  // normal: nothing is left to do
     return;
   }
   if (st.row.source == "start-bulk" && !st.batch_dialled && st.ready.empty()) {
@@ -443,7 +442,11 @@ void check_in_flight(Actor* self, bool at_start) {
     if (!at_start && silent < st.s.check_interval.count()) continue;
     self->send(st.s.dialer, fetch_atom::value, sid,
                FetchReply([me, i = i, sid = sid](const ApiResult<Execution>& r) {
-                 caf::anon_send(me, fetched_atom::value, i, sid, r.is_ok() ? r->status : std::string());
+                 // Studio no longer knowing it (404) means it is over too.
+                 std::string status = r.is_ok()                                    ? r->status
+                                      : r.status().code() == StatusCode::not_found ? "ended"
+                                                                                   : std::string();
+                 caf::anon_send(me, fetched_atom::value, i, sid, status);
                }));
   }
 }
@@ -516,7 +519,7 @@ caf::behavior campaign(Actor* self, CampaignActorSettings settings, std::string 
   self->set_default_handler(caf::skip);
   if (Status s = rebuild(st); !s) {
     std::cerr << "voxlogd: campaign " << st.id << " cannot be read: " << s.to_string() << '\n';
-    self->quit(caf::exit_reason::user_shutdown);
+    self->quit(caf::sec::runtime_error);
     return {};
   }
   // Attempts that were under way when the server stopped.

@@ -49,7 +49,6 @@ struct CampaignActorSettings {
   CampaignClock clock;
   // How often calls in flight are checked against the view and, when silent this long, against Studio.
   std::chrono::milliseconds check_interval{60000};
-  std::function<void(const std::string& id)> on_exit;  // told once the actor has nothing left to do
 };
 
 // The campaign after a control message, and whether it changed anything.

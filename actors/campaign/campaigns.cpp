@@ -1,5 +1,6 @@
 #include "actors/campaign/campaigns.hpp"
 
+#include <chrono>
 #include <random>
 
 #include "projections/event_types.hpp"
@@ -26,12 +27,7 @@ bool has_work(const CampaignRow& c) {
 }  // namespace
 
 Campaigns::Campaigns(caf::actor_system& system, CampaignActorSettings settings)
-    : system_(system), settings_(std::move(settings)) {
-  settings_.on_exit = [this](const std::string& id) {
-    std::lock_guard<std::mutex> lock(mu_);
-    actors_.erase(id);
-  };
-}
+    : system_(system), settings_(std::move(settings)) {}
 
 void Campaigns::start() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -41,7 +37,28 @@ void Campaigns::start() {
 
 void Campaigns::spawn_locked(const std::string& id) {
   if (stopped_ || actors_.count(id)) return;
-  actors_.emplace(id, spawn_campaign(system_, settings_, id));
+  caf::actor actor = spawn_campaign(system_, settings_, id);
+  caf::actor_addr addr = actor.address();
+  // Forgotten when it exits; one that failed (it could not read or write its stream) is started again
+  // after a pause, from the log.
+  actor->attach_functor([this, id, addr](const caf::error& reason) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = actors_.find(id);
+    if (it == actors_.end() || it->second.address() != addr) return;
+    actors_.erase(it);
+    if (reason && reason != caf::exit_reason::user_shutdown && !stopped_) {
+      // A timer actor, not a thread: the actor system (which main awaits) outlives it, not this object.
+      system_.spawn([this, id](caf::event_based_actor* self) -> caf::behavior {
+        self->delayed_send(self, std::chrono::seconds(1), caf::atom("again"));
+        return {[this, self, id](caf::atom_value) {
+          std::lock_guard<std::mutex> again(mu_);
+          spawn_locked(id);
+          self->quit();
+        }};
+      });
+    }
+  });
+  actors_.emplace(id, std::move(actor));
 }
 
 Result<std::string> Campaigns::create(const CampaignImport& import, const std::string& by,
@@ -121,6 +138,15 @@ void Campaigns::control(const std::string& id, Control what, const std::string& 
     if (stopped_) return reply(unavailable("the server is stopping"));
     auto it = actors_.find(id);
     if (it != actors_.end()) actor = it->second;
+  }
+  if (!actor) {
+    auto row = settings_.view->find_campaign(id);
+    if (!row) return reply(not_found("no campaign '" + id.substr(0, 100) + "'"));
+    if (has_work(*row)) {  // its actor is being started again: ask it once it is there
+      std::lock_guard<std::mutex> lock(mu_);
+      spawn_locked(id);
+      if (auto it = actors_.find(id); it != actors_.end()) actor = it->second;
+    }
   }
   if (!actor) {
     auto row = settings_.view->find_campaign(id);
