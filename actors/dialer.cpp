@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <deque>
-#include <random>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -43,16 +42,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::Job)
 
 namespace voxlog {
 namespace {
-
-std::string new_request_id() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* hex = "0123456789abcdef";
-  std::string id = "RQ";
-  auto now = now_ms();
-  for (int shift = 44; shift >= 0; shift -= 4) id += hex[(now >> shift) & 0xf];  // time-ordered
-  for (int i = 0; i < 12; ++i) id += hex[rng() & 0xf];
-  return id;
-}
 
 Status append(EventStore& store, const std::string& stream, const char* type, json data,
               std::optional<std::uint64_t> expected = std::nullopt) {
@@ -243,7 +232,7 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
           reply({*to, {}, {}, conflict("a call to " + *to + " is already in flight (" + which + ")"), 409});
           return;
         }
-        if (request.request_id.empty()) request.request_id = new_request_id();
+        if (request.request_id.empty()) request.request_id = time_ordered_id("RQ");
         self->state.being_placed.insert(*to);
         Job job;
         job.request = std::move(request);

@@ -1,5 +1,8 @@
 #include "eventstore/text.hpp"
 
+#include <chrono>
+#include <random>
+
 #include <cctype>
 #include <cstdio>
 
@@ -111,6 +114,19 @@ bool is_valid_utf8(std::string_view s) {
     i += n + 1;
   }
   return true;
+}
+
+std::string time_ordered_id(std::string_view prefix) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string id(prefix);
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  for (int shift = 44; shift >= 0; shift -= 4) id += hex[(now >> shift) & 0xf];
+  std::uint64_t bits = rng();
+  for (int i = 0; i < 12; ++i, bits >>= 4) id += hex[bits & 0xf];
+  return id;
 }
 
 }  // namespace voxlog

@@ -25,5 +25,7 @@ bool equal_secret(std::string_view a, std::string_view b);
 // At most `max_bytes` of `s`, cut back to a character boundary (valid UTF-8 stays valid).
 std::string utf8_prefix(std::string_view s, std::size_t max_bytes);
 bool is_valid_utf8(std::string_view s);
+// `prefix`, then the time in ms (12 hex digits: ids sort by creation), then 48 random bits: "RQ01a2…".
+std::string time_ordered_id(std::string_view prefix);
 
 }  // namespace voxlog

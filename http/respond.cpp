@@ -152,6 +152,15 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
   return false;
 }
 
+std::optional<Admitted> admit_change(const ServerContext& ctx, const RequestHandle& req, Role needed) {
+  ctx.metrics->http_request();
+  auto caller = admit(ctx, req, needed);
+  if (!caller) return std::nullopt;
+  auto turn = take_turn(ctx, req);
+  if (!turn) return std::nullopt;
+  return Admitted{*caller, std::move(turn)};
+}
+
 std::optional<Caller> admit(const ServerContext& ctx, const RequestHandle& req, Role needed, TokenIn where) {
   std::string query_token;
   if (where == TokenIn::header_or_query) {

@@ -58,6 +58,15 @@ bool over_rate_limit(const ServerContext& ctx, const restinio::request_handle_t&
 // its reply until the answer is sent; or null after answering 503 (the server is stopping).
 std::shared_ptr<void> take_turn(const ServerContext& ctx, const restinio::request_handle_t& req);
 
+// For a request that changes state and is answered later (an import, a control, a do-not-call change):
+// counts it, admits a caller with `needed`, and takes its turn. nullopt after answering 401, 403 or 503.
+struct Admitted {
+  Caller caller;
+  std::shared_ptr<void> turn;  // keep it in the reply
+};
+std::optional<Admitted> admit_change(const ServerContext& ctx, const restinio::request_handle_t& req,
+                                     Role needed);
+
 // The Host the client asked for: with TRUST_PROXY=on, the proxy's X-Forwarded-Host when it sends one.
 std::string requested_host(const ServerContext& ctx, const restinio::request_handle_t& req);
 

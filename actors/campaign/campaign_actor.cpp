@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <iostream>
-#include <random>
 #include <set>
 #include <unordered_map>
 
@@ -10,6 +9,7 @@
 #include "actors/campaign/campaign_rules.hpp"
 #include "actors/dialer.hpp"
 #include "eventstore/json_fields.hpp"
+#include "eventstore/text.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
@@ -52,22 +52,12 @@ struct State {
   std::vector<NewEvent> writing;
   std::function<void()> after_write;
   std::chrono::milliseconds backoff{250};
-  std::mt19937_64 rng{std::random_device{}()};
   static inline const char* name = "voxlog.campaign";
 };
 using Actor = caf::stateful_actor<State>;
 
 bool waits(const ContactRow& c) {
   return c.state == cs::pending || c.state == cs::deferred || c.state == cs::retry_scheduled;
-}
-
-std::string new_request_id(Actor* self) {
-  static const char* hex = "0123456789abcdef";
-  std::string id = "RQ";
-  auto now = now_ms();
-  for (int shift = 44; shift >= 0; shift -= 4) id += hex[(now >> shift) & 0xf];
-  for (int i = 0; i < 12; ++i) id += hex[self->state.rng() & 0xf];
-  return id;
 }
 
 ContactRow& contact_at(State& st, std::uint32_t i) {
@@ -401,7 +391,7 @@ void tick(Actor* self) {
   // Slots follow each other, not the moment a timer happened to fire: the pace holds on average.
   st.next_dial = wall - st.next_dial < interval ? st.next_dial + interval : wall + interval;
   int attempt = c.attempts + 1;
-  std::string request_id = new_request_id(self);
+  std::string request_id = time_ordered_id("RQ");
   json queued = contact_ref(c, attempt);
   queued["request_id"] = request_id;
   write(self, {{t::call_queued, std::move(queued)}}, [self, i = i, attempt, request_id] {

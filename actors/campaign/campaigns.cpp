@@ -1,22 +1,12 @@
 #include "actors/campaign/campaigns.hpp"
 
 #include <chrono>
-#include <random>
 
+#include "eventstore/text.hpp"
 #include "projections/event_types.hpp"
 
 namespace voxlog {
 namespace {
-
-std::string new_id(const char* prefix) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* hex = "0123456789abcdef";
-  std::string id = prefix;
-  auto now = now_ms();
-  for (int shift = 44; shift >= 0; shift -= 4) id += hex[(now >> shift) & 0xf];  // time-ordered
-  for (int i = 0; i < 12; ++i) id += hex[rng() & 0xf];
-  return id;
-}
 
 bool has_work(const CampaignRow& c) {
   if (c.state == "completed") return false;
@@ -63,7 +53,7 @@ void Campaigns::spawn_locked(const std::string& id) {
 
 Result<std::string> Campaigns::create(const CampaignImport& import, const std::string& by,
                                       const std::string& source) {
-  std::string id = new_id("CM");
+  std::string id = time_ordered_id("CM");
   AppendRequest request{
       stream_prefix::campaign + id, creation_events(id, import, by, source), 0, {}, source::api, 0};
   auto r = settings_.store->append_sync(std::move(request));
@@ -75,7 +65,7 @@ Result<std::string> Campaigns::create(const CampaignImport& import, const std::s
 }
 
 Result<std::string> Campaigns::create_list(const CampaignImport& import, const std::string& by) {
-  std::string id = new_id("LS");
+  std::string id = time_ordered_id("LS");
   auto events = creation_events(id, import, by, "list");
   // A list is its contacts: the campaign's CampaignCreated becomes ListCreated, with no policy.
   nlohmann::json created = {{"list_id", id},

@@ -47,11 +47,10 @@ json queue_json(const CampaignRow& c) {
 
 Handler queue_control(const ServerContext& ctx, Campaigns::Control what, const char* done) {
   return [&ctx, what, done](const RequestHandle& req, const RouteParams& params) {
-    ctx.metrics->http_request();
-    auto caller = admit(ctx, req, Role::operator_);
-    if (!caller) return restinio::request_accepted();
-    auto turn = take_turn(ctx, req);
-    if (!turn) return restinio::request_accepted();
+    auto admitted = admit_change(ctx, req, Role::operator_);  // a stop waits for this answer
+    if (!admitted) return restinio::request_accepted();
+    const Caller* caller = &admitted->caller;
+    auto turn = admitted->turn;
     std::string instance(req->header().path());
     const ServerContext* context = &ctx;
     ControlReply reply = [context, req, instance, turn, done](const Result<ControlResult>& r) {

@@ -100,10 +100,7 @@ Handler start_bulk(const ServerContext& ctx) {
               "phoneNumbers must hold 1 to " + std::to_string(max) + " numbers (MAX_CAMPAIGN_CONTACTS)",
               instance);
         // A batch is a campaign: durable, paced, resumed after a restart; its id is the Node app's batchId.
-        ImportDefaults defaults;
-        defaults.default_region = ctx.config.default_region;
-        defaults.default_cps = ctx.config.twilio_cps;
-        defaults.max_contacts = max;
+        ImportDefaults defaults = import_defaults(ctx);
         const ServerContext* context = &ctx;
         ctx.campaigns->run_detached([context, req, instance, turn, list = std::move(list), defaults, by] {
           CampaignImport import = import_numbers(list, defaults);

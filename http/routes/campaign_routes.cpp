@@ -17,15 +17,6 @@ using nlohmann::json;
 
 constexpr std::size_t kPreviewRows = 50;
 
-ImportDefaults defaults_of(const ServerContext& ctx) {
-  ImportDefaults d;
-  d.default_region = ctx.config.default_region;
-  d.default_cps = ctx.config.twilio_cps;
-  d.max_contacts = ctx.config.max_campaign_contacts;
-  d.now_ms = ctx.campaigns->clock().now_ms();
-  return d;
-}
-
 bool is_csv(const RequestHandle& req) {
   std::string type = lower_ascii(header_of(req, "Content-Type"));
   return type.rfind("text/csv", 0) == 0;
@@ -65,6 +56,15 @@ std::vector<std::string> export_header() {
 
 }  // namespace
 
+ImportDefaults import_defaults(const ServerContext& ctx) {
+  ImportDefaults d;
+  d.default_region = ctx.config.default_region;
+  d.default_cps = ctx.config.twilio_cps;
+  d.max_contacts = ctx.config.max_campaign_contacts;
+  d.now_ms = ctx.campaigns->clock().now_ms();
+  return d;
+}
+
 Handler create_campaign(const ServerContext& ctx) {
   return [&ctx](const RequestHandle& req, const RouteParams&) {
     ctx.metrics->http_request();
@@ -76,7 +76,7 @@ Handler create_campaign(const ServerContext& ctx) {
     QueryParams query = query_of(req);
     bool dry_run = flag(query, "dry_run");
     bool csv = is_csv(req);
-    ImportDefaults defaults = defaults_of(ctx);
+    ImportDefaults defaults = import_defaults(ctx);
     std::string by = caller->name;
     const ServerContext* context = &ctx;
     // Parsing 100,000 rows and appending them takes a while: not on the io thread.
@@ -199,11 +199,10 @@ Handler export_campaign(const ServerContext& ctx) {
 
 Handler control_campaign(const ServerContext& ctx, Campaigns::Control what) {
   return [&ctx, what](const RequestHandle& req, const RouteParams& params) {
-    ctx.metrics->http_request();
-    auto caller = admit(ctx, req, Role::operator_);
-    if (!caller) return restinio::request_accepted();
-    auto turn = take_turn(ctx, req);  // a stop waits for this answer
-    if (!turn) return restinio::request_accepted();
+    auto admitted = admit_change(ctx, req, Role::operator_);  // a stop waits for this answer
+    if (!admitted) return restinio::request_accepted();
+    const Caller* caller = &admitted->caller;
+    auto turn = admitted->turn;
     std::string instance(req->header().path());
     const ServerContext* context = &ctx;
     static const char* done[] = {"Campaign paused", "Campaign resumed", "Campaign cancelled"};

@@ -41,8 +41,8 @@ void record(const ServerContext& ctx, const RequestHandle& req, std::vector<NewE
 }
 
 // Admits an admin and normalises the :phone of the path; nullopt after answering.
-std::optional<std::pair<Caller, std::string>> admit_change(const ServerContext& ctx, const RequestHandle& req,
-                                                           const RouteParams& params) {
+std::optional<std::pair<Caller, std::string>> admit_phone(const ServerContext& ctx, const RequestHandle& req,
+                                                          const RouteParams& params) {
   ctx.metrics->http_request();
   auto caller = admit(ctx, req, Role::admin);
   if (!caller) return std::nullopt;
@@ -65,46 +65,45 @@ Handler dnc_list(const ServerContext& ctx) {
   });
 }
 
-Handler dnc_add(const ServerContext& ctx) {
-  return [&ctx](const RequestHandle& req, const RouteParams& params) {
-    auto change = admit_change(ctx, req, params);
+namespace {
+
+// PUT lists the number, DELETE takes it off; either is a no-op (changed: false) when it already is so.
+Handler dnc_change(const ServerContext& ctx, bool listed) {
+  return [&ctx, listed](const RequestHandle& req, const RouteParams& params) {
+    auto change = admit_phone(ctx, req, params);
     if (!change) return restinio::request_accepted();
     auto turn = take_turn(ctx, req);
     if (!turn) return restinio::request_accepted();
     auto& [caller, phone] = *change;
     std::vector<NewEvent> events;
-    if (!ctx.view->dnc_find(phone))
-      events.push_back({event_type::dnc_added, {{"phone", phone}, {"by", caller.name}, {"source", "api"}}});
-    json ok = {{"phone", phone}, {"listed", true}, {"changed", !events.empty()}};
+    if (ctx.view->dnc_find(phone).has_value() != listed) {
+      json data = {{"phone", phone}, {"by", caller.name}};
+      if (listed) data["source"] = "api";
+      events.push_back({listed ? event_type::dnc_added : event_type::dnc_removed, std::move(data)});
+    }
+    json ok = {{"phone", phone}, {"listed", listed}, {"changed", !events.empty()}};
     record(ctx, req, std::move(events), std::move(ok), turn);
     return restinio::request_accepted();
   };
 }
 
+}  // namespace
+
+Handler dnc_add(const ServerContext& ctx) {
+  return dnc_change(ctx, true);
+}
+
 Handler dnc_remove(const ServerContext& ctx) {
-  return [&ctx](const RequestHandle& req, const RouteParams& params) {
-    auto change = admit_change(ctx, req, params);
-    if (!change) return restinio::request_accepted();
-    auto turn = take_turn(ctx, req);
-    if (!turn) return restinio::request_accepted();
-    auto& [caller, phone] = *change;
-    std::vector<NewEvent> events;
-    if (ctx.view->dnc_find(phone))
-      events.push_back({event_type::dnc_removed, {{"phone", phone}, {"by", caller.name}}});
-    json ok = {{"phone", phone}, {"listed", false}, {"changed", !events.empty()}};
-    record(ctx, req, std::move(events), std::move(ok), turn);
-    return restinio::request_accepted();
-  };
+  return dnc_change(ctx, false);
 }
 
 // POST /api/dnc: text/csv with a `phone` column, or JSON {"phones": [...]}. Invalid rows are reported.
 Handler dnc_import(const ServerContext& ctx) {
   return [&ctx](const RequestHandle& req, const RouteParams&) {
-    ctx.metrics->http_request();
-    auto caller = admit(ctx, req, Role::admin);
-    if (!caller) return restinio::request_accepted();
-    auto turn = take_turn(ctx, req);
-    if (!turn) return restinio::request_accepted();
+    auto admitted = admit_change(ctx, req, Role::admin);  // a stop waits for this answer
+    if (!admitted) return restinio::request_accepted();
+    const Caller* caller = &admitted->caller;
+    auto turn = admitted->turn;
     std::string by = caller->name;
     const ServerContext* context = &ctx;
     ctx.campaigns->run_detached([context, req, turn, by] {

@@ -15,15 +15,6 @@ using http::RequestHandle;
 using http::RouteParams;
 using nlohmann::json;
 
-ImportDefaults defaults_of(const ServerContext& ctx) {
-  ImportDefaults d;
-  d.default_region = ctx.config.default_region;
-  d.default_cps = ctx.config.twilio_cps;
-  d.max_contacts = ctx.config.max_campaign_contacts;
-  d.now_ms = ctx.campaigns->clock().now_ms();
-  return d;
-}
-
 json list_json(const ListRow& l) {
   return {{"id", l.id},
           {"name", l.name},
@@ -45,15 +36,14 @@ Handler list_lists(const ServerContext& ctx) {
 
 Handler create_list(const ServerContext& ctx) {
   return [&ctx](const RequestHandle& req, const RouteParams&) {
-    ctx.metrics->http_request();
-    auto caller = admit(ctx, req, Role::operator_);
-    if (!caller) return restinio::request_accepted();
-    auto turn = take_turn(ctx, req);
-    if (!turn) return restinio::request_accepted();
+    auto admitted = admit_change(ctx, req, Role::operator_);  // a stop waits for this answer
+    if (!admitted) return restinio::request_accepted();
+    const Caller* caller = &admitted->caller;
+    auto turn = admitted->turn;
     std::string instance(req->header().path());
     QueryParams query = query_of(req);
     bool csv = lower_ascii(header_of(req, "Content-Type")).rfind("text/csv", 0) == 0;
-    ImportDefaults defaults = defaults_of(ctx);
+    ImportDefaults defaults = import_defaults(ctx);
     std::string by = caller->name;
     const ServerContext* context = &ctx;
     ctx.campaigns->run_detached([context, req, turn, instance, query, csv, defaults, by] {
@@ -141,7 +131,7 @@ Handler start_bulk_from_list(const ServerContext& ctx) {
     }
     auto turn = take_turn(ctx, req);
     if (!turn) return restinio::request_accepted();
-    ImportDefaults defaults = defaults_of(ctx);
+    ImportDefaults defaults = import_defaults(ctx);
     std::string by = caller->name;
     const ServerContext* context = &ctx;
     ctx.campaigns->run_detached([context, req, turn, instance, body, list_id, defaults, by] {

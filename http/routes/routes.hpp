@@ -29,7 +29,9 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route);
 Handler start_call(const ServerContext& ctx);
 Handler start_bulk(const ServerContext& ctx);
 
-// campaign_routes.cpp: campaigns (create and control: operator; read: viewer; export: admin).
+// campaign_routes.cpp: campaigns (create and control: operator; read: viewer; export: admin), and the
+// defaults every import of contacts takes from the configuration (campaigns, start-bulk, lists).
+ImportDefaults import_defaults(const ServerContext& ctx);
 Handler create_campaign(const ServerContext& ctx);
 Handler list_campaigns(const ServerContext& ctx);
 Handler get_campaign(const ServerContext& ctx);
