@@ -32,6 +32,7 @@ using recover_atom = caf::atom_constant<caf::atom("crecover")>;
 constexpr std::int64_t kWaitForOtherCallMs = 10 * 1000;  // campaign time before a busy number is asked again
 constexpr std::int64_t kWaitForTwilioMs = 60 * 1000;
 constexpr std::chrono::seconds kMaxWriteBackoff{30};
+constexpr std::size_t kUnpacedPerWrite = 500;  // skips and deferrals decided in one append, at most
 
 struct State {
   CampaignActorSettings s;
@@ -373,6 +374,20 @@ void tick(Actor* self) {
   if (st.policy.start_at_ms > now) return arm(self, st.s.clock.wall_delay(st.policy.start_at_ms - now));
   auto [at, i] = *st.ready.begin();
   if (at > now) return arm(self, st.s.clock.wall_delay(at - now));
+  // Contacts that are skipped or deferred cost no call: decided at once, many in one append, not at the pace
+  // (a campaign of 100,000 started at night defers them all in seconds, not in a day).
+  std::vector<NewEvent> unpaced;
+  for (auto it = st.ready.begin();
+       it != st.ready.end() && it->first <= now && unpaced.size() < kUnpacedPerWrite; ++it) {
+    const ContactRow& c = st.contacts[it->second];
+    TurnDecision turn = decide_turn(st.policy, c, st.s.view->dnc_find(c.phone).has_value(), now);
+    if (turn.kind == TurnDecision::Kind::dial) break;
+    json data = {{"i", c.index}, {"phone", c.phone}, {"reason", turn.reason}};
+    if (turn.kind == TurnDecision::Kind::defer) data["until"] = turn.until;
+    unpaced.push_back(
+        {turn.kind == TurnDecision::Kind::skip ? t::contact_skipped : t::call_deferred, std::move(data)});
+  }
+  if (!unpaced.empty()) return write(self, std::move(unpaced));
   auto wall = Clock::now();
   if (wall < st.next_dial)
     return arm(self, std::chrono::duration_cast<std::chrono::milliseconds>(st.next_dial - wall) +
@@ -380,12 +395,6 @@ void tick(Actor* self) {
   if (st.s.view->checkpoint() < st.contacts_seq)  // the contacts' columns are not in the view yet
     return arm(self, std::chrono::milliseconds(50));
   const ContactRow& c = st.contacts[i];
-  TurnDecision turn = decide_turn(st.policy, c, st.s.view->dnc_find(c.phone).has_value(), now);
-  if (turn.kind == TurnDecision::Kind::skip)
-    return write(self, {{t::contact_skipped, {{"i", i}, {"phone", c.phone}, {"reason", turn.reason}}}});
-  if (turn.kind == TurnDecision::Kind::defer)
-    return write(self, {{t::call_deferred,
-                         {{"i", i}, {"phone", c.phone}, {"until", turn.until}, {"reason", turn.reason}}}});
   auto interval =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / st.policy.cps));
   // Slots follow each other, not the moment a timer happened to fire: the pace holds on average.
