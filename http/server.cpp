@@ -37,7 +37,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   r->http_post("/api/campaigns/:id/pause", control_campaign(ctx, Campaigns::Control::pause));    // operator
   r->http_post("/api/campaigns/:id/resume", control_campaign(ctx, Campaigns::Control::resume));  // operator
   r->http_post("/api/campaigns/:id/cancel", control_campaign(ctx, Campaigns::Control::cancel));  // operator
-  r->http_get("/api/lists", list_lists(ctx));                                    // viewer
+  r->http_get("/api/lists", list_lists(ctx));                                                    // viewer
   r->http_post("/api/lists", create_list(ctx));                                  // operator (JSON or CSV)
   r->http_delete("/api/lists/:id", delete_list(ctx));                            // operator
   r->http_post("/api/calls/start-bulk-from-list", start_bulk_from_list(ctx));    // operator
@@ -46,7 +46,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
   r->http_post("/api/calls/queue/:id/start", start_queue(ctx));                  // operator
   r->http_post("/api/calls/queue/:id/pause", pause_queue(ctx));                  // operator
   r->http_delete("/api/calls/queue/:id", delete_queue(ctx));                     // operator
-  r->http_get("/api/dnc", dnc_list(ctx));                                                        // viewer
+  r->http_get("/api/dnc", dnc_list(ctx));                                        // viewer
   r->http_post("/api/dnc", dnc_import(ctx));                                     // admin (JSON or CSV)
   r->http_put("/api/dnc/:phone", dnc_add(ctx));                                  // admin
   r->http_delete("/api/dnc/:phone", dnc_remove(ctx));                            // admin
