@@ -134,7 +134,13 @@ caf::behavior worker(Worker* self, DialerSettings s, std::string public_url, caf
           job.lookup_reply(
               self->state.client->executions_since(job.to, static_cast<std::time_t>(job.since_s)));
         } else {
-          job.fetch_reply(self->state.client->fetch_execution(job.sid));
+          auto execution = self->state.client->fetch_execution(job.sid);
+          // An ended execution's outcome lives in its Context (Studio's Execution says only "ended").
+          if (execution && execution->status == "ended") {
+            auto context = self->state.client->execution_context(job.sid);
+            if (context) execution->context = std::move(*context);
+          }
+          job.fetch_reply(execution);
         }
         self->send(coordinator, done_atom::value, index, std::string(), std::string());
       },

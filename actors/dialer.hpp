@@ -13,7 +13,8 @@
 // those events and the contact's Parameters into the execution; public_url is always added.
 //
 // Lookups (recovery after a crash): (lookup_atom, phone, since epoch s, LookupReply) lists the contact's
-// executions created since then; (fetch_atom, sid, FetchReply) reads one. They run on the workers too.
+// executions created since then; (fetch_atom, sid, FetchReply) reads one (an ended one with its Context).
+// They run on the workers too.
 //
 // The dialer holds every request until it is told the public URL the flow must call back
 // ((public_url_atom, std::string), known once the HTTP server has bound its port).
