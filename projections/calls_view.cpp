@@ -250,6 +250,15 @@ std::optional<CallRow> CallsView::find_by_stream(const std::string& stream) cons
   return std::nullopt;
 }
 
+std::optional<std::string> CallsView::stream_of_sid(const std::string& sid) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  auto id = impl_->get_u64(txn, impl_->by_sid, sid);
+  if (!id) return std::nullopt;
+  auto row = impl_->get_row(txn, *id);
+  if (!row) return std::nullopt;
+  return row->stream;
+}
+
 CallPage CallsView::list(const CallFilter& f) const {
   CallPage page;
   auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);

@@ -71,6 +71,8 @@ class CallsView {
 
   std::optional<CallRow> find(const std::string& id_or_sid) const;  // numeric id, execution SID or CallSid
   std::optional<CallRow> find_by_stream(const std::string& stream) const;
+  // The stream of the call an execution SID or CallSid belongs to (a miss reads one key, no row).
+  std::optional<std::string> stream_of_sid(const std::string& sid) const;
   CallPage list(const CallFilter& filter) const;
   std::size_t count() const;
   // Every row, oldest first; stops when fn returns false.

@@ -141,7 +141,9 @@ int main(int argc, char** argv) {
   call_settings.store = store->get();
   call_settings.metrics = &metrics;
   call_settings.idle_after_end = std::chrono::milliseconds(config->call_idle_after_end_ms);
-  CallDirectory calls(system, call_settings, aliases_from(**view));
+  CallsView* calls_view = view->get();
+  CallDirectory calls(system, call_settings,
+                      [calls_view](const std::string& sid) { return calls_view->stream_of_sid(sid); });
 
   init_http_client();
   std::unique_ptr<sim::Simulator> simulator;
