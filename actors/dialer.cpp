@@ -15,24 +15,27 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-using done_atom = caf::atom_constant<caf::atom("dialdone")>;
+using done_atom = dialer_done_atom;
+using pump_atom = dialer_pump_atom;
 using work_atom = caf::atom_constant<caf::atom("dialwork")>;
-using pump_atom = caf::atom_constant<caf::atom("dialpump")>;
 
 // A call placed by this server counts as in flight until it is over; one that has been silent this long
 // is assumed lost (Studio would still refuse a second active execution for the contact).
 constexpr std::int64_t kInFlightSilenceMs = 15 * 60 * 1000;
 
-// One piece of work for a worker: a create, or a lookup for recovery.
+// One piece of work for a worker: a create, a lookup or a fetch.
 struct Job {
   enum class Kind { dial, lookup, fetch } kind = Kind::dial;
   DialRequest request;
   std::string to;  // E.164
-  DialReply dial_reply;
   std::int64_t since_s = 0;
-  LookupReply lookup_reply;
   std::string sid;
-  FetchReply fetch_reply;
+};
+
+// A job waiting its turn, and the promise of its answer (delegated to the worker that takes it).
+struct Queued {
+  Job job;
+  caf::response_promise promise;
 };
 
 }  // namespace
@@ -116,22 +119,21 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
   return out;
 }
 
+// Answers the request delegated with the job: the requester hears the worker directly.
 caf::behavior worker(Worker* self, DialerSettings s, std::string public_url, caf::actor coordinator,
                      int index) {
   self->state.client = std::make_unique<StudioClient>(s.client);
   return {
-      [=](work_atom, const Job& job) {
-        std::string to, sid;
+      [=](work_atom, const Job& job) -> caf::message {
         if (job.kind == Job::Kind::dial) {
           DialOutcome outcome = place(self, s, public_url, job);
-          to = job.to;
-          sid = outcome.execution_sid;
-          self->send(coordinator, done_atom::value, index, to, sid);  // before the reply: frees the number
-          job.dial_reply(outcome);
-          return;
+          // Before the answer: the number is free once the requester hears the outcome.
+          self->send(coordinator, done_atom::value, index, job.to, outcome.execution_sid);
+          return caf::make_message(std::move(outcome));
         }
+        caf::message answer;
         if (job.kind == Job::Kind::lookup) {
-          job.lookup_reply(
+          answer = caf::make_message(
               self->state.client->executions_since(job.to, static_cast<std::time_t>(job.since_s)));
         } else {
           auto execution = self->state.client->fetch_execution(job.sid);
@@ -140,9 +142,10 @@ caf::behavior worker(Worker* self, DialerSettings s, std::string public_url, caf
             auto context = self->state.client->execution_context(job.sid);
             if (context) execution->context = std::move(*context);
           }
-          job.fetch_reply(execution);
+          answer = caf::make_message(std::move(execution));
         }
         self->send(coordinator, done_atom::value, index, std::string(), std::string());
+        return answer;
       },
   };
 }
@@ -153,7 +156,7 @@ struct DialerState {
   std::string public_url;
   std::vector<caf::actor> workers;  // spawned as they are needed, up to DialerSettings::workers
   std::deque<int> idle;
-  std::deque<Job> queue;
+  std::deque<Queued> queue;
   std::unordered_set<std::string> being_placed;
   struct Placed {
     std::string execution_sid;
@@ -164,9 +167,9 @@ struct DialerState {
   bool pump_scheduled = false;
   static inline const char* name = "voxlog.dialer";
 };
-using Dialer = caf::stateful_actor<DialerState>;
+using Dialer = dialer_actor::stateful_pointer<DialerState>;
 
-bool still_in_flight(Dialer* self, const DialerSettings& s, const std::string& to) {
+bool still_in_flight(Dialer self, const DialerSettings& s, const std::string& to) {
   if (self->state.being_placed.count(to)) return true;
   auto it = self->state.in_flight.find(to);
   if (it == self->state.in_flight.end()) return false;
@@ -179,23 +182,24 @@ bool still_in_flight(Dialer* self, const DialerSettings& s, const std::string& t
   return false;
 }
 
-void add_worker(Dialer* self, const DialerSettings& s) {
+void add_worker(Dialer self, const DialerSettings& s) {
   auto& st = self->state;
   int index = static_cast<int>(st.workers.size());
-  st.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, s, st.public_url,
-                                                                caf::actor_cast<caf::actor>(self), index));
+  st.workers.push_back(self->template spawn<caf::detached + caf::linked>(
+      worker, s, st.public_url, caf::actor_cast<caf::actor>(self), index));
   st.idle.push_back(index);
 }
 
-void pump(Dialer* self, const DialerSettings& s) {
+void pump(Dialer self, const DialerSettings& s) {
   auto& st = self->state;
+  if (st.public_url.empty()) return;  // requests wait until the flow's callback URL is known
   // Every worker busy (slow creates, say): another one, so that the others' calls are not held up.
   if (!st.queue.empty() && st.idle.empty() && static_cast<int>(st.workers.size()) < std::max(1, s.workers))
     add_worker(self, s);
   auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / s.max_cps));
   while (!st.queue.empty() && !st.idle.empty()) {
-    Job& head = st.queue.front();
-    if (head.kind == Job::Kind::dial) {
+    Queued& head = st.queue.front();
+    if (head.job.kind == Job::Kind::dial) {
       auto now = Clock::now();
       if (st.next_slot > now) {
         if (!st.pump_scheduled) {
@@ -209,19 +213,31 @@ void pump(Dialer* self, const DialerSettings& s) {
     }
     int w = st.idle.front();
     st.idle.pop_front();
-    self->send(st.workers[static_cast<std::size_t>(w)], work_atom::value, std::move(head));
+    head.promise.delegate(st.workers[static_cast<std::size_t>(w)], work_atom::value, std::move(head.job));
     st.queue.pop_front();
   }
 }
 
-caf::behavior dialing(Dialer* self, DialerSettings s) {
+caf::response_promise enqueue(Dialer self, const DialerSettings& s, Job job) {
+  caf::response_promise promise = self->make_response_promise();
+  self->state.queue.push_back({std::move(job), promise});
+  pump(self, s);
+  return promise;
+}
+
+dialer_actor::behavior_type dialer(Dialer self, DialerSettings s) {
+  // Workers stop with the dialer: each finishes the create it is placing (and records it) first. Queued
+  // requests are answered: their requesters must not wait for an answer that cannot come.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (Queued& q : self->state.queue) q.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+    self->state.queue.clear();
+    for (auto& w : self->state.workers) self->send_exit(w, msg.reason);
+    self->quit(msg.reason);
+  });
   return {
-      [=](dial_atom, DialRequest request, const DialReply& reply) {
+      [=](dial_atom, DialRequest request) -> caf::result<DialOutcome> {
         auto to = normalize_e164(request.number, s.default_region);
-        if (!to) {
-          reply({request.number, {}, {}, to.status()});
-          return;
-        }
+        if (!to) return DialOutcome{request.number, {}, {}, to.status()};
         if (auto dnc = s.view->dnc_find(*to)) {
           DialOutcome refused{*to,
                               {},
@@ -229,39 +245,41 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
                               failed_precondition(*to + " is on the do-not-call list (since " +
                                                   iso8601_ms(dnc->since_ms) + ")")};
           refused.do_not_call = true;
-          reply(refused);
-          return;
+          return refused;
         }
         if (still_in_flight(self, s, *to)) {
           auto it = self->state.in_flight.find(*to);
           std::string which = it == self->state.in_flight.end() ? "being placed" : it->second.execution_sid;
-          reply({*to, {}, {}, conflict("a call to " + *to + " is already in flight (" + which + ")"), 409});
-          return;
+          return DialOutcome{
+              *to, {}, {}, conflict("a call to " + *to + " is already in flight (" + which + ")"), 409};
         }
         if (request.request_id.empty()) request.request_id = time_ordered_id("RQ");
         self->state.being_placed.insert(*to);
         Job job;
         job.request = std::move(request);
         job.to = *to;
-        job.dial_reply = reply;
-        self->state.queue.push_back(std::move(job));
-        pump(self, s);
+        enqueue(self, s, std::move(job));
+        return caf::delegated<DialOutcome>();  // the worker that takes the job answers
       },
-      [=](lookup_atom, const std::string& phone, std::int64_t since_s, const LookupReply& reply) {
+      [=](lookup_atom, const std::string& phone, std::int64_t since_s) -> caf::result<ExecutionsResult> {
         Job job;
         job.kind = Job::Kind::lookup;
         job.to = phone;
         job.since_s = since_s;
-        job.lookup_reply = reply;
-        self->state.queue.push_back(std::move(job));
-        pump(self, s);
+        enqueue(self, s, std::move(job));
+        return caf::delegated<ExecutionsResult>();
       },
-      [=](fetch_atom, const std::string& sid, const FetchReply& reply) {
+      [=](fetch_atom, const std::string& sid) -> caf::result<ExecutionResult> {
         Job job;
         job.kind = Job::Kind::fetch;
         job.sid = sid;
-        job.fetch_reply = reply;
-        self->state.queue.push_back(std::move(job));
+        enqueue(self, s, std::move(job));
+        return caf::delegated<ExecutionResult>();
+      },
+      [=](public_url_atom, const std::string& url) {
+        if (!self->state.public_url.empty()) return;  // told once; the workers were given it
+        self->state.public_url = url;
+        add_worker(self, s);
         pump(self, s);
       },
       [=](done_atom, int worker_index, const std::string& to, const std::string& sid) {
@@ -279,26 +297,9 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
   };
 }
 
-caf::behavior dialer(Dialer* self, DialerSettings s) {
-  self->set_default_handler(caf::skip);  // requests wait until the public URL is known
-  // Workers stop with the dialer: each finishes the create it is placing (and records it) first.
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (auto& w : self->state.workers) self->send_exit(w, msg.reason);
-    self->quit(msg.reason);
-  });
-  return {
-      [=](public_url_atom, const std::string& url) {
-        self->state.public_url = url;
-        add_worker(self, s);
-        self->set_default_handler(caf::print_and_drop);
-        self->become(dialing(self, s));
-      },
-  };
-}
-
 }  // namespace
 
-caf::actor spawn_dialer(caf::actor_system& system, DialerSettings settings) {
+dialer_actor spawn_dialer(caf::actor_system& system, DialerSettings settings) {
   return system.spawn(dialer, std::move(settings));
 }
 

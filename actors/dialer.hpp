@@ -8,21 +8,16 @@
 // busy, up to `workers`), so a slow or failing Twilio create delays only its own request. A worker records
 // CallRequested (stream dial-<request id>, expected version 0: one request id is placed at most once, even
 // when recovery asks again) before Twilio is asked, then the result: ExecutionCreated opens the call's stream
-// (call-<execution SID>), or ExecutionRejected records Twilio's code and message. Then it answers the
-// request's DialReply (on the worker's thread). Campaign calls carry campaign_id, phone and attempt into
+// (call-<execution SID>), or ExecutionRejected records Twilio's code and message. Then the worker answers
+// the request (the dialer delegated it there). Campaign calls carry campaign_id, phone and attempt into
 // those events and the contact's Parameters into the execution; public_url is always added.
 //
-// Lookups (recovery after a crash): (lookup_atom, phone, since epoch s, LookupReply) lists the contact's
-// executions created since then; (fetch_atom, sid, FetchReply) reads one (an ended one with its Context).
-// They run on the workers too.
+// Lookups and fetches (recovery after a crash, calls whose end never came) run on the workers too.
+// On exit (shutdown) every request still queued is answered with an error.
 //
-// The dialer holds every request until it is told the public URL the flow must call back
-// ((public_url_atom, std::string), known once the HTTP server has bound its port).
-//
-// Thread-safety: an actor; send it the messages below. Replies run on a worker's thread.
+// Thread-safety: an actor; its protocol is dialer_actor below.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,18 +65,34 @@ struct DialOutcome {
   bool do_not_call = false;  // refused: the number is on the do-not-call list
 };
 
-using DialReply = std::function<void(const DialOutcome&)>;
-using LookupReply = std::function<void(const ApiResult<std::vector<Execution>>&)>;
-using FetchReply = std::function<void(const ApiResult<Execution>&)>;
+using ExecutionsResult = ApiResult<std::vector<Execution>>;
+using ExecutionResult = ApiResult<Execution>;
 
-// Messages: (dial_atom, DialRequest, DialReply), (lookup_atom, std::string phone, std::int64_t since_s,
-// LookupReply), (fetch_atom, std::string sid, FetchReply).
-caf::actor spawn_dialer(caf::actor_system& system, DialerSettings settings);
+using dialer_done_atom = caf::atom_constant<caf::atom("dialdone")>;
+using dialer_pump_atom = caf::atom_constant<caf::atom("dialpump")>;
+
+// The dialer's protocol. Requests are answered by CAF's request/response (the worker that did the work
+// answers the requester directly); one that cannot be done is an outcome or result saying why, never an
+// error message, except when the dialer itself has stopped.
+using dialer_actor = caf::typed_actor<
+    // Place a call: checks, pace, CallRequested, the create, ExecutionCreated or ExecutionRejected.
+    caf::replies_to<dial_atom, DialRequest>::with<DialOutcome>,
+    // The executions to `phone` created since `since_s` (epoch seconds), ended or not (recovery).
+    caf::replies_to<lookup_atom, std::string, std::int64_t>::with<ExecutionsResult>,
+    // One execution; an ended one with its Context (the call's outcome, when its webhooks were lost).
+    caf::replies_to<fetch_atom, std::string>::with<ExecutionResult>,
+    // The URL the flow calls back (from main, once the HTTP server has bound its port): until it is
+    // known, requests wait.
+    caf::reacts_to<public_url_atom, std::string>,
+    // Internal: a worker is free again (worker index, the number it placed and its SID, or empty), and
+    // the pace's timer.
+    caf::reacts_to<dialer_done_atom, int, std::string, std::string>, caf::reacts_to<dialer_pump_atom>>;
+
+dialer_actor spawn_dialer(caf::actor_system& system, DialerSettings settings);
 
 }  // namespace voxlog
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::DialRequest)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::DialOutcome)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::DialReply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::LookupReply)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::FetchReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::ExecutionsResult)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::ExecutionResult)

@@ -23,6 +23,7 @@
 
 #include "actors/broadcaster.hpp"
 #include "actors/call_directory.hpp"
+#include "actors/dialer.hpp"
 #include "actors/metrics/metrics.hpp"
 #include "eventstore/store.hpp"
 #include "http/access_policy.hpp"
@@ -44,7 +45,7 @@ struct ServerContext {
   Metrics* metrics = nullptr;
   CallDirectory* calls = nullptr;  // routes webhooks to call actors
   broadcaster_actor broadcaster;
-  caf::actor dialer;
+  dialer_actor dialer;
   Campaigns* campaigns = nullptr;  // campaign actors and imports (actors/campaign/campaigns.hpp)
   std::string webhook_auth_token;  // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)

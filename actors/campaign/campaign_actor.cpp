@@ -297,13 +297,16 @@ void on_dialed(Actor* self, std::uint32_t i, const std::string& request_id, cons
     case StatusCode::deadline_exceeded:
     case StatusCode::failed_precondition: {
       // The outcome is unknown (or the request was made before): Studio says whether it placed the call.
-      caf::actor me = caf::actor_cast<caf::actor>(self);
       std::int64_t since = (c.last_call_ms / 1000) - 120;
-      self->send(st.s.dialer, lookup_atom::value, c.phone, since,
-                 LookupReply([me, i, request_id](const ApiResult<std::vector<Execution>>& r) {
-                   std::string sid = r && !r->empty() ? r->back().sid : "";
-                   caf::anon_send(me, looked_atom::value, i, request_id, r.is_ok(), sid);
-                 }));
+      self->request(st.s.dialer, caf::infinite, lookup_atom::value, c.phone, since)
+          .then(
+              [self, i, request_id](ExecutionsResult& r) {
+                std::string sid = r && !r->empty() ? r->back().sid : "";
+                self->send(self, looked_atom::value, i, request_id, r.is_ok(), sid);
+              },
+              [self, i, request_id](caf::error&) {
+                self->send(self, looked_atom::value, i, request_id, false, std::string());
+              });
       return;
     }
     default: end_attempt(self, i, "failed", "failed", "", why);
@@ -426,11 +429,15 @@ void tick(Actor* self) {
     auto stored = st.s.view->campaign_contacts(st.id, one);
     full.fields = !stored.empty() && stored[0].index == i ? stored[0].fields : json::object();
     request.parameters = call_parameters(st.id, full, attempt);
-    caf::actor me = caf::actor_cast<caf::actor>(self);
-    self->send(st.s.dialer, dial_atom::value, std::move(request),
-               DialReply([me, i, request_id](const DialOutcome& o) {
-                 caf::anon_send(me, dialed_atom::value, i, request_id, o);
-               }));
+    self->request(st.s.dialer, caf::infinite, dial_atom::value, std::move(request))
+        .then(
+            [self, i, request_id](DialOutcome& o) { self->send(self, dialed_atom::value, i, request_id, o); },
+            [self, i, request_id, phone = c.phone](caf::error&) {
+              // The dialer stopped with the request: whether Studio was asked is unknown.
+              DialOutcome unknown{
+                  phone, request_id, {}, Status(StatusCode::deadline_exceeded, "the dialer stopped")};
+              self->send(self, dialed_atom::value, i, request_id, unknown);
+            });
   });
 }
 
@@ -466,15 +473,17 @@ void check_in_flight(Actor* self, bool at_start) {
     }
     std::int64_t silent = now_ms() - (row ? row->updated_ms : st.contacts[i].updated_ms);
     if (!at_start && silent < st.s.check_interval.count()) continue;
-    self->send(st.s.dialer, fetch_atom::value, sid,
-               FetchReply([me, i = i, sid = sid](const ApiResult<Execution>& r) {
-                 // Studio no longer knowing it (404) means it is over too.
-                 std::string status = r.is_ok()                                    ? r->status
-                                      : r.status().code() == StatusCode::not_found ? "ended"
-                                                                                   : std::string();
-                 StudioReport report = r.is_ok() ? report_of(r->context) : StudioReport{};
-                 caf::anon_send(me, fetched_atom::value, i, sid, status, report.call_status, report.digits);
-               }));
+    self->request(st.s.dialer, caf::infinite, fetch_atom::value, sid)
+        .then(
+            [self, i = i, sid = sid](ExecutionResult& r) {
+              // Studio no longer knowing it (404) means it is over too.
+              std::string status = r.is_ok()                                    ? r->status
+                                   : r.status().code() == StatusCode::not_found ? "ended"
+                                                                                : std::string();
+              StudioReport report = r.is_ok() ? report_of(r->context) : StudioReport{};
+              self->send(self, fetched_atom::value, i, sid, status, report.call_status, report.digits);
+            },
+            [](caf::error&) {});  // asked again at the next check
   }
 }
 

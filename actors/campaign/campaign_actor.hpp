@@ -15,7 +15,8 @@
 //   and their outcomes are recorded; when nothing is left, CampaignCompleted and the actor exits.
 // Writes are appended with the stream's expected version (one writer per campaign); while one is under
 // way the actor takes no other message (a `writing` behaviour), and a failed write is retried with
-// backoff, never dropped. Timers are re-armed from the state, so a restart resumes where the log is.
+// backoff, never dropped. The dialer is asked by request/response; each answer is handed to the actor as
+// a message of its own, so it too waits for the write under way (a response handler would run at once). Timers are re-armed from the state, so a restart resumes where the log is.
 // After a crash, an attempt that was queued but not placed is checked first: its dial stream, then
 // Studio's executions for the contact; nobody is dialled again for an attempt Studio already has.
 //
@@ -29,6 +30,7 @@
 #include <caf/all.hpp>
 
 #include "actors/campaign/clock.hpp"
+#include "actors/dialer.hpp"
 #include "eventstore/status.hpp"
 #include "eventstore/store.hpp"
 #include "projections/call_row.hpp"
@@ -45,7 +47,7 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 struct CampaignActorSettings {
   EventStore* store = nullptr;
   CallsView* view = nullptr;
-  caf::actor dialer;
+  dialer_actor dialer;
   CampaignClock clock;
   // How often calls in flight are checked against the view and, when silent this long, against Studio.
   std::chrono::milliseconds check_interval{60000};

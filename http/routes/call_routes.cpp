@@ -2,6 +2,7 @@
 // and answer shapes.
 #include <algorithm>
 
+#include "actors/ask.hpp"
 #include "actors/campaign/campaigns.hpp"
 #include "actors/dialer.hpp"
 #include "http/respond.hpp"
@@ -66,17 +67,21 @@ Handler start_call(const ServerContext& ctx) {
           return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
         const ServerContext* context = &ctx;
         // The turn is held until the answer: a stop waits for it (the dialer answers once Twilio has).
-        DialReply reply = [req, context, instance, turn](const DialOutcome& o) {
+        auto answer = [req, context, instance, turn](const DialOutcome& o) {
           if (!o.status) return respond(*context, req, dial_problem(o, instance));
           respond(*context, req,
                   json_response(200, {{"success", true},
                                       {"message", "Call started"},
                                       {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
         };
+        auto failed = [req, context, instance, turn](const caf::error&) {
+          respond(*context, req, problem(503, "Service Unavailable", "the dialer is not running", instance));
+        };
         DialRequest request;
         request.number = to->get<std::string>();
         request.by = by;
-        caf::anon_send(ctx.dialer, dial_atom::value, std::move(request), std::move(reply));
+        // No timeout of its own: the dialer answers every request once Twilio has (its client has timeouts).
+        ask(ctx.dialer, caf::infinite, answer, failed, dial_atom::value, std::move(request));
         return HttpResponse{0, {}, {}};
       });
 }

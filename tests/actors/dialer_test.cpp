@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/ask.hpp"
 #include "actors/dialer.hpp"
 #include "projections/event_types.hpp"
 #include "tests/eventstore/temp_dir.hpp"
@@ -26,7 +27,7 @@ struct Fixture {
   std::unique_ptr<sim::Simulator> simulator;
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor dialer;
+  dialer_actor dialer;
 
   explicit Fixture(double cps = 50, bool tell_url = true) {
     auto opened = EventStore::open(dir.sub("log"));
@@ -75,8 +76,12 @@ struct Fixture {
   DialOutcome dial(DialRequest request) {
     auto answer = std::make_shared<std::promise<DialOutcome>>();
     auto done = answer->get_future();
-    caf::anon_send(dialer, dial_atom::value, std::move(request),
-                   DialReply([answer](const DialOutcome& o) { answer->set_value(o); }));
+    ask(
+        dialer, caf::infinite, [answer](DialOutcome& o) { answer->set_value(o); },
+        [answer](caf::error&) {
+          answer->set_value({"", "", "", internal_error("the dialer failed")});
+        },
+        dial_atom::value, std::move(request));
     REQUIRE(done.wait_for(kWait) == std::future_status::ready);
     return done.get();
   }
@@ -203,11 +208,32 @@ TEST_CASE("requests wait until the public URL the flow calls back is known") {
   DialRequest request;
   request.number = "+447911123421";
   request.by = "desk";
-  caf::anon_send(f.dialer, dial_atom::value, std::move(request),
-                 DialReply([answer](const DialOutcome& o) { answer->set_value(o); }));
+  ask(
+      f.dialer, caf::infinite, [answer](DialOutcome& o) { answer->set_value(o); },
+      [answer](caf::error&) {
+        answer->set_value({"", "", "", internal_error("the dialer failed")});
+      },
+      dial_atom::value, std::move(request));
   CHECK(done.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
   CHECK(f.log().empty());
   caf::anon_send(f.dialer, public_url_atom::value, std::string("http://127.0.0.1:9"));
   REQUIRE(done.wait_for(kWait) == std::future_status::ready);
   CHECK(done.get().status);
+}
+
+TEST_CASE("a dialer that stops answers the requests it still holds with an error") {
+  Fixture f(50, /*tell_url=*/false);  // nothing is handed out: the request stays queued
+  auto failed = std::make_shared<std::promise<bool>>();
+  auto done = failed->get_future();
+  DialRequest request;
+  request.number = "+447911123422";
+  request.by = "desk";
+  ask(
+      f.dialer, caf::infinite, [failed](DialOutcome&) { failed->set_value(false); },
+      [failed](caf::error&) { failed->set_value(true); }, dial_atom::value, std::move(request));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the request is in the queue
+  caf::anon_send_exit(f.dialer, caf::exit_reason::user_shutdown);
+  REQUIRE(done.wait_for(kWait) == std::future_status::ready);
+  CHECK(done.get());
+  CHECK(f.log().empty());
 }

@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
   http_context.rate_limiter =
       std::make_shared<RateLimiter>(config->rate_limit_per_min, config->rate_limit_burst);
   http_context.static_dir = config->static_dir.empty() ? VOXLOG_STATIC_DIR : config->static_dir;
-  caf::actor dialer = spawn_dialer(system, dialer_settings);
+  dialer_actor dialer = spawn_dialer(system, dialer_settings);
   http_context.dialer = dialer;
   CampaignActorSettings campaign_settings;
   campaign_settings.store = store->get();
