@@ -487,6 +487,15 @@ void check_in_flight(Actor* self, bool at_start) {
   }
 }
 
+// Writes a control's event and answers the request once it is in the log.
+caf::typed_response_promise<ControlOutcome> decide_control(Actor* self, NewEvent event) {
+  auto promise = self->make_response_promise<ControlOutcome>();
+  write(self, {std::move(event)}, [self, promise]() mutable {
+    promise.deliver(ControlOutcome(ControlResult{self->state.row, true}));
+  });
+  return promise;
+}
+
 caf::behavior running(Actor* self) {
   return {
       [self](tick_atom, std::uint64_t token) {
@@ -539,28 +548,22 @@ caf::behavior running(Actor* self) {
         check_in_flight(self, false);
         self->delayed_send(self, self->state.s.check_interval, check_atom::value);
       },
-      [self](pause_atom, const std::string& by, const ControlReply& reply) {
+      [self](pause_atom, const std::string& by) -> caf::result<ControlOutcome> {
         auto& st = self->state;
-        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
-        if (st.row.state == "paused") return reply(ControlResult{st.row, false});
-        write(self, {{t::campaign_paused, {{"by", by}}}}, [self, reply] {
-          reply(ControlResult{self->state.row, true});
-        });
+        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
+        if (st.row.state == "paused") return ControlOutcome(ControlResult{st.row, false});
+        return decide_control(self, {t::campaign_paused, {{"by", by}}});
       },
-      [self](resume_atom, const std::string& by, const ControlReply& reply) {
+      [self](resume_atom, const std::string& by) -> caf::result<ControlOutcome> {
         auto& st = self->state;
-        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
-        if (st.row.state != "paused") return reply(ControlResult{st.row, false});
-        write(self, {{t::campaign_resumed, {{"by", by}}}}, [self, reply] {
-          reply(ControlResult{self->state.row, true});
-        });
+        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
+        if (st.row.state != "paused") return ControlOutcome(ControlResult{st.row, false});
+        return decide_control(self, {t::campaign_resumed, {{"by", by}}});
       },
-      [self](cancel_atom, const std::string& by, const ControlReply& reply) {
+      [self](cancel_atom, const std::string& by) -> caf::result<ControlOutcome> {
         auto& st = self->state;
-        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
-        write(self, {{t::campaign_cancelled, {{"by", by}}}}, [self, reply] {
-          reply(ControlResult{self->state.row, true});
-        });
+        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
+        return decide_control(self, {t::campaign_cancelled, {{"by", by}}});
       },
   };
 }
@@ -587,9 +590,9 @@ caf::behavior campaign(Actor* self, CampaignActorSettings settings, std::string 
 
 }  // namespace
 
-caf::actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
-                          const std::string& id) {
-  return system.spawn(campaign, settings, id);
+campaign_actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
+                              const std::string& id) {
+  return caf::actor_cast<campaign_actor>(system.spawn(campaign, settings, id));
 }
 
 }  // namespace voxlog

@@ -14,6 +14,8 @@
 // the projection actor's thread must not wait for an actor's mailbox).
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -39,6 +41,10 @@ class Campaigns {
   Result<CampaignImport> import_list(const std::string& list_id, const ImportDefaults& defaults) const;
   void route_call(const CallRow& row);
   enum class Control { pause, resume, cancel };
+  // Asks the campaign's actor (request/response, at most kControlTimeout) and runs `reply` with its answer
+  // on a thread of the actor system; a campaign with no actor is answered from the view at once.
+  using ControlReply = std::function<void(const ControlOutcome&)>;
+  static constexpr std::chrono::seconds kControlTimeout{30};  // a write may be retrying (a full disk)
   void control(const std::string& id, Control what, const std::string& by, ControlReply reply);
   void stop_all();
   std::size_t running() const;
@@ -52,7 +58,7 @@ class Campaigns {
   caf::actor_system& system_;
   CampaignActorSettings settings_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, caf::actor> actors_;  // campaign id -> its actor
+  std::unordered_map<std::string, campaign_actor> actors_;  // campaign id -> its actor
   bool stopped_ = false;
 };
 

@@ -53,7 +53,7 @@ Handler queue_control(const ServerContext& ctx, Campaigns::Control what, const c
     auto turn = admitted->turn;
     std::string instance(req->header().path());
     const ServerContext* context = &ctx;
-    ControlReply reply = [context, req, instance, turn, done](const Result<ControlResult>& r) {
+    Campaigns::ControlReply reply = [context, req, instance, turn, done](const Result<ControlResult>& r) {
       if (!r) return respond(*context, req, problem_for(r.status(), instance));
       respond(*context, req,
               json_response(200, {{"success", true}, {"message", done}, {"data", queue_json(r->campaign)}}));

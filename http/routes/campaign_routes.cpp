@@ -209,7 +209,7 @@ Handler control_campaign(const ServerContext& ctx, Campaigns::Control what) {
     static const char* already[] = {"Campaign already paused", "Campaign already running",
                                     "Campaign already cancelled"};
     int which = static_cast<int>(what);
-    ControlReply reply = [req, context, instance, turn, which](const Result<ControlResult>& r) {
+    Campaigns::ControlReply reply = [req, context, instance, turn, which](const Result<ControlResult>& r) {
       if (!r) return respond(*context, req, problem_for(r.status(), instance));
       json data = to_json(r->campaign);
       // The Node app's batch fields, for clients of the first pause/resume routes.
