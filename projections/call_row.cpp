@@ -24,6 +24,8 @@ void learn_identity(CallRow& row, const json& data) {
   learn(row.request_id, string_field(data, "request_id"));
   learn(row.batch_id, string_field(data, "batch_id"));
   learn(row.batch_id, string_field(data, "campaign_id"));  // a campaign's calls: batchId names it
+  learn(row.account, string_field(data, "account"));
+  learn(row.region, string_field(data, "region"));
 }
 
 void apply_webhook(CallRow& row, const json& data) {
@@ -114,6 +116,7 @@ const std::vector<CallRowField>& call_row_fields() {
   using R = CallRow;
   // Sorted by key: nlohmann's objects are, so to_json_text() writes the bytes of to_json().dump().
   static const std::vector<CallRowField> fields{
+      {"account", K::text_or_null, &R::account},
       {"answeredBy", K::text_or_null, &R::answered_by},
       {"batchId", K::text_or_null, &R::batch_id},
       {"callSid", K::text_or_null, &R::call_sid},
@@ -130,6 +133,7 @@ const std::vector<CallRowField>& call_row_fields() {
       {"lastSequenceNumber", K::integer, nullptr, &R::last_sequence_number, nullptr, -1},
       {"outcome", K::text_or_null, &R::outcome},
       {"recordingUrl", K::text_or_null, &R::recording_url},
+      {"region", K::text_or_null, &R::region},
       {"requestId", K::text_or_null, &R::request_id},
       {"status", K::text_or_null, &R::status},
       {"stream", K::text, &R::stream},

@@ -292,7 +292,7 @@ void on_dialed(Actor* self, std::uint32_t i, const std::string& request_id, cons
       // The outcome is unknown (or the request was made before): Studio says whether it placed the call.
       caf::actor me = caf::actor_cast<caf::actor>(self);
       std::int64_t since = (c.last_call_ms / 1000) - 120;
-      self->send(st.s.dialer, lookup_atom::value, c.phone, since,
+      self->send(st.s.dialer, lookup_atom::value, st.row.account, c.phone, since,
                  LookupReply([me, i, request_id](const ApiResult<std::vector<Execution>>& r) {
                    std::string sid = r && !r->empty() ? r->back().sid : "";
                    caf::anon_send(me, looked_atom::value, i, request_id, r.is_ok(), sid);
@@ -408,6 +408,7 @@ void tick(Actor* self) {
     const ContactRow& c = st.contacts[i];
     DialRequest request;
     request.number = c.phone;
+    request.account = st.row.account;  // recorded in CampaignCreated: the same after any restart
     request.by = st.row.by;
     request.campaign_id = st.id;
     request.attempt = attempt;
@@ -439,7 +440,7 @@ void check_in_flight(Actor* self, bool at_start) {
     }
     std::int64_t silent = now_ms() - (row ? row->updated_ms : st.contacts[i].updated_ms);
     if (!at_start && silent < st.s.check_interval.count()) continue;
-    self->send(st.s.dialer, fetch_atom::value, sid,
+    self->send(st.s.dialer, fetch_atom::value, st.row.account, sid,
                FetchReply([me, i = i, sid = sid](const ApiResult<Execution>& r) {
                  // Studio no longer knowing it (404) means it is over too.
                  std::string status = r.is_ok()                                    ? r->status

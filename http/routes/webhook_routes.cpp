@@ -20,27 +20,43 @@ std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& 
   return (proto.empty() ? "http" : proto) + "://" + requested_host(ctx, req) + target;
 }
 
-// Parses a form body into `form` when it checks a signature (parse_webhook then reuses it), but only
-// after the signature header is known to be there: an unsigned request learns nothing about its body.
-Status verify_signature(const ServerContext& ctx, const RequestHandle& req, const std::string& kind,
-                        std::optional<FormParams>& form) {
+// The accounts to try, in order: the one a form's AccountSid names first (Twilio's status callbacks carry
+// it), then the others, the default first. The order only saves work: a request is taken only when an
+// account's token verifies its signature, whatever its unsigned parts claim.
+std::vector<const WebhookAccount*> candidates(const ServerContext& ctx, const FormParams* form) {
+  std::vector<const WebhookAccount*> out;
+  std::string claimed;
+  if (form)
+    for (const auto& [key, value] : *form)
+      if (key == "AccountSid") claimed = value;
+  for (const auto& a : ctx.webhook_accounts)
+    if (!claimed.empty() && a.account_sid == claimed) out.push_back(&a);
+  for (const auto& a : ctx.webhook_accounts)
+    if (claimed.empty() || a.account_sid != claimed) out.push_back(&a);
+  return out;
+}
+
+// The name of the account whose token made the request's signature ("" when VERIFY_WEBHOOKS=off), or
+// permission_denied. Parses a form body into `form` (parse_webhook then reuses it), but only after the
+// signature header is known to be there: an unsigned request learns nothing about its body.
+Result<std::string> verify_signature(const ServerContext& ctx, const RequestHandle& req,
+                                     const std::string& kind, std::optional<FormParams>& form) {
   if (!ctx.config.verify_webhooks)
-    return Status::ok();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
-  const std::string& token = ctx.webhook_auth_token;
+    return std::string();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
   std::string signature = header_of(req, "X-Twilio-Signature");
-  if (signature.empty()) return {StatusCode::permission_denied, "missing X-Twilio-Signature"};
+  if (signature.empty()) return Status{StatusCode::permission_denied, "missing X-Twilio-Signature"};
   std::string url = url_as_twilio_saw_it(ctx, req);
-  bool valid = false;
-  if (kind == "json") {
-    valid = twilio::verify_json(token, signature, url, req->body());
-  } else if (kind == "form") {
+  if (kind == "form") {
     auto params = parse_form(req->body());
     if (!params) return params.status();
     form = std::move(*params);
-    valid = twilio::verify_form(token, signature, url, *form);
   }
-  if (!valid) return {StatusCode::permission_denied, "X-Twilio-Signature does not match this request"};
-  return Status::ok();
+  for (const WebhookAccount* a : candidates(ctx, form ? &*form : nullptr)) {
+    bool valid = kind == "json" ? twilio::verify_json(a->auth_token, signature, url, req->body())
+                                : twilio::verify_form(a->auth_token, signature, url, *form);
+    if (valid) return a->name;
+  }
+  return Status{StatusCode::permission_denied, "X-Twilio-Signature does not match this request"};
 }
 
 WebhookResult result_for(const Status& s) {
@@ -70,18 +86,20 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route) {
       return restinio::request_accepted();
     }
     std::optional<FormParams> form;  // parsed once, for the signature and for the webhook
-    if (Status s = verify_signature(ctx, req, kind, form); !s) return fail(s);
+    auto account = verify_signature(ctx, req, kind, form);
+    if (!account) return fail(account.status());
     auto webhook =
         parse_webhook(route, content_type, req->body(), header_of(req, "I-Twilio-Idempotency-Token"),
                       now_ms(), form ? &*form : nullptr);
     if (!webhook) return fail(webhook.status());
+    webhook->account = std::move(*account);
     auto turn = take_turn(ctx, req);  // a stop waits for this answer
     if (!turn) return restinio::request_accepted();
     Metrics* metrics = ctx.metrics;
     const ServerContext* context = &ctx;
     WebhookReply reply = [req, metrics, route, context, instance, turn](const Result<AppendResult>& r) {
       if (!r) {
-        metrics->webhook(route, WebhookResult::failed);
+        metrics->webhook(route, result_for(r.status()));
         respond(*context, req, problem_for(r.status(), instance));
         return;
       }
