@@ -122,12 +122,9 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
       out.status = w;
     return out;
   }
-  json created = {{"request_id", r.request_id},
-                  {"execution_sid", execution->sid},
-                  {"to", job.to},
-                  {"from", account.from},
-                  {"flow_sid", account.client.flow_sid},
-                  {"adopted", execution->adopted}};
+  json created = {
+      {"request_id", r.request_id}, {"execution_sid", execution->sid},     {"to", job.to},
+      {"from", account.from},       {"flow_sid", account.client.flow_sid}, {"adopted", execution->adopted}};
   name_account(created, account);
   tag(created, r, job.to);
   out.execution_sid = execution->sid;

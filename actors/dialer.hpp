@@ -7,13 +7,14 @@
 // the request to an idle detached worker, each with its own StudioClient per account (one more worker is
 // spawned when all are busy, up to `workers`), so a slow or failing Twilio create delays only its own
 // request. A request names the Twilio account it goes through (DialRequest::account; empty: the first of
-// DialerSettings::accounts, the default); an unknown name is refused with not_found, nothing recorded. The account's name (and region) is recorded in CallRequested, ExecutionCreated (with its
-// flow) and ExecutionRejected, and its caller ID is the From. A worker records
-// CallRequested (stream dial-<request id>, expected version 0: one request id is placed at most once, even
-// when recovery asks again) before Twilio is asked, then the result: ExecutionCreated opens the call's stream
-// (call-<execution SID>), or ExecutionRejected records Twilio's code and message. Then it answers the
-// request's DialReply (on the worker's thread). Campaign calls carry campaign_id, phone and attempt into
-// those events and the contact's Parameters into the execution; public_url is always added.
+// DialerSettings::accounts, the default); an unknown name is refused with not_found, nothing recorded. The
+// account's name (and region) is recorded in CallRequested, ExecutionCreated (with its flow) and
+// ExecutionRejected, and its caller ID is the From. A worker records CallRequested (stream dial-<request id>,
+// expected version 0: one request id is placed at most once, even when recovery asks again) before Twilio is
+// asked, then the result: ExecutionCreated opens the call's stream (call-<execution SID>), or
+// ExecutionRejected records Twilio's code and message. Then it answers the request's DialReply (on the
+// worker's thread). Campaign calls carry campaign_id, phone and attempt into those events and the contact's
+// Parameters into the execution; public_url is always added.
 //
 // Lookups (recovery after a crash): (lookup_atom, account, phone, since epoch s, LookupReply) lists the
 // contact's executions created since then; (fetch_atom, account, sid, FetchReply) reads one, both in the
@@ -45,8 +46,8 @@ using public_url_atom = caf::atom_constant<caf::atom("publicurl")>;
 
 // A Twilio account calls can be placed through (Config's TwilioAccount, or the simulator's stand-in).
 struct DialAccount {
-  std::string name;    // recorded in the events: "default", "uk", ...
-  std::string region;  // recorded too, when set
+  std::string name;      // recorded in the events: "default", "uk", ...
+  std::string region;    // recorded too, when set
   ClientOptions client;  // Studio base URL, credentials, flow SID
   std::string from;      // the caller ID of its calls
 };
@@ -55,15 +56,15 @@ struct DialerSettings {
   EventStore* store = nullptr;
   CallsView* view = nullptr;
   std::vector<DialAccount> accounts;  // the first is the default; at least one
-  std::string default_region;  // for numbers written without +country
-  double max_cps = 20;         // every create, whoever asks
-  int workers = 16;            // creates under way at once, at most (workers are spawned as needed)
+  std::string default_region;         // for numbers written without +country
+  double max_cps = 20;                // every create, whoever asks
+  int workers = 16;                   // creates under way at once, at most (workers are spawned as needed)
 };
 
 struct DialRequest {
-  std::string number;  // as typed (single calls) or E.164 (campaigns)
+  std::string number;   // as typed (single calls) or E.164 (campaigns)
   std::string account;  // DialAccount::name; empty: the default account
-  std::string by;      // who asked (the API token's name), recorded in CallRequested
+  std::string by;       // who asked (the API token's name), recorded in CallRequested
   std::string campaign_id;
   int attempt = 0;
   std::string request_id;  // a campaign names it (its CallQueued); empty: the dialer makes one

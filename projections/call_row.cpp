@@ -89,6 +89,12 @@ void apply(CallRow& row, const Event& e) {
     apply_webhook(row, d);
   } else if (e.type == t::execution_created) {
     learn_identity(row, d);
+    // The account the dialer placed the call through is the call's, whichever token signed an earlier
+    // webhook.
+    if (std::string account = string_field(d, "account"); !account.empty()) {
+      row.account = account;
+      row.region = string_field(d, "region");
+    }
     if (row.status.empty()) row.status = "queued";
     if (row.direction.empty()) row.direction = "outbound-api";
   } else if (e.type == t::call_status_changed) {

@@ -307,18 +307,6 @@ bool Config::simulate() const {
   return twilio_accounts.front().account_sid.empty() || twilio_accounts.front().auth_token.empty();
 }
 
-const TwilioAccount* Config::twilio_account(const std::string& name) const {
-  for (const auto& a : twilio_accounts)
-    if (lower_ascii(a.name) == lower_ascii(name)) return &a;
-  return nullptr;
-}
-
-const TwilioAccount* Config::twilio_account_for_region(const std::string& region) const {
-  for (const auto& a : twilio_accounts)
-    if (!a.region.empty() && a.region == lower_ascii(region)) return &a;
-  return nullptr;
-}
-
 const std::vector<std::string>& config_variable_names() {
   static const std::vector<std::string> names{"PORT",
                                               "BIND_ADDRESS",
@@ -578,8 +566,8 @@ std::string describe(const Config& c) {
       << " twilio=" << (c.simulate() ? "simulator" : "live")
       << " account=" << abbreviated_sid(c.twilio_account_sid) << " auth_token=" << masked(c.twilio_auth_token)
       << " from=" << (c.twilio_phone_number.empty() ? "(unset)" : c.twilio_phone_number)
-      << " flow=" << (c.twilio_flow_sid.empty() ? "(unset)" : c.twilio_flow_sid)
-      << describe_accounts(c) << " api_base=" << c.twilio_api_base << " cps=" << c.twilio_cps << " region=" << c.default_region
+      << " flow=" << (c.twilio_flow_sid.empty() ? "(unset)" : c.twilio_flow_sid) << describe_accounts(c)
+      << " api_base=" << c.twilio_api_base << " cps=" << c.twilio_cps << " region=" << c.default_region
       << " origins=";
   for (std::size_t i = 0; i < c.allowed_origins.size(); ++i) out << (i ? "," : "") << c.allowed_origins[i];
   out << " hosts=";

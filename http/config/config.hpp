@@ -7,9 +7,9 @@
 // empty value means "use the default". A missing env file is not an error. Every value is validated; the
 // first invalid one yields invalid_argument naming the variable. The value is quoted in the message only
 // for non-secret variables: no token or secret (TWILIO_AUTH_TOKEN, API_TOKEN, API_TOKENS, METRICS_TOKEN,
-// the lines of API_TOKENS_FILE, any TWILIO_<NAME>_AUTH_TOKEN) ever appears in errors or in describe(), not even
-// its length. Twilio accounts: see TwilioAccount below.
-// Unknown names in the env file are ignored (the file may be shared with other tools).
+// the lines of API_TOKENS_FILE, any TWILIO_<NAME>_AUTH_TOKEN) ever appears in errors or in describe(), not
+// even its length. Twilio accounts: see TwilioAccount below. Unknown names in the env file are ignored (the
+// file may be shared with other tools).
 //
 // Thread-safety: load_config() reads the process environment (getenv): call it at start-up, before
 // threads that may call setenv. Config is a plain value; describe() is pure.
@@ -51,7 +51,7 @@ struct TwilioAccount {
   std::string name;
   std::string region;  // may be empty for the default account (TWILIO_REGION unset)
   std::string account_sid;
-  std::string auth_token;  // secret
+  std::string auth_token;    // secret
   std::string phone_number;  // the caller ID (From) of its calls
   std::string flow_sid;
 };
@@ -111,10 +111,11 @@ struct Config {
 
   // True when Twilio credentials are incomplete: the server then runs against its built-in simulator.
   bool simulate() const;
-  // The account named `name` (case-insensitive), or nullptr.
-  const TwilioAccount* twilio_account(const std::string& name) const;
-  // The account whose region is `region` (case-insensitive), or nullptr.
-  const TwilioAccount* twilio_account_for_region(const std::string& region) const;
+  // The account a request picks with `account` (a name) or `region` (the Node app's word: "poland",
+  // "uk"), case-insensitive; neither: the default (twilio_accounts.front()). invalid_argument naming the
+  // valid names or regions when one is unknown, or when both are given and name different accounts.
+  Result<const TwilioAccount*> choose_twilio_account(const std::string& account,
+                                                     const std::string& region) const;
   // True when some credential is configured: requests must then carry one.
   bool tokens_required() const { return !tokens.empty(); }
 };

@@ -76,8 +76,8 @@ bool is_account_variable(const std::string& variable) {
 }
 
 Status read_twilio_accounts(const std::function<std::string(const std::string&)>& lookup, Config& c) {
-  TwilioAccount unnamed{"default",         lower(lookup("TWILIO_REGION")), c.twilio_account_sid,
-                        c.twilio_auth_token, c.twilio_phone_number,           c.twilio_flow_sid};
+  TwilioAccount unnamed{"default",           lower(lookup("TWILIO_REGION")), c.twilio_account_sid,
+                        c.twilio_auth_token, c.twilio_phone_number,          c.twilio_flow_sid};
   if (!unnamed.region.empty() && !valid_word(unnamed.region))
     return invalid_argument("TWILIO_REGION=" + quoted(unnamed.region) +
                             " must be 1 to 32 letters, digits or '_' (the word clients send as region)");
@@ -101,7 +101,8 @@ Status read_twilio_accounts(const std::function<std::string(const std::string&)>
     a.auth_token = lookup(account_variable(a.name, "AUTH_TOKEN"));
     a.phone_number = lookup(account_variable(a.name, "PHONE_NUMBER"));
     a.flow_sid = lookup(account_variable(a.name, "FLOW_SID"));
-    if (Status s = check_sids(a, account_variable(a.name, "ACCOUNT_SID"), account_variable(a.name, "FLOW_SID"));
+    if (Status s =
+            check_sids(a, account_variable(a.name, "ACCOUNT_SID"), account_variable(a.name, "FLOW_SID"));
         !s)
       return s;
     named.push_back(std::move(a));
@@ -119,12 +120,26 @@ Status read_twilio_accounts(const std::function<std::string(const std::string&)>
     if (!a.region.empty() && !regions.insert(a.region).second)
       return invalid_argument("TWILIO_ACCOUNTS: two accounts serve the region '" + a.region + "'");
   }
+  // A webhook tells its account by the token that signed it: two accounts with one token could not be told
+  // apart (and one SID twice is a copy-paste slip).
+  for (std::size_t i = 0; i < c.twilio_accounts.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      const TwilioAccount& a = c.twilio_accounts[j];
+      const TwilioAccount& b = c.twilio_accounts[i];
+      if (!a.account_sid.empty() && a.account_sid == b.account_sid)
+        return invalid_argument("accounts '" + a.name + "' and '" + b.name + "' have the same account SID");
+      if (!a.auth_token.empty() && a.auth_token == b.auth_token)
+        return invalid_argument("accounts '" + a.name + "' and '" + b.name +
+                                "' have the same auth token: each Twilio account has its own");
+    }
   // All real or all simulated: a call must never go to a simulator because one account lacks a token.
   const TwilioAccount& first = c.twilio_accounts.front();
   bool real = live(first);
   for (const auto& a : c.twilio_accounts) {
-    std::string sid_variable = a.name == "default" ? "TWILIO_ACCOUNT_SID" : account_variable(a.name, "ACCOUNT_SID");
-    std::string token_variable = a.name == "default" ? "TWILIO_AUTH_TOKEN" : account_variable(a.name, "AUTH_TOKEN");
+    std::string sid_variable =
+        a.name == "default" ? "TWILIO_ACCOUNT_SID" : account_variable(a.name, "ACCOUNT_SID");
+    std::string token_variable =
+        a.name == "default" ? "TWILIO_AUTH_TOKEN" : account_variable(a.name, "AUTH_TOKEN");
     if (real && !live(a))
       return invalid_argument("account '" + a.name + "' needs " + sid_variable + " and " + token_variable +
                               " like account '" + first.name +
@@ -135,6 +150,32 @@ Status read_twilio_accounts(const std::function<std::string(const std::string&)>
                               "a SID (the simulator)");
   }
   return Status::ok();
+}
+
+Result<const TwilioAccount*> Config::choose_twilio_account(const std::string& account,
+                                                           const std::string& region) const {
+  const TwilioAccount* by_name = nullptr;
+  const TwilioAccount* by_region = nullptr;
+  std::string names, regions;
+  for (const TwilioAccount& a : twilio_accounts) {
+    names += (names.empty() ? "" : ", ") + a.name;
+    if (!a.region.empty()) regions += (regions.empty() ? "" : ", ") + a.region;
+    if (!account.empty() && a.name == lower(trim(account))) by_name = &a;
+    if (!region.empty() && !a.region.empty() && a.region == lower(trim(region))) by_region = &a;
+  }
+  // What the caller sent is quoted shortened: it is untrusted text going back into an error.
+  if (!account.empty() && !by_name)
+    return invalid_argument("unknown account " + quoted(account) + ": the accounts are " + names);
+  if (!region.empty() && !by_region)
+    return invalid_argument("unknown region " + quoted(region) + ": the regions are " +
+                            (regions.empty() ? "(none configured)" : regions));
+  if (by_name && by_region && by_name != by_region)
+    return invalid_argument("account " + quoted(account) + " does not serve region " + quoted(region) +
+                            " (account '" + by_region->name + "' does)");
+  if (by_name) return by_name;
+  if (by_region) return by_region;
+  static const TwilioAccount kUnconfigured{"default"};  // a Config not made by load_config (tests)
+  return twilio_accounts.empty() ? &kUnconfigured : &twilio_accounts.front();
 }
 
 std::string describe_accounts(const Config& c) {

@@ -20,19 +20,24 @@ std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& 
   return (proto.empty() ? "http" : proto) + "://" + requested_host(ctx, req) + target;
 }
 
-// The accounts to try, in order: the one a form's AccountSid names first (Twilio's status callbacks carry
-// it), then the others, the default first. The order only saves work: a request is taken only when an
-// account's token verifies its signature, whatever its unsigned parts claim.
-std::vector<const WebhookAccount*> candidates(const ServerContext& ctx, const FormParams* form) {
+// The accounts whose token may have signed the request. Twilio signs with the token of the account its
+// AccountSid names (status callbacks carry it): that account alone, and an AccountSid that is none of ours
+// is refused. Studio's JSON requests name no account: every account is tried, the default first. In the
+// simulator the stand-ins' SIDs are made up for the run, so an AccountSid there cannot be checked.
+Result<std::vector<const WebhookAccount*>> candidates(const ServerContext& ctx, const FormParams* form) {
   std::vector<const WebhookAccount*> out;
-  std::string claimed;
+  std::optional<std::string> claimed;
   if (form)
     for (const auto& [key, value] : *form)
       if (key == "AccountSid") claimed = value;
   for (const auto& a : ctx.webhook_accounts)
-    if (!claimed.empty() && a.account_sid == claimed) out.push_back(&a);
-  for (const auto& a : ctx.webhook_accounts)
-    if (claimed.empty() || a.account_sid != claimed) out.push_back(&a);
+    if (!claimed || a.account_sid == *claimed) out.push_back(&a);
+  if (claimed && out.empty()) {
+    if (!ctx.config.simulate())
+      return Status{StatusCode::permission_denied, "AccountSid '" + claimed->substr(0, 40) +
+                                                       "' is not one of this server's Twilio accounts"};
+    for (const auto& a : ctx.webhook_accounts) out.push_back(&a);
+  }
   return out;
 }
 
@@ -51,7 +56,9 @@ Result<std::string> verify_signature(const ServerContext& ctx, const RequestHand
     if (!params) return params.status();
     form = std::move(*params);
   }
-  for (const WebhookAccount* a : candidates(ctx, form ? &*form : nullptr)) {
+  auto accounts = candidates(ctx, form ? &*form : nullptr);
+  if (!accounts) return accounts.status();
+  for (const WebhookAccount* a : *accounts) {
     bool valid = kind == "json" ? twilio::verify_json(a->auth_token, signature, url, req->body())
                                 : twilio::verify_form(a->auth_token, signature, url, *form);
     if (valid) return a->name;

@@ -251,8 +251,9 @@ TEST_CASE("a call names its Twilio account: created through it, with its caller 
   auto look = [&](const std::string& account, const std::string& phone) {
     auto answer = std::make_shared<std::promise<ApiResult<std::vector<Execution>>>>();
     auto done = answer->get_future();
-    caf::anon_send(f.dialer, lookup_atom::value, account, phone, std::int64_t{0},
-                   LookupReply([answer](const ApiResult<std::vector<Execution>>& r) { answer->set_value(r); }));
+    caf::anon_send(
+        f.dialer, lookup_atom::value, account, phone, std::int64_t{0},
+        LookupReply([answer](const ApiResult<std::vector<Execution>>& r) { answer->set_value(r); }));
     REQUIRE(done.wait_for(kWait) == std::future_status::ready);
     return done.get();
   };

@@ -99,8 +99,8 @@ int main(int argc, char** argv) {
   std::cout << "voxlog-sim listening on " << (*simulator)->base_url() << " (flow " << (*simulator)->flow_sid()
             << ")" << std::endl;
   for (const auto& a : options.more_accounts)
-    std::cout << "voxlog-sim: account " << a.account_sid << " has flow " << (*simulator)->flow_sid_for(a.account_sid)
-              << std::endl;
+    std::cout << "voxlog-sim: account " << a.account_sid << " has flow "
+              << (*simulator)->flow_sid_for(a.account_sid) << std::endl;
   int received = 0;
   sigwait(&signals, &received);
   std::cout << "voxlog-sim: stopping" << std::endl;

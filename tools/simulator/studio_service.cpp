@@ -117,8 +117,7 @@ ApiReply StudioService::handle(const ApiRequest& request) {
     return twilio_error(404, 20404, "The requested resource " + request.path + " was not found");
   }
   auto account = request.basic_auth ? tokens_.find(request.basic_auth->first) : tokens_.end();
-  bool authenticated =
-      account != tokens_.end() && equal_secret(request.basic_auth->second, account->second);
+  bool authenticated = account != tokens_.end() && equal_secret(request.basic_auth->second, account->second);
   if (!authenticated) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.rejected_401;
@@ -407,25 +406,25 @@ json StudioService::execution_json(const Execution& execution) const {
 
 json StudioService::flow_json(const Flow& flow) const {
   std::string url = base_url_ + "/v2/Flows/" + flow.sid;
-  return {{"sid", flow.sid},
-          {"account_sid", flow.account_sid},
-          {"friendly_name", flow.friendly_name},
-          {"definition", *flow.definition},
-          {"status", flow.status},
-          {"revision", flow.revision},
-          {"commit_message", flow.commit_message},
-          {"valid", true},
-          {"errors", json::array()},
-          {"warnings", json::array()},
-          {"date_created", flow.date_created},
-          {"date_updated", flow.date_updated},
-          {"webhook_url",
-           "https://webhooks.twilio.com/v1/Accounts/" + flow.account_sid + "/Flows/" + flow.sid},
-          {"url", url},
-          {"links",
-           {{"test_users", url + "/TestUsers"},
-            {"revisions", url + "/Revisions"},
-            {"executions", url + "/Executions"}}}};
+  return {
+      {"sid", flow.sid},
+      {"account_sid", flow.account_sid},
+      {"friendly_name", flow.friendly_name},
+      {"definition", *flow.definition},
+      {"status", flow.status},
+      {"revision", flow.revision},
+      {"commit_message", flow.commit_message},
+      {"valid", true},
+      {"errors", json::array()},
+      {"warnings", json::array()},
+      {"date_created", flow.date_created},
+      {"date_updated", flow.date_updated},
+      {"webhook_url", "https://webhooks.twilio.com/v1/Accounts/" + flow.account_sid + "/Flows/" + flow.sid},
+      {"url", url},
+      {"links",
+       {{"test_users", url + "/TestUsers"},
+        {"revisions", url + "/Revisions"},
+        {"executions", url + "/Executions"}}}};
 }
 
 std::shared_ptr<Execution> StudioService::find_execution(const std::string& flow_sid,
