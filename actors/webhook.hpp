@@ -38,6 +38,7 @@ struct Webhook {
   // webhooks are not verified (VERIFY_WEBHOOKS=off). A call placed through one account refuses webhooks
   // verified by another (call_actor.cpp).
   std::string account;
+  std::string region;  // that account's region, when it has one
   std::int64_t received_ms = 0;
 };
 

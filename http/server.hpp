@@ -38,7 +38,8 @@ class Campaigns;
 
 // A Twilio account whose auth token may sign webhooks: the configured ones, or the simulator's stand-ins.
 struct WebhookAccount {
-  std::string name;  // TwilioAccount::name, recorded with each webhook it verifies
+  std::string name;    // TwilioAccount::name, recorded with each webhook it verifies
+  std::string region;  // and its region, when it has one
   std::string account_sid;
   std::string auth_token;
 };

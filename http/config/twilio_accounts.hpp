@@ -1,7 +1,8 @@
 // The Twilio accounts of the configuration (TwilioAccount in config.hpp): reading TWILIO_ACCOUNTS and the
 // TWILIO_<NAME>_... variables, and describing them without their secrets.
 //
-// Contract: used by config.cpp only (load_config and describe are the public doors). Errors name the
+// Contract: used by config.cpp (load_config and describe are the public doors), and by the CLI for
+// account_variable. Errors name the
 // variable, never an auth token's value. Thread-safety: pure functions.
 #pragma once
 

@@ -41,13 +41,14 @@ Result<std::vector<const WebhookAccount*>> candidates(const ServerContext& ctx, 
   return out;
 }
 
-// The name of the account whose token made the request's signature ("" when VERIFY_WEBHOOKS=off), or
+// The account whose token made the request's signature (nullptr when VERIFY_WEBHOOKS=off), or
 // permission_denied. Parses a form body into `form` (parse_webhook then reuses it), but only after the
 // signature header is known to be there: an unsigned request learns nothing about its body.
-Result<std::string> verify_signature(const ServerContext& ctx, const RequestHandle& req,
-                                     const std::string& kind, std::optional<FormParams>& form) {
+Result<const WebhookAccount*> verify_signature(const ServerContext& ctx, const RequestHandle& req,
+                                               const std::string& kind, std::optional<FormParams>& form) {
   if (!ctx.config.verify_webhooks)
-    return std::string();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
+    return static_cast<const WebhookAccount*>(
+        nullptr);  // VERIFY_WEBHOOKS=off: loopback only, logged at start
   std::string signature = header_of(req, "X-Twilio-Signature");
   if (signature.empty()) return Status{StatusCode::permission_denied, "missing X-Twilio-Signature"};
   std::string url = url_as_twilio_saw_it(ctx, req);
@@ -61,7 +62,7 @@ Result<std::string> verify_signature(const ServerContext& ctx, const RequestHand
   for (const WebhookAccount* a : *accounts) {
     bool valid = kind == "json" ? twilio::verify_json(a->auth_token, signature, url, req->body())
                                 : twilio::verify_form(a->auth_token, signature, url, *form);
-    if (valid) return a->name;
+    if (valid) return a;
   }
   return Status{StatusCode::permission_denied, "X-Twilio-Signature does not match this request"};
 }
@@ -99,7 +100,7 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route) {
         parse_webhook(route, content_type, req->body(), header_of(req, "I-Twilio-Idempotency-Token"),
                       now_ms(), form ? &*form : nullptr);
     if (!webhook) return fail(webhook.status());
-    webhook->account = std::move(*account);
+    if (*account) webhook->account = (*account)->name, webhook->region = (*account)->region;
     auto turn = take_turn(ctx, req);  // a stop waits for this answer
     if (!turn) return restinio::request_accepted();
     Metrics* metrics = ctx.metrics;

@@ -196,6 +196,15 @@ test('a webhook is verified against its own call\'s account: the other account\'
   assert.ok((await streamEvents(vx, uk)).length > before.uk);
   r = await signedPost(vx, '/api/calls/webhooks/status', status(UK.sid, ukRow.callSid), UK.token);
   assert.equal(r.status, 200, await r.text());
+
+  // An inbound call to the uk number: its account and region are those whose token signed its callbacks.
+  const inbound = 'CA' + 'e'.repeat(32);
+  r = await signedPost(vx, '/api/calls/webhooks/status', new URLSearchParams({ AccountSid: UK.sid, CallSid: inbound,
+    CallStatus: 'ringing', Direction: 'inbound', SequenceNumber: '0', From: '+447700900123', To: UK.from }).toString(), UK.token);
+  assert.equal(r.status, 200, await r.text());
+  const row = (await vx.get(`/api/calls/${inbound}`)).body.data;
+  assert.equal(row.account, 'uk');
+  assert.equal(row.region, 'uk');
 });
 
 test('region or account on start-bulk and campaigns picks the account of all their calls; an unknown one is a 400 naming the valid ones', async (t) => {

@@ -104,7 +104,7 @@ void wire_accounts(const voxlog::Config& config, const SimulatedAccounts* simula
       d.client.flow_sid = a.flow_sid;
       d.from = a.phone_number;
     }
-    webhooks.push_back({d.name, d.client.account_sid, d.client.auth_token});
+    webhooks.push_back({d.name, d.region, d.client.account_sid, d.client.auth_token});
     dialer.accounts.push_back(std::move(d));
   }
 }
