@@ -174,7 +174,11 @@ Result<const TwilioAccount*> Config::choose_twilio_account(const std::string& ac
                             " (account '" + by_region->name + "' does)");
   if (by_name) return by_name;
   if (by_region) return by_region;
-  static const TwilioAccount kUnconfigured{"default"};  // a Config not made by load_config (tests)
+  static const TwilioAccount kUnconfigured = [] {  // for a Config not made by load_config (tests)
+    TwilioAccount a;
+    a.name = "default";
+    return a;
+  }();
   return twilio_accounts.empty() ? &kUnconfigured : &twilio_accounts.front();
 }
 
