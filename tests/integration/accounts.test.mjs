@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startVoxlogd, runUntilExit, eventually } from '../lib/voxlogd.mjs';
 import { signForm, signJson } from '../lib/twilio.mjs';
+import { launchBrowser, openDashboard, rowsFor } from '../lib/browser.mjs';
 
 const SIM = process.env.VOXLOG_SIM || new URL('../../build/tools/simulator/voxlog-sim', import.meta.url).pathname;
 const FLOW = new URL('../../flow.json', import.meta.url).pathname;
@@ -297,6 +298,26 @@ test('the built-in simulator plays every configured account, each signing with i
     timestamp: '1' });
   assert.equal(r.status, 403, JSON.stringify(r.body));
   assert.ok(!vx.output().includes(UK_SIM_TOKEN), 'the log shows no token');
+});
+
+test('the dashboard shows each call\'s region', async (t) => {
+  const vx = await startVoxlogd({ env: { SIM_TIME_SCALE: '0.002', TWILIO_REGION: 'poland', TWILIO_ACCOUNTS: 'uk',
+    TWILIO_UK_AUTH_TOKEN: 'uk-simulated-token-0123456789abcdef' } });
+  t.after(() => vx.stop());
+  const uk = (await vx.post('/api/calls/start', { to: '+447911000051', region: 'uk' })).body.data.execution_sid;
+  const pl = (await vx.post('/api/calls/start', { to: '+48601000052' })).body.data.execution_sid;
+  await finished(vx, uk);
+  await finished(vx, pl);
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const { page, problems } = await openDashboard(browser, vx.url);
+  await page.locator('body[data-ready="true"]').waitFor();
+  const ukRegion = rowsFor(page, '+447911000051').locator('td.number .region');
+  await ukRegion.waitFor();
+  assert.equal((await ukRegion.textContent()).trim(), 'uk');
+  assert.equal(await ukRegion.getAttribute('title'), 'Twilio account: uk');
+  assert.equal((await rowsFor(page, '+48601000052').locator('td.number .region').textContent()).trim(), 'poland');
+  assert.deepEqual(problems, []);
 });
 
 test('the accounts\' configuration is checked at start, naming the variable and never a token', async () => {
