@@ -154,4 +154,8 @@ std::vector<NewEvent> decide(const CallRow& call, Webhook& w) {
   return out;
 }
 
+std::string outcome_of_digits(const std::string& digits) {
+  return outcome_of_event_type(outcome_event_for(digits, ""));
+}
+
 }  // namespace voxlog

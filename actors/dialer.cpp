@@ -153,7 +153,14 @@ caf::behavior worker(Worker* self, DialerSettings s, std::string public_url, caf
           job.lookup_reply(client_for(self, s, job.account)
                                .executions_since(job.to, static_cast<std::time_t>(job.since_s)));
         } else {
-          job.fetch_reply(client_for(self, s, job.account).fetch_execution(job.sid));
+          StudioClient& client = client_for(self, s, job.account);
+          auto execution = client.fetch_execution(job.sid);
+          // An ended execution's outcome lives in its Context (Studio's Execution says only "ended").
+          if (execution && execution->status == "ended") {
+            auto context = client.execution_context(job.sid);
+            if (context) execution->context = std::move(*context);
+          }
+          job.fetch_reply(execution);
         }
         self->send(coordinator, done_atom::value, index, std::string(), std::string());
       },

@@ -17,8 +17,8 @@
 // Parameters into the execution; public_url is always added.
 //
 // Lookups (recovery after a crash): (lookup_atom, account, phone, since epoch s, LookupReply) lists the
-// contact's executions created since then; (fetch_atom, account, sid, FetchReply) reads one, both in the
-// named account (empty: the default). They run on the workers too.
+// contact's executions created since then; (fetch_atom, account, sid, FetchReply) reads one (an ended one
+// with its Context), both in the named account (empty: the default). They run on the workers too.
 //
 // The dialer holds every request until it is told the public URL the flow must call back
 // ((public_url_atom, std::string), known once the HTTP server has bound its port).

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "actors/projector.hpp"
+#include "actors/projection/read_barrier.hpp"
 #include "eventstore/text.hpp"
 #include "http/reason_phrase.hpp"
 #include "http/webhook_parse.hpp"
@@ -223,10 +223,10 @@ void answer_read(const ServerContext& ctx, const RequestHandle& req, std::functi
                  Role needed) {
   ctx.metrics->http_request();
   if (!admit(ctx, req, needed)) return;
-  const ServerContext* context = &ctx;  // outlives the projector's waiting reads (main's shutdown order)
+  const ServerContext* context = &ctx;  // outlives the waiting reads (main's shutdown order)
   auto answer = [context, req, read = std::move(read)] { respond(*context, req, read()); };
-  if (!ctx.projector) return answer();
-  ctx.projector->when_committed(ctx.store->last_seq(), std::move(answer));
+  if (!ctx.reads) return answer();
+  ctx.reads->when_committed(ctx.store->last_seq(), std::move(answer));
 }
 
 }  // namespace voxlog

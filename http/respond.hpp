@@ -76,7 +76,8 @@ std::string client_address(const ServerContext& ctx, const restinio::request_han
 // Answers a read route: counts it, admits a caller with `needed`, then responds with what `read` computes
 // once the calls view holds every event the log had committed when the request arrived. A read thus sees
 // every write acknowledged before it (a started call, a webhook), though the view may lag the log by up
-// to 20 ms (projector.hpp). `read` runs on this thread when the view is current, else on the projector's.
+// to 20 ms (projection.hpp). `read` runs on this thread when the view is current, else on the read
+// barrier's (read_barrier.hpp).
 void answer_read(const ServerContext& ctx, const restinio::request_handle_t& req,
                  std::function<HttpResponse()> read, Role needed = Role::viewer);
 

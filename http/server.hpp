@@ -23,7 +23,7 @@
 
 #include "actors/broadcaster.hpp"
 #include "actors/call_directory.hpp"
-#include "actors/metrics.hpp"
+#include "actors/metrics/metrics.hpp"
 #include "eventstore/store.hpp"
 #include "http/access_policy.hpp"
 #include "http/config/config.hpp"
@@ -32,7 +32,7 @@
 
 namespace voxlog {
 
-class Projector;
+class ReadBarrier;
 class SocketIoServer;
 class Campaigns;
 
@@ -48,7 +48,7 @@ struct ServerContext {
   Config config;
   EventStore* store = nullptr;
   CallsView* view = nullptr;
-  Projector* projector = nullptr;  // reads wait for the view through it (respond.hpp answer_read); optional
+  ReadBarrier* reads = nullptr;  // reads wait for the view through it (respond.hpp answer_read); optional
   Metrics* metrics = nullptr;
   CallDirectory* calls = nullptr;  // routes webhooks to call actors
   broadcaster_actor broadcaster;

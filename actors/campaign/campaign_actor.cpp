@@ -4,8 +4,10 @@
 #include <iostream>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "actors/call_actor.hpp"  // Result<AppendResult> as a message
+#include "actors/call_decider.hpp"
 #include "actors/campaign/campaign_rules.hpp"
 #include "actors/dialer.hpp"
 #include "eventstore/json_fields.hpp"
@@ -32,6 +34,10 @@ using recover_atom = caf::atom_constant<caf::atom("crecover")>;
 constexpr std::int64_t kWaitForOtherCallMs = 10 * 1000;  // campaign time before a busy number is asked again
 constexpr std::int64_t kWaitForTwilioMs = 60 * 1000;
 constexpr std::chrono::seconds kMaxWriteBackoff{30};
+// Studio marks an execution ended before its last status callback reaches us (and is in the view): an
+// "ended" call whose final status is missing is asked about once more after this, before it counts as
+// ended without a report (which would lose the retry a busy call is owed).
+constexpr std::chrono::seconds kFinalReportGrace{5};
 constexpr std::size_t kUnpacedPerWrite = 500;  // skips and deferrals decided in one append, at most
 
 struct State {
@@ -44,6 +50,7 @@ struct State {
   std::set<std::pair<std::int64_t, std::uint32_t>> ready;  // (next_at, index) of contacts waiting their turn
   std::unordered_map<std::string, std::uint32_t> by_sid;
   std::unordered_map<std::string, CallRow> early_rows;  // rows of calls whose CallPlaced is not written yet
+  std::unordered_set<std::string> ended_unreported;     // Studio said ended, the final report is awaited
   Clock::time_point next_dial = Clock::now();
   std::uint64_t tick_token = 0;
   bool batch_dialled = false;
@@ -428,6 +435,26 @@ void tick(Actor* self) {
   });
 }
 
+// What Studio's Context says of a call: the call widget's last CallStatus and the keys pressed.
+struct StudioReport {
+  std::string call_status, digits;
+};
+
+StudioReport report_of(const json& context) {
+  StudioReport report;
+  if (!context.is_object() || !context.contains("widgets") || !context["widgets"].is_object()) return report;
+  for (const auto& [name, outputs] : context["widgets"].items()) {
+    if (!outputs.is_object()) continue;
+    if (!string_field(outputs, "CallStatus").empty())
+      report.call_status = string_field(outputs, "CallStatus");
+    if (!string_field(outputs, "Digits").empty()) report.digits = string_field(outputs, "Digits");
+  }
+  // The call widget's status is taken when the call is answered: an answered call that ended is completed.
+  if (report.call_status == "in-progress" || report.call_status == "answered")
+    report.call_status = "completed";
+  return report;
+}
+
 // Calls in flight whose end never reached us (a lost webhook, a crash): the view first, then Studio.
 void check_in_flight(Actor* self, bool at_start) {
   auto& st = self->state;
@@ -446,7 +473,8 @@ void check_in_flight(Actor* self, bool at_start) {
                  std::string status = r.is_ok()                                    ? r->status
                                       : r.status().code() == StatusCode::not_found ? "ended"
                                                                                    : std::string();
-                 caf::anon_send(me, fetched_atom::value, i, sid, status);
+                 StudioReport report = r.is_ok() ? report_of(r->context) : StudioReport{};
+                 caf::anon_send(me, fetched_atom::value, i, sid, status, report.call_status, report.digits);
                }));
   }
 }
@@ -473,13 +501,31 @@ caf::behavior running(Actor* self) {
         if (!sid.empty()) return placed(self, i, sid, true);
         not_placed(self, i, "Studio has no execution for this attempt", deferral(st, c, 0, "restart"));
       },
-      [self](fetched_atom, std::uint32_t i, const std::string& sid, const std::string& status) {
+      [self](fetched_atom, std::uint32_t i, const std::string& sid, const std::string& status,
+             const std::string& studio_status, const std::string& studio_digits) {
         auto& st = self->state;
-        if (status != "ended" || !st.by_sid.count(sid)) return;
+        if (status != "ended") return;
+        if (!st.by_sid.count(sid)) {
+          st.ended_unreported.erase(sid);
+          return;
+        }
         auto row = st.s.view->find(sid);
-        if (row && is_terminal_status(row->status)) return on_row(self, *row);
-        end_attempt(self, i, row && !row->status.empty() ? row->status : "unknown", row ? row->outcome : "",
-                    row ? row->dtmf_digits : "", "the call ended without a final report");
+        if (row && is_terminal_status(row->status)) {
+          st.ended_unreported.erase(sid);
+          return on_row(self, *row);
+        }
+        if (st.ended_unreported.insert(sid).second)
+          return self->delayed_send(self, kFinalReportGrace, fetched_atom::value, i, sid, status,
+                                    studio_status, studio_digits);
+        st.ended_unreported.erase(sid);
+        // The reports we have, completed by what Studio kept (webhooks sent while voxlogd was down are lost:
+        // Studio does not send them again).
+        std::string digits = row && !row->dtmf_digits.empty() ? row->dtmf_digits : studio_digits;
+        std::string outcome = row && !row->outcome.empty() ? row->outcome : outcome_of_digits(digits);
+        std::string final_status = !studio_status.empty()        ? studio_status
+                                   : row && !row->status.empty() ? row->status
+                                                                 : "unknown";
+        end_attempt(self, i, final_status, outcome, digits, "the call ended without a final report");
       },
       [self](check_atom) {
         check_in_flight(self, false);

@@ -8,7 +8,7 @@
 //   time zone(s), until the window opens), or queued (CallQueued) and handed to the dialer;
 // - the dialer's answer is CallPlaced, or AttemptEnded (not placed: the contact waits and is asked
 //   again, CallDeferred; placed but refused: a final state or a retry);
-// - the call's row (sent by the projector through Campaigns) reaching a final status ends the attempt:
+// - the call's row (sent by the calls projection through Campaigns) reaching a final status ends the attempt:
 //   AttemptEnded with the outcome, and RetryScheduled when the policy retries that status and attempts
 //   remain (never after an outcome, never after a 2);
 // - pause / resume / cancel (CampaignPaused / CampaignResumed / CampaignCancelled); calls in flight go on

@@ -1,17 +1,17 @@
 // Campaigns: finds, starts and reaches the campaign actors; the one door to campaigns for HTTP and for
-// the projector.
+// the calls projection.
 //
 // Contract: start() spawns an actor for every campaign of the projection that still has work (not
 // completed; cancelled with calls still in flight). create() records a new campaign (CampaignCreated,
 // ContactsAdded, ContactsRejected in one atomic append on its new stream, campaign-<id>) and spawns its
 // actor; it blocks on the append, so call it off the io thread (the HTTP route runs it on a detached
-// actor). route_call() takes a call row changed by the projector and hands it to its campaign's actor
+// actor). route_call() takes a call row changed by the calls projection and hands it to its campaign's actor
 // (rows whose batchId names no running campaign are ignored). control() pauses, resumes or cancels;
 // not_found for an unknown id, conflict for one that is over (completed, cancelled).
 // stop_all() sends every actor an exit (shutdown); later calls are refused with unavailable.
 //
 // Thread-safety: every method may be called from any thread (a map under a mutex, as in CallDirectory:
-// the projector's thread must not wait for an actor's mailbox).
+// the projection actor's thread must not wait for an actor's mailbox).
 #pragma once
 
 #include <mutex>

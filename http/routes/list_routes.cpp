@@ -1,7 +1,7 @@
 // Contact lists: a named set of contacts imported once (CSV or JSON, as for a campaign), listed, deleted, and
 // called as a campaign (the Node app's start-bulk-from-list).
 #include "actors/campaign/campaigns.hpp"
-#include "actors/projector.hpp"
+#include "actors/projection/read_barrier.hpp"
 #include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
 #include "http/respond.hpp"
@@ -73,7 +73,7 @@ Handler create_list(const ServerContext& ctx) {
                            {{"id", id}, {"name", name}, {"accepted", accepted}, {"rejected", rejected}}}}));
       };
       // Answered once the view lists it: GET /api/lists right after shows it.
-      if (context->projector) return context->projector->when_committed(context->store->last_seq(), answer);
+      if (context->reads) return context->reads->when_committed(context->store->last_seq(), answer);
       answer();
     });
     return restinio::request_accepted();
@@ -106,7 +106,7 @@ Handler delete_list(const ServerContext& ctx) {
         respond(*context, req,
                 json_response(200, {{"success", true}, {"message", "List deleted"}, {"data", {{"id", id}}}}));
       };
-      if (context->projector) return context->projector->when_committed(r->last_seq, answer);
+      if (context->reads) return context->reads->when_committed(r->last_seq, answer);
       answer();
     });
     return restinio::request_accepted();

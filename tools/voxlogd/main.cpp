@@ -14,8 +14,9 @@
 #include "actors/call_directory.hpp"
 #include "actors/campaign/campaigns.hpp"
 #include "actors/dialer.hpp"
-#include "actors/metrics.hpp"
-#include "actors/projector.hpp"
+#include "actors/metrics/metrics.hpp"
+#include "actors/projection/calls_projection.hpp"
+#include "actors/projection/read_barrier.hpp"
 #include "eventstore/store.hpp"
 #include "http/compat/socketio.hpp"
 #include "http/config/config.hpp"
@@ -166,20 +167,24 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds heartbeat{config->ws_ping_ms};  // how often live subscribers must show life
   broadcaster_actor broadcaster =
       spawn_broadcaster(system, **store, **view, metrics, (*view)->checkpoint(), heartbeat);
-  // The projector catches the view up before anything is served, so reads and aliases are current.
-  Projector projector(**store, **view, broadcaster);
-  // Calls of campaigns go to their campaign's actor, once there are campaigns (below).
+  // The calls view's projection catches the view up before anything is served, so reads and aliases are
+  // current. Calls of campaigns go to their campaign's actor, once there are campaigns (below).
   std::atomic<Campaigns*> campaign_router{nullptr};
-  projector.on_campaign_call([&campaign_router](const CallRow& row) {
-    if (Campaigns* c = campaign_router.load()) c->route_call(row);
-  });
-  if (Status s = projector.start(); !s) fail_started(s.to_string());
+  ProjectionHandle calls_projection = spawn_projection(
+      system, **store,
+      std::make_unique<CallsProjection>(**view, broadcaster, [&campaign_router](const CallRow& row) {
+        if (Campaigns* c = campaign_router.load()) c->route_call(row);
+      }));
+  if (Status s = start_projection(system, calls_projection); !s) fail_started(s.to_string());
+  ReadBarrier view_reads(system, calls_projection);
 
   CallActorSettings call_settings;
   call_settings.store = store->get();
   call_settings.metrics = &metrics;
   call_settings.idle_after_end = std::chrono::milliseconds(config->call_idle_after_end_ms);
-  CallDirectory calls(system, call_settings, aliases_from(**view));
+  CallsView* calls_view = view->get();
+  CallDirectory calls(system, call_settings,
+                      [calls_view](const std::string& sid) { return calls_view->stream_of_sid(sid); });
 
   init_http_client();
   SimulatedAccounts simulated;
@@ -201,7 +206,7 @@ int main(int argc, char** argv) {
   http_context.config = *config;
   http_context.store = store->get();
   http_context.view = view->get();
-  http_context.projector = &projector;
+  http_context.reads = &view_reads;
   http_context.metrics = &metrics;
   http_context.calls = &calls;
   http_context.broadcaster = broadcaster;
@@ -268,7 +273,8 @@ int main(int argc, char** argv) {
   calls.stop_all();
   simulator.reset();  // nothing places calls any more
   // 3. The views take in the whole log; subscribers get its last events, then are closed.
-  projector.stop();
+  stop_projection(system, calls_projection);
+  view_reads.stop();
   {
     caf::scoped_actor self{system};
     self->request(broadcaster, std::chrono::seconds(5), close_atom::value)
