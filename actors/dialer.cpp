@@ -26,6 +26,7 @@ constexpr std::int64_t kInFlightSilenceMs = 15 * 60 * 1000;
 // One piece of work for a worker: a create, a lookup or a fetch.
 struct Job {
   enum class Kind { dial, lookup, fetch } kind = Kind::dial;
+  std::size_t account = 0;  // index in DialerSettings::accounts
   DialRequest request;
   std::string to;  // E.164
   std::int64_t since_s = 0;
@@ -56,7 +57,7 @@ Status append(EventStore& store, const std::string& stream, const char* type, js
 // ---- the workers: blocking Studio calls, each on its own thread ----
 
 struct WorkerState {
-  std::unique_ptr<StudioClient> client;
+  std::vector<std::unique_ptr<StudioClient>> clients;  // per account, made on first use
   static inline const char* name = "voxlog.dial-worker";
 };
 using Worker = caf::stateful_actor<WorkerState>;
@@ -68,11 +69,30 @@ void tag(json& data, const DialRequest& r, const std::string& to) {
   data["attempt"] = r.attempt;
 }
 
+StudioClient& client_for(Worker* self, const DialerSettings& s, std::size_t account) {
+  auto& clients = self->state.clients;
+  if (clients.size() <= account) clients.resize(s.accounts.size());
+  if (!clients[account]) clients[account] = std::make_unique<StudioClient>(s.accounts[account].client);
+  return *clients[account];
+}
+
+// Which account placed the call, in every event of the attempt (absent in events written before there
+// were several accounts: those were the default's).
+void name_account(json& data, const DialAccount& a) {
+  data["account"] = a.name;
+  if (!a.region.empty()) data["region"] = a.region;
+}
+
 DialOutcome place(Worker* self, const DialerSettings& s, const std::string& public_url, const Job& job) {
   const DialRequest& r = job.request;
+  const DialAccount& account = s.accounts[job.account];
   DialOutcome out{job.to, r.request_id, {}, Status::ok()};
-  json requested = {
-      {"request_id", r.request_id}, {"to", job.to}, {"from", s.from}, {"by", r.by}, {"dnc_checked", true}};
+  json requested = {{"request_id", r.request_id},
+                    {"to", job.to},
+                    {"from", account.from},
+                    {"by", r.by},
+                    {"dnc_checked", true}};
+  name_account(requested, account);
   tag(requested, r, job.to);
   // Version 0: a request id already recorded (recovery asking again for the same attempt) is not placed.
   if (Status w =
@@ -87,7 +107,7 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
   out.requested = true;
   json parameters = r.parameters.is_object() ? r.parameters : json::object();
   parameters["public_url"] = public_url;
-  auto execution = self->state.client->create_execution(job.to, s.from, parameters);
+  auto execution = client_for(self, s, job.account).create_execution(job.to, account.from, parameters);
   if (!execution) {
     const ApiError& e = execution.error();
     json data = {{"request_id", r.request_id},
@@ -95,6 +115,7 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
                  {"code", e.twilio_code},
                  {"http_status", e.http_status},
                  {"message", e.status.message()}};
+    name_account(data, account);
     tag(data, r, job.to);
     out.status = e.status;
     out.http_status = e.http_status;
@@ -104,11 +125,10 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
       out.status = w;
     return out;
   }
-  json created = {{"request_id", r.request_id},
-                  {"execution_sid", execution->sid},
-                  {"to", job.to},
-                  {"from", s.from},
-                  {"adopted", execution->adopted}};
+  json created = {
+      {"request_id", r.request_id}, {"execution_sid", execution->sid},     {"to", job.to},
+      {"from", account.from},       {"flow_sid", account.client.flow_sid}, {"adopted", execution->adopted}};
+  name_account(created, account);
   tag(created, r, job.to);
   out.execution_sid = execution->sid;
   // No expected version: the flow may already have reported steps of this call.
@@ -122,7 +142,6 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
 // Answers the request delegated with the job: the requester hears the worker directly.
 caf::behavior worker(Worker* self, DialerSettings s, std::string public_url, caf::actor coordinator,
                      int index) {
-  self->state.client = std::make_unique<StudioClient>(s.client);
   return {
       [=](work_atom, const Job& job) -> caf::message {
         if (job.kind == Job::Kind::dial) {
@@ -133,13 +152,14 @@ caf::behavior worker(Worker* self, DialerSettings s, std::string public_url, caf
         }
         caf::message answer;
         if (job.kind == Job::Kind::lookup) {
-          answer = caf::make_message(
-              self->state.client->executions_since(job.to, static_cast<std::time_t>(job.since_s)));
+          answer = caf::make_message(client_for(self, s, job.account)
+                                         .executions_since(job.to, static_cast<std::time_t>(job.since_s)));
         } else {
-          auto execution = self->state.client->fetch_execution(job.sid);
+          StudioClient& client = client_for(self, s, job.account);
+          auto execution = client.fetch_execution(job.sid);
           // An ended execution's outcome lives in its Context (Studio's Execution says only "ended").
           if (execution && execution->status == "ended") {
-            auto context = self->state.client->execution_context(job.sid);
+            auto context = client.execution_context(job.sid);
             if (context) execution->context = std::move(*context);
           }
           answer = caf::make_message(std::move(execution));
@@ -225,6 +245,15 @@ caf::response_promise enqueue(Dialer self, const DialerSettings& s, Job job) {
   return promise;
 }
 
+// The index of the account named `name` (empty: the default), or the reason there is none.
+Result<std::size_t> account_index(const DialerSettings& s, const std::string& name) {
+  if (name.empty()) return std::size_t{0};
+  for (std::size_t i = 0; i < s.accounts.size(); ++i)
+    if (s.accounts[i].name == name) return i;
+  // not_found: a campaign whose account left the configuration pauses (campaign_actor.cpp) until it is back.
+  return not_found("no Twilio account named '" + name.substr(0, 40) + "' is configured");
+}
+
 dialer_actor::behavior_type dialer(Dialer self, DialerSettings s) {
   // Workers stop with the dialer: each finishes the create it is placing (and records it) first. Queued
   // requests are answered: their requesters must not wait for an answer that cannot come.
@@ -236,6 +265,8 @@ dialer_actor::behavior_type dialer(Dialer self, DialerSettings s) {
   });
   return {
       [=](dial_atom, DialRequest request) -> caf::result<DialOutcome> {
+        auto account = account_index(s, request.account);
+        if (!account) return DialOutcome{request.number, {}, {}, account.status()};
         auto to = normalize_e164(request.number, s.default_region);
         if (!to) return DialOutcome{request.number, {}, {}, to.status()};
         if (auto dnc = s.view->dnc_find(*to)) {
@@ -256,22 +287,31 @@ dialer_actor::behavior_type dialer(Dialer self, DialerSettings s) {
         if (request.request_id.empty()) request.request_id = time_ordered_id("RQ");
         self->state.being_placed.insert(*to);
         Job job;
+        job.account = *account;
         job.request = std::move(request);
         job.to = *to;
         enqueue(self, s, std::move(job));
         return caf::delegated<DialOutcome>();  // the worker that takes the job answers
       },
-      [=](lookup_atom, const std::string& phone, std::int64_t since_s) -> caf::result<ExecutionsResult> {
+      [=](lookup_atom, const std::string& account_name, const std::string& phone,
+          std::int64_t since_s) -> caf::result<ExecutionsResult> {
+        auto account = account_index(s, account_name);
+        if (!account) return ExecutionsResult(ApiError{account.status()});
         Job job;
         job.kind = Job::Kind::lookup;
+        job.account = *account;
         job.to = phone;
         job.since_s = since_s;
         enqueue(self, s, std::move(job));
         return caf::delegated<ExecutionsResult>();
       },
-      [=](fetch_atom, const std::string& sid) -> caf::result<ExecutionResult> {
+      [=](fetch_atom, const std::string& account_name,
+          const std::string& sid) -> caf::result<ExecutionResult> {
+        auto account = account_index(s, account_name);
+        if (!account) return ExecutionResult(ApiError{account.status()});
         Job job;
         job.kind = Job::Kind::fetch;
+        job.account = *account;
         job.sid = sid;
         enqueue(self, s, std::move(job));
         return caf::delegated<ExecutionResult>();

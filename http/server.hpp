@@ -37,6 +37,14 @@ class ReadBarrier;
 class SocketIoServer;
 class Campaigns;
 
+// A Twilio account whose auth token may sign webhooks: the configured ones, or the simulator's stand-ins.
+struct WebhookAccount {
+  std::string name;    // TwilioAccount::name, recorded with each webhook it verifies
+  std::string region;  // and its region, when it has one
+  std::string account_sid;
+  std::string auth_token;
+};
+
 struct ServerContext {
   Config config;
   EventStore* store = nullptr;
@@ -47,7 +55,9 @@ struct ServerContext {
   broadcaster_actor broadcaster;
   dialer_actor dialer;
   Campaigns* campaigns = nullptr;  // campaign actors and imports (actors/campaign/campaigns.hpp)
-  std::string webhook_auth_token;  // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
+  // Verify X-Twilio-Signature: every configured account (TWILIO_AUTH_TOKEN and the named accounts' tokens),
+  // or the simulator's stand-ins; the default first.
+  std::vector<WebhookAccount> webhook_accounts;
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)
   std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>();  // drains before a stop
   std::string simulator_url;            // the embedded Twilio simulator's base URL, when it runs

@@ -298,7 +298,7 @@ void on_dialed(Actor* self, std::uint32_t i, const std::string& request_id, cons
     case StatusCode::failed_precondition: {
       // The outcome is unknown (or the request was made before): Studio says whether it placed the call.
       std::int64_t since = (c.last_call_ms / 1000) - 120;
-      self->request(st.s.dialer, caf::infinite, lookup_atom::value, c.phone, since)
+      self->request(st.s.dialer, caf::infinite, lookup_atom::value, st.row.account, c.phone, since)
           .then(
               [self, i, request_id](ExecutionsResult& r) {
                 std::string sid = r && !r->empty() ? r->back().sid : "";
@@ -418,6 +418,7 @@ void tick(Actor* self) {
     const ContactRow& c = st.contacts[i];
     DialRequest request;
     request.number = c.phone;
+    request.account = st.row.account;  // recorded in CampaignCreated: the same after any restart
     request.by = st.row.by;
     request.campaign_id = st.id;
     request.attempt = attempt;
@@ -473,7 +474,7 @@ void check_in_flight(Actor* self, bool at_start) {
     }
     std::int64_t silent = now_ms() - (row ? row->updated_ms : st.contacts[i].updated_ms);
     if (!at_start && silent < st.s.check_interval.count()) continue;
-    self->request(st.s.dialer, caf::infinite, fetch_atom::value, sid)
+    self->request(st.s.dialer, caf::infinite, fetch_atom::value, st.row.account, sid)
         .then(
             [self, i = i, sid = sid](ExecutionResult& r) {
               // Studio no longer knowing it (404) means it is over too.

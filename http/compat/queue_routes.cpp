@@ -2,6 +2,7 @@
 // POST /api/campaigns), with the counts its dashboard reads; start resumes it, pause pauses it, DELETE
 // cancels it (its history stays in the log).
 #include "actors/campaign/campaigns.hpp"
+#include "eventstore/json_fields.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
 
@@ -21,7 +22,7 @@ std::uint64_t count(const CampaignRow& c, std::initializer_list<const char*> sta
 }
 
 // The Node app's queue: {id, name, status, totalCalls, completedCalls, failedCalls, pendingCalls,
-// inProgressCalls, createdAt, updatedAt (epoch ms)}, and voxlog's own counts beside them.
+// inProgressCalls, createdAt, updatedAt (epoch ms), region}, and voxlog's own counts beside them.
 json queue_json(const CampaignRow& c) {
   static const std::map<std::string, std::string> status = {{"scheduled", "pending"},
                                                             {"running", "running"},
@@ -33,6 +34,7 @@ json queue_json(const CampaignRow& c) {
             {"name", c.name.empty() ? c.id : c.name},
             {"status", it == status.end() ? c.state : it->second},
             {"source", c.source},
+            {"region", string_or_null(c.region)},  // the Twilio account its calls go through
             {"totalCalls", c.contacts},
             {"completedCalls",
              count(c, {cs::confirmed, cs::cancelled, cs::voicemail, cs::opted_out, cs::no_outcome})},

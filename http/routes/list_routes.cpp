@@ -140,7 +140,11 @@ Handler start_bulk_from_list(const ServerContext& ctx) {
       // The campaign's options, as POST /api/campaigns takes them (validated the same way).
       auto options = import_options(body, defaults);
       if (!options) return respond(*context, req, problem_for(options.status(), instance));
+      auto account = chosen_account(*context, body);
+      if (!account) return respond(*context, req, problem_for(account.status(), instance));
       CampaignImport import = std::move(*listed);
+      import.account = (*account)->name;
+      import.region = (*account)->region;
       import.policy = options->policy;
       import.scheduled = options->scheduled;
       if (!options->name.empty()) import.name = options->name;
@@ -154,7 +158,9 @@ Handler start_bulk_from_list(const ServerContext& ctx) {
                                     {"initiated", import.contacts.size()},
                                     {"batchId", *id},
                                     {"queueId", *id},
-                                    {"listId", list_id}}}}));
+                                    {"listId", list_id},
+                                    {"account", import.account},
+                                    {"region", string_or_null(import.region)}}}}));
     });
     return restinio::request_accepted();
   };
