@@ -25,7 +25,8 @@ constexpr std::chrono::milliseconds kCatchUpPause{20};
 
 struct Client {
   SubscriberPtr subscriber;
-  std::uint64_t sent_upto = 0;  // the last seq this client has been given
+  std::shared_ptr<Encoder> encoder;  // its protocol's, shared with every client of the protocol; or null
+  std::uint64_t sent_upto = 0;       // the last seq this client has been given
   bool live = false;
 };
 
@@ -52,17 +53,32 @@ void drop(Broadcaster self, Metrics& metrics, std::uint64_t id) {
   if (self->state.clients.erase(id)) metrics.add_subscribers(-1);
 }
 
-// Pushes one change; closes the client when its queue is full. Returns false if the client is gone.
-bool deliver(Broadcaster self, Metrics& metrics, Client& client, const Change& change) {
-  if (client.subscriber->push(change)) {
-    client.sent_upto = change.event.seq;
-    return true;
-  }
+void close_as_slow(Broadcaster self, Metrics& metrics, Client& client) {
   metrics.broadcast_dropped();
   client.subscriber->close(kCloseSlowConsumer, "slow consumer: queue full; reconnect with after=" +
                                                    std::to_string(client.sent_upto));
   drop(self, metrics, client.subscriber->id());
-  return false;
+}
+
+// Pushes one change; closes the client when its queue is full. Returns false if the client is gone.
+bool deliver(Broadcaster self, Metrics& metrics, Client& client, const Change& change) {
+  if (!client.subscriber->push(change)) {
+    close_as_slow(self, metrics, client);
+    return false;
+  }
+  client.sent_upto = change.event.seq;
+  return true;
+}
+
+// The same for a live change already encoded by the client's protocol (null: nothing to send).
+bool deliver_encoded(Broadcaster self, Metrics& metrics, Client& client, std::uint64_t seq,
+                     const EncodedPtr& encoded) {
+  if (encoded && !client.subscriber->push_encoded(encoded)) {
+    close_as_slow(self, metrics, client);
+    return false;
+  }
+  client.sent_upto = seq;
+  return true;
 }
 
 // The call's row just before `e`, folded from its stream, with the view's id: a client catching up gets
@@ -158,7 +174,8 @@ broadcaster_actor::behavior_type broadcaster(Broadcaster self, EventStore* store
         self->delayed_send(self, heartbeat, heartbeat_atom::value);
       },
       [=](join_atom, const SubscriberPtr& subscriber, std::uint64_t after) {
-        Client client{subscriber, std::min(after, self->state.published_upto), false};
+        Client client{subscriber, subscriber->shared_encoder(), std::min(after, self->state.published_upto),
+                      false};
         self->state.clients.emplace(subscriber->id(), client);
         metrics->add_subscribers(1);
         catch_up(self, *store, *view, *metrics, subscriber->id());
@@ -166,18 +183,30 @@ broadcaster_actor::behavior_type broadcaster(Broadcaster self, EventStore* store
       [=](catchup_atom, std::uint64_t id) { catch_up(self, *store, *view, *metrics, id); },
       [=](leave_atom, std::uint64_t id) { drop(self, *metrics, id); },
       [=](publish_atom, const ChangeBatch& batch) {
-        std::vector<std::uint64_t> ids;
-        ids.reserve(self->state.clients.size());
-        for (auto& [id, client] : self->state.clients)
-          if (client.live) ids.push_back(id);
+        // Live clients by protocol: each change is encoded once per protocol that has any (null: the
+        // clients without a shared encoder, which get the change itself).
+        std::vector<std::pair<Encoder*, std::vector<std::uint64_t>>> groups;
+        for (auto& [id, client] : self->state.clients) {
+          if (!client.live) continue;
+          auto group = std::find_if(groups.begin(), groups.end(),
+                                    [&](const auto& g) { return g.first == client.encoder.get(); });
+          if (group == groups.end()) group = groups.insert(groups.end(), {client.encoder.get(), {}});
+          group->second.push_back(id);
+        }
         // Change after change, each to every client: the batch's first event reaches the last client
         // after one send per client, not one per client and event. Each client still gets seq order.
         for (const Change& change : *batch) {
-          for (std::uint64_t id : ids) {
-            auto it = self->state.clients.find(id);
-            if (it == self->state.clients.end()) continue;  // closed as a slow consumer
-            if (change.event.seq <= it->second.sent_upto) continue;
-            deliver(self, *metrics, it->second, change);
+          for (const auto& [encoder, ids] : groups) {
+            EncodedPtr encoded = encoder ? encoder->encode(change) : nullptr;
+            for (std::uint64_t id : ids) {
+              auto it = self->state.clients.find(id);
+              if (it == self->state.clients.end()) continue;  // closed as a slow consumer
+              if (change.event.seq <= it->second.sent_upto) continue;
+              if (encoder)
+                deliver_encoded(self, *metrics, it->second, change.event.seq, encoded);
+              else
+                deliver(self, *metrics, it->second, change);
+            }
           }
         }
         if (!batch->empty()) self->state.published_upto = batch->back().event.seq;

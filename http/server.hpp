@@ -34,6 +34,7 @@ namespace voxlog {
 
 class Projector;
 class SocketIoServer;
+class LiveLoops;
 class Campaigns;
 
 struct ServerContext {
@@ -52,6 +53,7 @@ struct ServerContext {
   std::string simulator_url;            // the embedded Twilio simulator's base URL, when it runs
   std::string static_dir;               // the dashboard's files (STATIC_DIR, else the sources' http/static)
   SocketIoServer* socket_io = nullptr;  // serves /socket.io/ (compat/socketio.hpp); required
+  LiveLoops* live_loops = nullptr;      // the io threads of live subscribers (live_socket.hpp); required
 };
 
 class HttpServer {
