@@ -118,6 +118,56 @@ void remember_ids(BroadcasterState& state, const CallsView& view, const std::vec
   state.prune_ids_above = std::max(kPruneIdsAbove, 2 * state.published_ids.size());
 }
 
+// The whole batch in one Encoded: its changes' frames and texts, in seq order (null when none has any).
+EncodedPtr join(const std::vector<EncodedPtr>& parts) {
+  std::vector<EncodedPtr> present;
+  for (const EncodedPtr& part : parts)
+    if (part) present.push_back(part);
+  if (present.size() <= 1) return present.empty() ? nullptr : present.front();
+  auto whole = std::make_shared<Encoded>();
+  for (const EncodedPtr& part : present) {
+    whole->frames += part->frames;
+    whole->texts.insert(whole->texts.end(), part->texts.begin(), part->texts.end());
+  }
+  return whole;
+}
+
+// Delivers a published batch to the live clients `ids` of one protocol (`encoder`; null: no shared one):
+// with an encoder, the whole batch in one push per client; without, change after change, each to every
+// client, so that the batch's first event reaches the last client after one push per client, not one per
+// client and event. Each client gets seq order.
+void publish_to(Broadcaster self, Metrics& metrics, Encoder* encoder, const std::vector<std::uint64_t>& ids,
+                const std::vector<Change>& batch) {
+  auto& clients = self->state.clients;
+  if (batch.empty()) return;
+  if (!encoder) {
+    for (const Change& change : batch) {
+      for (std::uint64_t id : ids) {
+        auto it = clients.find(id);
+        if (it == clients.end() || change.event.seq <= it->second.sent_upto) continue;  // closed, or has it
+        deliver(self, metrics, it->second, change);
+      }
+    }
+    return;
+  }
+  std::vector<EncodedPtr> parts;
+  parts.reserve(batch.size());
+  for (const Change& change : batch) parts.push_back(encoder->encode(change));
+  const EncodedPtr whole = join(parts);
+  for (std::uint64_t id : ids) {
+    auto it = clients.find(id);
+    if (it == clients.end()) continue;  // closed as a slow consumer
+    if (it->second.sent_upto < batch.front().event.seq) {
+      deliver_encoded(self, metrics, it->second, batch.back().event.seq, whole);
+      continue;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {  // has part of the batch already
+      if (batch[i].event.seq <= it->second.sent_upto) continue;
+      if (!deliver_encoded(self, metrics, it->second, batch[i].event.seq, parts[i])) break;
+    }
+  }
+}
+
 void catch_up(Broadcaster self, EventStore& store, CallsView& view, Metrics& metrics, std::uint64_t id) {
   auto it = self->state.clients.find(id);
   if (it == self->state.clients.end()) return;
@@ -183,8 +233,8 @@ broadcaster_actor::behavior_type broadcaster(Broadcaster self, EventStore* store
       [=](catchup_atom, std::uint64_t id) { catch_up(self, *store, *view, *metrics, id); },
       [=](leave_atom, std::uint64_t id) { drop(self, *metrics, id); },
       [=](publish_atom, const ChangeBatch& batch) {
-        // Live clients by protocol: each change is encoded once per protocol that has any (null: the
-        // clients without a shared encoder, which get the change itself).
+        // Live clients by protocol: the batch is encoded once per protocol that has any, into one buffer
+        // every client of it is handed (null: the clients without a shared encoder get each change).
         std::vector<std::pair<Encoder*, std::vector<std::uint64_t>>> groups;
         for (auto& [id, client] : self->state.clients) {
           if (!client.live) continue;
@@ -193,22 +243,7 @@ broadcaster_actor::behavior_type broadcaster(Broadcaster self, EventStore* store
           if (group == groups.end()) group = groups.insert(groups.end(), {client.encoder.get(), {}});
           group->second.push_back(id);
         }
-        // Change after change, each to every client: the batch's first event reaches the last client
-        // after one send per client, not one per client and event. Each client still gets seq order.
-        for (const Change& change : *batch) {
-          for (const auto& [encoder, ids] : groups) {
-            EncodedPtr encoded = encoder ? encoder->encode(change) : nullptr;
-            for (std::uint64_t id : ids) {
-              auto it = self->state.clients.find(id);
-              if (it == self->state.clients.end()) continue;  // closed as a slow consumer
-              if (change.event.seq <= it->second.sent_upto) continue;
-              if (encoder)
-                deliver_encoded(self, *metrics, it->second, change.event.seq, encoded);
-              else
-                deliver(self, *metrics, it->second, change);
-            }
-          }
-        }
+        for (const auto& [encoder, ids] : groups) publish_to(self, *metrics, encoder, ids, *batch);
         if (!batch->empty()) self->state.published_upto = batch->back().event.seq;
         remember_ids(self->state, *view, *batch);
       },

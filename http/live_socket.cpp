@@ -1,5 +1,10 @@
 #include "http/live_socket.hpp"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -26,20 +31,48 @@ std::string websocket_frame(std::uint8_t opcode, std::string_view payload) {
 
 // ---- LiveLoops ----
 
+constexpr int kLiveNice = 5;  // a quarter of a nice-0 thread's weight under contention
+
 LiveLoops::LiveLoops(std::size_t threads) {
   for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
-    contexts_.push_back(std::make_unique<asio::io_context>(1));
-    guards_.push_back(asio::make_work_guard(*contexts_.back()));
+    loops_.push_back(std::make_unique<Loop>());
+    guards_.push_back(asio::make_work_guard(loops_.back()->context));
   }
-  for (auto& context : contexts_) threads_.emplace_back([c = context.get()] { c->run(); });
+  for (auto& loop : loops_) {
+    threads_.emplace_back([c = &loop->context] {
+      pthread_setname_np(pthread_self(), "voxlog.live");
+      // Webhooks first: when the cores are contended, the threads that answer Twilio (the HTTP io thread,
+      // the actors, the log) win over the fan-out, which only delays what dashboards see a little.
+      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kLiveNice);
+      c->run();
+    });
+  }
 }
 
 LiveLoops::~LiveLoops() {
   stop(std::chrono::milliseconds(0));
 }
 
-asio::io_context& LiveLoops::next() {
-  return *contexts_[next_.fetch_add(1, std::memory_order_relaxed) % contexts_.size()];
+LiveLoops::Loop& LiveLoops::next() {
+  return *loops_[next_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+}
+
+void LiveLoops::schedule_write(Loop& loop, std::shared_ptr<LiveSocket> socket) {
+  bool first;
+  {
+    std::lock_guard<std::mutex> lock(loop.mutex);
+    first = loop.dirty.empty();
+    loop.dirty.push_back(std::move(socket));
+  }
+  if (!first) return;  // the loop is woken already, and takes this one too
+  asio::post(loop.context, [&loop] {
+    std::vector<std::shared_ptr<LiveSocket>> due;
+    {
+      std::lock_guard<std::mutex> lock(loop.mutex);
+      due.swap(loop.dirty);
+    }
+    for (auto& socket : due) socket->write_more();
+  });
 }
 
 std::size_t LiveLoops::open() const {
@@ -78,7 +111,7 @@ void LiveLoops::stop(std::chrono::milliseconds flush) {
   }
   for (auto& socket : snapshot()) socket->kill();
   // The kills were posted first: each loop runs them, then stops (what they abort is destroyed unrun).
-  for (auto& context : contexts_) asio::post(*context, [c = context.get()] { c->stop(); });
+  for (auto& loop : loops_) asio::post(loop->context, [c = &loop->context] { c->stop(); });
   guards_.clear();
   for (auto& thread : threads_) thread.join();
   threads_.clear();
@@ -86,12 +119,13 @@ void LiveLoops::stop(std::chrono::milliseconds flush) {
 
 // ---- LiveSocket ----
 
-LiveSocket::LiveSocket(LiveLoops& loops, asio::io_context& context, Limits limits,
+LiveSocket::LiveSocket(LiveLoops& loops, LiveLoops::Loop& loop, Limits limits,
                        std::shared_ptr<void> keepalive)
     : loops_(loops),
-      context_(context),
-      socket_(context),
-      close_timer_(context),
+      loop_(loop),
+      context_(loop.context),
+      socket_(loop.context),
+      close_timer_(loop.context),
       limits_(limits),
       keepalive_(std::move(keepalive)) {}
 
@@ -171,7 +205,7 @@ void LiveSocket::enqueue_locked(Frame frame, bool counted) {
 void LiveSocket::kick_locked() {
   if (write_scheduled_ || finished_ || !started_) return;
   write_scheduled_ = true;
-  asio::post(context_, [self = shared_from_this()] { self->write_more(); });
+  LiveLoops::schedule_write(loop_, shared_from_this());
 }
 
 // Everything queued goes in one gathered write; the next batch waits for it to complete.

@@ -46,7 +46,15 @@ class LiveLoops {
   LiveLoops(const LiveLoops&) = delete;
   LiveLoops& operator=(const LiveLoops&) = delete;
 
-  asio::io_context& next();  // round robin
+  // One io thread, and the sockets with something new to write: however many frames are queued across its
+  // sockets at once, the loop is woken once for them all.
+  struct Loop {
+    asio::io_context context{1};
+    std::mutex mutex;
+    std::vector<std::shared_ptr<LiveSocket>> dirty;
+  };
+
+  Loop& next();              // round robin
   std::size_t open() const;  // sockets not yet released
   // Gives the sockets up to `flush` to write what they have queued (close frames, at shutdown), then
   // closes every one and joins the threads. Idempotent.
@@ -56,8 +64,9 @@ class LiveLoops {
   friend class LiveSocket;
   void track(const std::shared_ptr<LiveSocket>& socket);
   void untrack(const LiveSocket* socket);
+  static void schedule_write(Loop& loop, std::shared_ptr<LiveSocket> socket);
 
-  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> next_{0};
@@ -100,7 +109,7 @@ class LiveSocket : public std::enable_shared_from_this<LiveSocket> {
   std::size_t queued_bytes() const { return queued_bytes_.load(std::memory_order_relaxed); }
   bool written() const;  // nothing queued or being written
 
-  LiveSocket(LiveLoops& loops, asio::io_context& context, Limits limits, std::shared_ptr<void> keepalive);
+  LiveSocket(LiveLoops& loops, LiveLoops::Loop& loop, Limits limits, std::shared_ptr<void> keepalive);
   ~LiveSocket();
 
  private:
@@ -113,7 +122,9 @@ class LiveSocket : public std::enable_shared_from_this<LiveSocket> {
   void begin_close_locked(std::uint16_t code, std::string_view reason);
   void finish();  // loop thread: release everything, run on_closed once
 
+  friend class LiveLoops;
   LiveLoops& loops_;
+  LiveLoops::Loop& loop_;
   asio::io_context& context_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer close_timer_;

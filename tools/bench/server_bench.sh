@@ -47,7 +47,7 @@ VOXLOGD="$BUILD/tools/voxlogd/voxlogd"
 BARE="$BUILD/tools/bench/bare_server"
 GEN="$BUILD/tools/bench/webhook_gen"
 WSLAT="$BUILD/tools/bench/ws_latency"
-command -v wrk >/dev/null || { echo "server_bench: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+[[ "$ONLY" == fanout ]] || command -v wrk >/dev/null || { echo "server_bench: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
 WORK=$(mktemp -d /tmp/server_bench.XXXXXX)
 STARTED=()
@@ -240,11 +240,12 @@ for bench in $(sed -n 's/.* bench=\(fanout-[^ ]*\) .*/\1/p' "$WORK/results" | aw
   for server in bare voxlogd; do
     grep -q " bench=$bench server=$server " "$WORK/results" || continue
     kind=${bench#fanout-}; subs=${kind##*-}; kind=${kind%-*}
-    printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %8s %10s %11s\n' "$server" "$kind" "$subs" \
+    printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %5s %8s %10s %11s\n' "$server" "$kind" "$subs" \
       "$(median "$bench" $server last_p50_ms)" "$(median "$bench" $server last_p99_ms)" \
       "$(median "$bench" $server last_max_ms)" "$(median "$bench" $server pooled_p99_ms)" \
       "$(median "$bench" $server http_p50_ms)" "$(median "$bench" $server http_p99_ms)" \
-      "$(median "$bench" $server missing)" "$(median "$bench" $server rss_per_subscriber_b)" \
+      "$(median "$bench" $server missing)" "$(median "$bench" $server disconnected)" \
+      "$(median "$bench" $server rss_per_subscriber_b)" \
       "$(median "$bench" $server client_cpu_pct)" "$(median "$bench" $server foreign_cpu)"
   done
 done

@@ -139,7 +139,7 @@ struct Run {
   std::vector<std::int64_t> last_ns;      // latency to the last subscriber, per webhook
   std::vector<std::int64_t> http_ns;      // POST answer latency, per webhook
   std::vector<Connection> subscribers, posts, stalled;
-  long non2xx = 0, late_sends = 0, stray_frames = 0, reconnects = 0;
+  long non2xx = 0, late_sends = 0, stray_frames = 0, reconnects = 0, disconnected = 0;
   int epoll_fd = -1;
   std::string failure;
 };
@@ -189,8 +189,18 @@ bool read_available(Connection& c) {
   }
 }
 
+// A subscriber the server closed (or lost): counted, its later deliveries missing; the run goes on.
+void disconnect(Run& run, Connection& c, const std::string& why) {
+  if (run.disconnected++ == 0) std::fprintf(stderr, "ws_latency: %s\n", why.c_str());
+  epoll_ctl(run.epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  c.fd = -1;
+  c.buffer.clear();
+}
+
 void on_subscriber_readable(Run& run, int s) {
   Connection& c = run.subscribers[static_cast<std::size_t>(s)];
+  if (c.fd < 0) return;
   bool open = read_available(c);
   const std::int64_t t = now_ns();
   std::size_t consumed = 0;
@@ -203,8 +213,9 @@ void on_subscriber_readable(Run& run, int s) {
     }
     consumed += static_cast<std::size_t>(used);
     if (frame.opcode == 8) {
-      run.failure = "the server closed subscriber " + std::to_string(s) + ": " +
-                    std::string(frame.payload.substr(std::min<std::size_t>(2, frame.payload.size())));
+      disconnect(run, c,
+                 "the server closed subscriber " + std::to_string(s) + ": " +
+                     std::string(frame.payload.substr(std::min<std::size_t>(2, frame.payload.size()))));
       return;
     }
     if (frame.opcode == 9) {  // a heartbeat: answer it, or the server closes us as a dead client
@@ -231,7 +242,7 @@ void on_subscriber_readable(Run& run, int s) {
     if (--run.waiting[static_cast<std::size_t>(w)] == 0) run.last_ns[static_cast<std::size_t>(w)] = slot;
   }
   c.buffer.erase(0, consumed);
-  if (!open && run.failure.empty()) run.failure = "subscriber " + std::to_string(s) + " was disconnected";
+  if (!open) disconnect(run, c, "subscriber " + std::to_string(s) + " was disconnected");
 }
 
 void on_post_readable(Run& run, int p) {
@@ -469,7 +480,7 @@ int main(int argc, char** argv) {
       "missing=%ld non2xx=%ld late_sends=%ld stray_frames=%ld post_reconnects=%ld client_cpu_s=%.2f "
       "client_cpu_pct=%.1f "
       "client_us_per_delivery=%.2f protocol=%s connect_s=%.2f stalled=%d stalled_4000=%ld stalled_open=%ld "
-      "rss_before_kb=%ld rss_idle_kb=%ld rss_per_subscriber_b=%.0f rss_max_kb=%ld\n",
+      "rss_before_kb=%ld rss_idle_kb=%ld rss_per_subscriber_b=%.0f rss_max_kb=%ld disconnected=%ld\n",
       last.size(), n_subs, run.options.rate, run.options.warmup, percentile_ms(last, 50),
       percentile_ms(last, 99), percentile_ms(last, 100), percentile_ms(pooled, 50), percentile_ms(pooled, 99),
       percentile_ms(http, 50), percentile_ms(http, 99), missing, run.non2xx, run.late_sends, run.stray_frames,
@@ -480,6 +491,7 @@ int main(int argc, char** argv) {
       rss_before, rss_idle,
       1024.0 * static_cast<double>(rss_idle - rss_before) /
           std::max(1, run.options.subscribers + run.options.stalled),
-      rss_max);
-  return missing == 0 && run.non2xx == 0 && stalled_4000 == run.options.stalled ? 0 : 1;
+      rss_max, run.disconnected);
+  return missing == 0 && run.disconnected == 0 && run.non2xx == 0 && stalled_4000 == run.options.stalled ? 0
+                                                                                                         : 1;
 }
