@@ -142,6 +142,8 @@ SocketIoOptions SocketIoOptions::from(const Config& config) {
   options.max_queue = config.ws_max_queue;
   options.max_queue_bytes = config.ws_max_queue_bytes;
   options.max_sessions = config.socketio_max_sessions;
+  // socket.io's connectTimeout is 45 s, the sum of its default ping interval and timeout: so is ours.
+  options.connect_timeout_ms = options.ping_interval_ms + options.ping_timeout_ms;
   return options;
 }
 

@@ -233,9 +233,8 @@ echo "3. Fan-out: ws_latency (1 thread, epoll), $WS_RATE signed webhooks/s for $
 echo "   ones, each a new call; subscribers on /ws (JSON) or Socket.IO (Engine.IO v4 over WebSocket); latency from"
 echo "   just before the POST is written to each subscriber reading the first message naming its CallSid. A fresh"
 echo "   voxlogd per line; rss/sub = its RSS growth per idle subscriber once all are connected."
-printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %8s %10s %11s
-' server kind subs last_p50 last_p99 last_max \
-  pooled_p99 http_p50 http_p99 missing rss/sub client_cpu% foreign_cpu
+printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %5s %8s %10s %11s\n' server kind subs last_p50 last_p99 \
+  last_max pooled_p99 http_p50 http_p99 missing disc rss/sub client_cpu% foreign_cpu
 for bench in $(sed -n 's/.* bench=\(fanout-[^ ]*\) .*/\1/p' "$WORK/results" | awk '!seen[$0]++'); do
   for server in bare voxlogd; do
     grep -q " bench=$bench server=$server " "$WORK/results" || continue
