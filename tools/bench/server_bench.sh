@@ -89,6 +89,7 @@ gate() {
 # --- servers -------------------------------------------------------------------------------------------------
 start_voxlogd() {  # $1: data dir; sets VOX_PID and VOX_PORT
   mkdir -p "$1"
+  : >"$1.log"  # before the server's own redirection: the loop below may read it first (set -e)
   env PORT=0 DATA_DIR="$1" PUBLIC_URL="$PUBLIC_URL" MAX_CONNECTIONS=8192 TWILIO_ACCOUNT_SID=AC0a1b2c3d4e5f60718293a4b5c6d7e8f9 \
     TWILIO_FLOW_SID=FW0a1b2c3d4e5f60718293a4b5c6d7e8f9 TWILIO_PHONE_NUMBER=+442071838750 \
     TWILIO_API_BASE=http://127.0.0.1:9 "$VOXLOGD" /dev/null >"$1.log" 2>&1 &

@@ -35,6 +35,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -370,6 +371,7 @@ double percentile_ms(std::vector<std::int64_t> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a pong to a subscriber the server has just closed must not kill the run
   Run run;
   if (!parse_options(argc, argv, run.options)) {
     std::fprintf(stderr,
