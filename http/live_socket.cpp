@@ -136,8 +136,14 @@ std::shared_ptr<LiveSocket> LiveSocket::adopt(LiveLoops& loops, asio::ip::tcp pr
   auto socket = std::make_shared<LiveSocket>(loops, loops.next(), limits, std::move(keepalive));
   asio::error_code ec;
   socket->socket_.assign(protocol, fd, ec);
-  if (!ec) socket->socket_.non_blocking(true, ec);
-  socket->socket_.set_option(asio::socket_base::send_buffer_size(kSendBuffer), ec);
+  if (ec) {
+    ::close(fd);
+    return nullptr;
+  }
+  socket->socket_.non_blocking(true, ec);
+  if (ec) return nullptr;    // the socket owns the descriptor now, and closes it
+  asio::error_code ignored;  // the kernel's default buffer is no reason to refuse a subscriber
+  socket->socket_.set_option(asio::socket_base::send_buffer_size(kSendBuffer), ignored);
   loops.track(socket);
   return socket;
 }

@@ -94,7 +94,8 @@ class LiveSocket : public std::enable_shared_from_this<LiveSocket> {
   static constexpr int kSendBuffer = 64 << 10;
 
   // Adopts a connected socket (its native handle) on one of `loops`; `keepalive` is released with it
-  // (the HTTP server's connection slot). start() writes `handshake` (the 101 answer) and starts reading.
+  // (the HTTP server's connection slot); null (the descriptor closed) if it cannot be used. start() writes
+  // `handshake` (the 101 answer) and starts reading.
   static std::shared_ptr<LiveSocket> adopt(LiveLoops& loops, asio::ip::tcp protocol, int fd, Limits limits,
                                            std::shared_ptr<void> keepalive);
   // Frames may be queued before start(); they are written after the handshake.
