@@ -25,7 +25,8 @@ constexpr std::chrono::milliseconds kCatchUpPause{20};
 
 struct Client {
   SubscriberPtr subscriber;
-  std::uint64_t sent_upto = 0;  // the last seq this client has been given
+  std::shared_ptr<Encoder> encoder;  // its protocol's, shared with every client of the protocol; or null
+  std::uint64_t sent_upto = 0;       // the last seq this client has been given
   bool live = false;
 };
 
@@ -52,17 +53,32 @@ void drop(Broadcaster self, Metrics& metrics, std::uint64_t id) {
   if (self->state.clients.erase(id)) metrics.add_subscribers(-1);
 }
 
-// Pushes one change; closes the client when its queue is full. Returns false if the client is gone.
-bool deliver(Broadcaster self, Metrics& metrics, Client& client, const Change& change) {
-  if (client.subscriber->push(change)) {
-    client.sent_upto = change.event.seq;
-    return true;
-  }
+void close_as_slow(Broadcaster self, Metrics& metrics, Client& client) {
   metrics.broadcast_dropped();
   client.subscriber->close(kCloseSlowConsumer, "slow consumer: queue full; reconnect with after=" +
                                                    std::to_string(client.sent_upto));
   drop(self, metrics, client.subscriber->id());
-  return false;
+}
+
+// Pushes one change; closes the client when its queue is full. Returns false if the client is gone.
+bool deliver(Broadcaster self, Metrics& metrics, Client& client, const Change& change) {
+  if (!client.subscriber->push(change)) {
+    close_as_slow(self, metrics, client);
+    return false;
+  }
+  client.sent_upto = change.event.seq;
+  return true;
+}
+
+// The same for a live change already encoded by the client's protocol (null: nothing to send).
+bool deliver_encoded(Broadcaster self, Metrics& metrics, Client& client, std::uint64_t seq,
+                     const EncodedPtr& encoded) {
+  if (encoded && !client.subscriber->push_encoded(encoded)) {
+    close_as_slow(self, metrics, client);
+    return false;
+  }
+  client.sent_upto = seq;
+  return true;
 }
 
 // The call's row just before `e`, folded from its stream, with the view's id: a client catching up gets
@@ -100,6 +116,56 @@ void remember_ids(BroadcasterState& state, const CallsView& view, const std::vec
     it = it->second.seq <= committed ? state.published_ids.erase(it) : std::next(it);
   }
   state.prune_ids_above = std::max(kPruneIdsAbove, 2 * state.published_ids.size());
+}
+
+// The whole batch in one Encoded: its changes' frames and texts, in seq order (null when none has any).
+EncodedPtr join(const std::vector<EncodedPtr>& parts) {
+  std::vector<EncodedPtr> present;
+  for (const EncodedPtr& part : parts)
+    if (part) present.push_back(part);
+  if (present.size() <= 1) return present.empty() ? nullptr : present.front();
+  auto whole = std::make_shared<Encoded>();
+  for (const EncodedPtr& part : present) {
+    whole->frames += part->frames;
+    whole->texts.insert(whole->texts.end(), part->texts.begin(), part->texts.end());
+  }
+  return whole;
+}
+
+// Delivers a published batch to the live clients `ids` of one protocol (`encoder`; null: no shared one):
+// with an encoder, the whole batch in one push per client; without, change after change, each to every
+// client, so that the batch's first event reaches the last client after one push per client, not one per
+// client and event. Each client gets seq order.
+void publish_to(Broadcaster self, Metrics& metrics, Encoder* encoder, const std::vector<std::uint64_t>& ids,
+                const std::vector<Change>& batch) {
+  auto& clients = self->state.clients;
+  if (batch.empty()) return;
+  if (!encoder) {
+    for (const Change& change : batch) {
+      for (std::uint64_t id : ids) {
+        auto it = clients.find(id);
+        if (it == clients.end() || change.event.seq <= it->second.sent_upto) continue;  // closed, or has it
+        deliver(self, metrics, it->second, change);
+      }
+    }
+    return;
+  }
+  std::vector<EncodedPtr> parts;
+  parts.reserve(batch.size());
+  for (const Change& change : batch) parts.push_back(encoder->encode(change));
+  const EncodedPtr whole = join(parts);
+  for (std::uint64_t id : ids) {
+    auto it = clients.find(id);
+    if (it == clients.end()) continue;  // closed as a slow consumer
+    if (it->second.sent_upto < batch.front().event.seq) {
+      deliver_encoded(self, metrics, it->second, batch.back().event.seq, whole);
+      continue;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {  // has part of the batch already
+      if (batch[i].event.seq <= it->second.sent_upto) continue;
+      if (!deliver_encoded(self, metrics, it->second, batch[i].event.seq, parts[i])) break;
+    }
+  }
 }
 
 void catch_up(Broadcaster self, EventStore& store, CallsView& view, Metrics& metrics, std::uint64_t id) {
@@ -158,7 +224,8 @@ broadcaster_actor::behavior_type broadcaster(Broadcaster self, EventStore* store
         self->delayed_send(self, heartbeat, heartbeat_atom::value);
       },
       [=](join_atom, const SubscriberPtr& subscriber, std::uint64_t after) {
-        Client client{subscriber, std::min(after, self->state.published_upto), false};
+        Client client{subscriber, subscriber->shared_encoder(), std::min(after, self->state.published_upto),
+                      false};
         self->state.clients.emplace(subscriber->id(), client);
         metrics->add_subscribers(1);
         catch_up(self, *store, *view, *metrics, subscriber->id());
@@ -166,20 +233,17 @@ broadcaster_actor::behavior_type broadcaster(Broadcaster self, EventStore* store
       [=](catchup_atom, std::uint64_t id) { catch_up(self, *store, *view, *metrics, id); },
       [=](leave_atom, std::uint64_t id) { drop(self, *metrics, id); },
       [=](publish_atom, const ChangeBatch& batch) {
-        std::vector<std::uint64_t> ids;
-        ids.reserve(self->state.clients.size());
-        for (auto& [id, client] : self->state.clients)
-          if (client.live) ids.push_back(id);
-        // Change after change, each to every client: the batch's first event reaches the last client
-        // after one send per client, not one per client and event. Each client still gets seq order.
-        for (const Change& change : *batch) {
-          for (std::uint64_t id : ids) {
-            auto it = self->state.clients.find(id);
-            if (it == self->state.clients.end()) continue;  // closed as a slow consumer
-            if (change.event.seq <= it->second.sent_upto) continue;
-            deliver(self, *metrics, it->second, change);
-          }
+        // Live clients by protocol: the batch is encoded once per protocol that has any, into one buffer
+        // every client of it is handed (null: the clients without a shared encoder get each change).
+        std::vector<std::pair<Encoder*, std::vector<std::uint64_t>>> groups;
+        for (auto& [id, client] : self->state.clients) {
+          if (!client.live) continue;
+          auto group = std::find_if(groups.begin(), groups.end(),
+                                    [&](const auto& g) { return g.first == client.encoder.get(); });
+          if (group == groups.end()) group = groups.insert(groups.end(), {client.encoder.get(), {}});
+          group->second.push_back(id);
         }
+        for (const auto& [encoder, ids] : groups) publish_to(self, *metrics, encoder, ids, *batch);
         if (!batch->empty()) self->state.published_upto = batch->back().event.seq;
         remember_ids(self->state, *view, *batch);
       },

@@ -7,6 +7,10 @@
 // A Subscriber is one connected client (plain WebSocket, Socket.IO, ...). The broadcaster is its only
 // caller: `push` must not block; it returns false when the client's bounded queue is full, and the
 // broadcaster then closes it with a reason telling it to resume with `after`.
+// Live changes are encoded once per protocol, not once per client: a subscriber names its protocol's
+// shared Encoder, the broadcaster encodes each live change with it once and hands every subscriber of
+// that protocol the same Encoded bytes (push_encoded). A subscriber without a shared encoder gets the
+// Change itself (push), as every subscriber does while it catches up from the log.
 //
 // Thread-safety: Subscriber methods are called from the broadcaster actor only; `queued()` may be read
 // from any thread.
@@ -53,11 +57,30 @@ struct Change {
 
 using ChangeBatch = std::shared_ptr<const std::vector<Change>>;
 
+// One change as a protocol puts it on the wire, shared by every client of that protocol.
+struct Encoded {
+  std::string frames;              // WebSocket frames, header and payload, ready to write
+  std::vector<std::string> texts;  // the same messages as text (a long-polling transport joins them)
+};
+using EncodedPtr = std::shared_ptr<const Encoded>;
+
+// A protocol's encoder of live changes. The broadcaster calls it once per change, in seq order, for
+// every change it publishes while the protocol has live subscribers; null: nothing to send for it.
+class Encoder {
+ public:
+  virtual ~Encoder() = default;
+  virtual EncodedPtr encode(const Change& change) = 0;
+};
+
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
   virtual std::uint64_t id() const = 0;
   virtual bool push(const Change& change) = 0;
+  // The protocol's encoder, the same object for all its subscribers; null: live changes go to push().
+  virtual std::shared_ptr<Encoder> shared_encoder() const { return nullptr; }
+  // A live change as the shared encoder put it; false when the client's queue is full.
+  virtual bool push_encoded(const EncodedPtr& encoded) { return encoded == nullptr; }
   // How many more changes push() would take right now. Catching up from the log fills only this much
   // and waits for the client to drain, so replaying a long history never counts as being slow.
   virtual std::size_t room() const { return SIZE_MAX; }

@@ -35,6 +35,7 @@ namespace voxlog {
 
 class ReadBarrier;
 class SocketIoServer;
+class LiveLoops;
 class Campaigns;
 
 // A Twilio account whose auth token may sign webhooks: the configured ones, or the simulator's stand-ins.
@@ -63,6 +64,7 @@ struct ServerContext {
   std::string simulator_url;            // the embedded Twilio simulator's base URL, when it runs
   std::string static_dir;               // the dashboard's files (STATIC_DIR, else the sources' http/static)
   SocketIoServer* socket_io = nullptr;  // serves /socket.io/ (compat/socketio.hpp); required
+  LiveLoops* live_loops = nullptr;      // the io threads of live subscribers (live_socket.hpp); required
 };
 
 class HttpServer {

@@ -8,44 +8,39 @@
 #include "http/compat/socketio_events.hpp"
 #include "http/compat/socketio_session.hpp"
 #include "http/respond.hpp"
+#include "http/websocket.hpp"
 
 namespace voxlog {
 namespace {
 
 using http::RequestHandle;
-using http::rws::ws_handle_t;
 using sio::EngineSession;
 using sio::SessionHub;
-namespace rws = http::rws;
 
 std::string query_value(const QueryParams& q, const char* name) {
   auto it = q.find(name);
   return it == q.end() ? std::string() : it->second;
 }
 
-// Upgrades `req`; frames from the client are handed to the session (which owns the socket: only it sends or
-// closes).
-ws_handle_t upgrade(const RequestHandle& req, std::weak_ptr<EngineSession> weak) {
-  return rws::upgrade<http::Traits>(*req, rws::activation_t::immediate,
-                                    [weak](ws_handle_t wsh, rws::message_handle_t m) {
-                                      auto session = weak.lock();
-                                      if (!session) return;
-                                      switch (m->opcode()) {
-                                        case rws::opcode_t::text_frame:
-                                          session->on_ws_text(wsh.get(), m->payload());
-                                          break;
-                                        case rws::opcode_t::ping_frame: {
-                                          auto pong = *m;
-                                          pong.set_opcode(rws::opcode_t::pong_frame);
-                                          session->send_ws_frame(wsh.get(), pong);
-                                          break;
-                                        }
-                                        case rws::opcode_t::connection_close_frame:
-                                          session->on_ws_closed(wsh.get());
-                                          break;
-                                        default: break;
-                                      }
-                                    });
+// Takes `req`'s connection onto the live io threads and ties it to `session`, which owns it (only it sends
+// or closes); its frames go to the session. Null when `req` is no WebSocket upgrade.
+template <class Attach>
+bool upgrade(const SessionHub& hub, const RequestHandle& req, const std::shared_ptr<EngineSession>& session,
+             Attach attach) {
+  std::string handshake;
+  auto socket = take_websocket(req, *hub.context().live_loops, hub.limits(), handshake);
+  if (!socket) return false;
+  attach(*session, socket);  // before the first frame can arrive
+  std::weak_ptr<EngineSession> weak = session;
+  socket->start(
+      std::move(handshake),
+      [weak](LiveSocket& from, std::string_view text) {
+        if (auto s = weak.lock()) s->on_ws_text(&from, text);
+      },
+      [weak](LiveSocket& from) {
+        if (auto s = weak.lock()) s->on_ws_closed(&from);
+      });
+  return true;
 }
 
 bool is_upgrade(const RequestHandle& req) {
@@ -76,10 +71,17 @@ restinio::request_handling_status_t handle_get(const std::shared_ptr<SessionHub>
     std::string query_token = transport == "websocket" ? query_value(q, "token") : std::string();
     auto caller = caller_for(hub->context().config, header_of(req, "Authorization"), query_token);
     auto session = hub->create(caller && caller->may(Role::viewer));
-    if (transport == "websocket")
-      session->start_websocket(upgrade(req, session));
-    else
+    if (!session) {
+      reply_engine_error(*hub, req, 3, 503);  // SOCKETIO_MAX_SESSIONS reached
+      return restinio::request_accepted();
+    }
+    if (transport != "websocket") {
       session->start_polling(req);
+    } else if (!upgrade(*hub, req, session,
+                        [](EngineSession& s, auto ws) { s.start_websocket(std::move(ws)); })) {
+      session->shut_down();
+      reply_engine_error(*hub, req, 3);
+    }
     return restinio::request_accepted();
   }
   auto session = hub->find(sid);
@@ -92,7 +94,8 @@ restinio::request_handling_status_t handle_get(const std::shared_ptr<SessionHub>
       reply_engine_error(*hub, req, 3);
       return restinio::request_accepted();
     }
-    session->attach_probe(upgrade(req, session));
+    if (!upgrade(*hub, req, session, [](EngineSession& s, auto ws) { s.attach_probe(std::move(ws)); }))
+      reply_engine_error(*hub, req, 3);
     return restinio::request_accepted();
   }
   session->on_poll(req);
@@ -136,6 +139,11 @@ SocketIoOptions SocketIoOptions::from(const Config& config) {
   SocketIoOptions options;
   options.ping_interval_ms = static_cast<std::uint32_t>(config.socketio_ping_interval_ms);
   options.ping_timeout_ms = static_cast<std::uint32_t>(config.socketio_ping_timeout_ms);
+  options.max_queue = config.ws_max_queue;
+  options.max_queue_bytes = config.ws_max_queue_bytes;
+  options.max_sessions = config.socketio_max_sessions;
+  // socket.io's connectTimeout is 45 s, the sum of its default ping interval and timeout: so is ours.
+  options.connect_timeout_ms = options.ping_interval_ms + options.ping_timeout_ms;
   return options;
 }
 

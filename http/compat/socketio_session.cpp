@@ -5,23 +5,40 @@
 #include "actors/broadcaster.hpp"
 #include "http/compat/socketio_events.hpp"
 #include "http/respond.hpp"
+#include "http/websocket.hpp"
 
 namespace voxlog::sio {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using http::RequestHandle;
-using http::rws::ws_handle_t;
-namespace rws = http::rws;
 
-// Distinct from the plain /ws subscribers' ids (a counter from 1): the broadcaster keys clients by id.
+// Live events for every Socket.IO client at once: one translator fed every published change in order (a
+// status change's DialCallStatus comes from the webhook just before it, which every client has been sent
+// or had no need of), the packets, and the WebSocket frames carrying them, in one shared buffer.
+class SocketIoEncoder final : public Encoder {
+ public:
+  EncodedPtr encode(const Change& change) override {
+    auto events = translator_.translate(change);
+    if (events.empty()) return nullptr;
+    auto encoded = std::make_shared<Encoded>();
+    for (const auto& event : events) {
+      encoded->texts.push_back(event_packet(event, change.event.seq));
+      encoded->frames += websocket_frame(kWsText, encoded->texts.back());
+    }
+    return encoded;
+  }
 
-// One Socket.IO connection in the default namespace: the broadcaster's Subscriber. It renders the Node
-// app's events and hands their packets to its session, which sends them if it is still the current socket.
+ private:
+  SocketIoTranslator translator_;  // broadcaster thread only
+};
+
+// One Socket.IO connection in the default namespace: the broadcaster's Subscriber. Live, it hands its
+// session the shared encoding; catching up from the log, it renders the Node app's events itself.
 class NamespaceSocket final : public Subscriber {
  public:
-  NamespaceSocket(std::weak_ptr<EngineSession> session, std::uint64_t id)
-      : session_(std::move(session)), id_(id) {}
+  NamespaceSocket(std::weak_ptr<EngineSession> session, std::uint64_t id, std::shared_ptr<Encoder> encoder)
+      : session_(std::move(session)), id_(id), encoder_(std::move(encoder)) {}
   std::uint64_t id() const override { return id_; }
 
   bool push(const Change& change) override {
@@ -33,22 +50,36 @@ class NamespaceSocket final : public Subscriber {
     return session->deliver(id_, std::move(packets));
   }
 
+  std::shared_ptr<Encoder> shared_encoder() const override { return encoder_; }
+
+  bool push_encoded(const EncodedPtr& encoded) override {
+    auto session = session_.lock();
+    return !session || session->deliver_encoded(id_, encoded);
+  }
+
   // No Socket.IO DISCONNECT: a client whose transport just closes reconnects by itself, with its offset.
-  void close(std::uint16_t, const std::string&) override {
-    if (auto session = session_.lock()) session->end_from_broadcaster(id_);
+  void close(std::uint16_t code, const std::string& reason) override {
+    if (auto session = session_.lock()) session->end_from_broadcaster(id_, code, reason);
   }
 
  private:
   std::weak_ptr<EngineSession> session_;
   const std::uint64_t id_;
-  SocketIoTranslator translator_;  // broadcaster thread only
+  std::shared_ptr<Encoder> encoder_;
+  SocketIoTranslator translator_;  // broadcaster thread only, while catching up
 };
 
 }  // namespace
 
 SessionHub::SessionHub(const ServerContext& context, SocketIoOptions options)
-    : context_(context), options_(options) {
+    : context_(context), options_(options), encoder_(std::make_shared<SocketIoEncoder>()) {
   context_.socket_io = nullptr;  // the hub serves the server, not the other way round
+}
+
+LiveSocket::Limits SessionHub::limits() const {
+  LiveSocket::Limits limits = live_limits(context_.config);
+  limits.max_message = options_.max_payload;
+  return limits;
 }
 
 std::string SessionHub::random_id() {
@@ -62,6 +93,7 @@ std::string SessionHub::random_id() {
 std::shared_ptr<EngineSession> SessionHub::create(bool authorized) {
   auto session = std::make_shared<EngineSession>(*this, random_id(), authorized);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (sessions_.size() >= options_.max_sessions) return nullptr;
   sessions_.emplace(session->sid(), session);
   return session;
 }
@@ -103,7 +135,11 @@ void reply_engine_error(const SessionHub& hub, const RequestHandle& req, int cod
 }
 
 EngineSession::EngineSession(SessionHub& hub, std::string sid, bool authorized)
-    : hub_(hub), sid_(std::move(sid)), authorized_(authorized), last_ping_(Clock::now()) {}
+    : hub_(hub),
+      sid_(std::move(sid)),
+      authorized_(authorized),
+      created_(Clock::now()),
+      last_ping_(created_) {}
 
 namespace {
 OpenInfo open_info(const SessionHub& hub, const std::string& sid, bool can_upgrade) {
@@ -121,7 +157,7 @@ void EngineSession::start_polling(const RequestHandle& req) {
   reply_text(hub_, req, open_packet(open_info(hub_, sid_, true)));
 }
 
-void EngineSession::start_websocket(ws_handle_t ws) {
+void EngineSession::start_websocket(std::shared_ptr<LiveSocket> ws) {
   std::lock_guard<std::mutex> lock(mutex_);
   transport_ = Transport::websocket;
   ws_ = std::move(ws);
@@ -150,19 +186,19 @@ bool EngineSession::on_post(std::string_view body) {
   return true;
 }
 
-void EngineSession::attach_probe(ws_handle_t ws) {
+void EngineSession::attach_probe(std::shared_ptr<LiveSocket> ws) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_ || transport_ == Transport::websocket) return ws->kill();
   if (probe_) probe_->kill();
   probe_ = std::move(ws);
 }
 
-void EngineSession::on_ws_text(const rws::ws_t* from, const std::string& text) {
+void EngineSession::on_ws_text(const LiveSocket* from, std::string_view text) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) return;
   if (probe_ && from == probe_.get()) {
     if (text == "2probe") {
-      send_frame_locked(probe_, "3probe");
+      probe_->send_text("3probe");
       upgrading_ = true;
       if (pending_poll_) answer_poll_locked("6");
     } else if (text == "5") {  // upgrade done: what polling had queued goes over the socket, in order
@@ -175,10 +211,10 @@ void EngineSession::on_ws_text(const rws::ws_t* from, const std::string& text) {
     }
     return;
   }
-  if (ws_ && from == ws_.get()) handle_packet_locked(text);
+  if (ws_ && from == ws_.get()) handle_packet_locked(std::string(text));
 }
 
-void EngineSession::on_ws_closed(const rws::ws_t* from) {
+void EngineSession::on_ws_closed(const LiveSocket* from) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (probe_ && from == probe_.get()) {
     probe_.reset();
@@ -188,16 +224,12 @@ void EngineSession::on_ws_closed(const rws::ws_t* from) {
   }
 }
 
-void EngineSession::send_ws_frame(const rws::ws_t* from, const rws::message_t& frame) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (ws_handle_t* ws : {&ws_, &probe_})
-    if (*ws && from == ws->get()) (*ws)->send_message(frame);
-}
-
-// A ping every interval; no pong within the timeout ends the session.
+// A ping every interval; no pong within the timeout ends the session, and so does no CONNECT in time.
 void EngineSession::tick(Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_) return;
+  if (!ever_connected_ && now - created_ >= std::chrono::milliseconds(hub_.options().connect_timeout_ms))
+    return terminate_locked(true);
   if (awaiting_pong_) {
     if (now - last_ping_ >= std::chrono::milliseconds(hub_.options().ping_timeout_ms)) terminate_locked(true);
   } else if (now - last_ping_ >= std::chrono::milliseconds(hub_.options().ping_interval_ms)) {
@@ -215,34 +247,51 @@ void EngineSession::shut_down() {
 bool EngineSession::deliver(std::uint64_t socket_id, std::vector<std::string> packets) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (closed_ || socket_id != socket_id_) return true;  // a retired socket: the broadcaster hears `leave`
-  if (queued_locked() >= hub_.options().max_queue) return false;
+  if (transport_ == Transport::websocket) {
+    std::string frames;
+    for (const auto& packet : packets) frames += websocket_frame(kWsText, packet);
+    return !ws_ || ws_->send(std::make_shared<const std::string>(std::move(frames)));
+  }
+  std::size_t bytes = 0;
+  for (const auto& packet : packets) bytes += packet.size();
+  if (!room_for_locked(packets.size(), bytes)) return false;
   for (auto& packet : packets) send_locked(std::move(packet));
   return true;
 }
 
-void EngineSession::end_from_broadcaster(std::uint64_t socket_id) {
+bool EngineSession::deliver_encoded(std::uint64_t socket_id, const EncodedPtr& encoded) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_ || socket_id != socket_id_) return true;
+  if (transport_ == Transport::websocket)
+    return !ws_ || ws_->send(LiveSocket::Frame(encoded, &encoded->frames));
+  std::size_t bytes = 0;
+  for (const auto& text : encoded->texts) bytes += text.size();
+  if (!room_for_locked(encoded->texts.size(), bytes)) return false;
+  for (const auto& text : encoded->texts) send_locked(text);
+  return true;
+}
+
+void EngineSession::end_from_broadcaster(std::uint64_t socket_id, std::uint16_t code,
+                                         const std::string& reason) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (socket_id != socket_id_) return;
   socket_id_ = 0;  // the broadcaster has dropped it already
-  terminate_locked(false);
+  terminate_locked(false, code, reason);
 }
 
-std::size_t EngineSession::queued_locked() const {
-  return outbox_.size() + unsent_->load();
+bool EngineSession::room_for_locked(std::size_t packets, std::size_t bytes) const {
+  if (outbox_.empty()) return true;  // what is larger than the limit still goes to a client that has read all
+  return outbox_.size() + packets <= hub_.options().max_queue &&
+         outbox_bytes_ + bytes <= hub_.options().max_queue_bytes;
 }
 
-void EngineSession::send_frame_locked(const ws_handle_t& ws, std::string text) {
-  unsent_->fetch_add(1);
-  auto unsent = unsent_;
-  ws->send_message(rws::final_frame, rws::opcode_t::text_frame, restinio::writable_item_t{std::move(text)},
-                   [unsent](const asio::error_code&) { unsent->fetch_sub(1); });
-}
-
+// Engine.IO's own packets (open, pong, ping, connect answers) are small and go whatever the queue holds.
 void EngineSession::send_locked(std::string packet) {
   if (transport_ == Transport::websocket) {
-    if (ws_) send_frame_locked(ws_, std::move(packet));
+    if (ws_) ws_->send_text(packet);
     return;
   }
+  outbox_bytes_ += packet.size();
   outbox_.push_back(std::move(packet));
   if (pending_poll_) {
     RequestHandle req = std::move(*pending_poll_);
@@ -255,6 +304,7 @@ void EngineSession::flush_to_locked(const RequestHandle& req) {
   std::vector<std::string> packets(std::make_move_iterator(outbox_.begin()),
                                    std::make_move_iterator(outbox_.end()));
   outbox_.clear();
+  outbox_bytes_ = 0;
   reply_text(hub_, req, join_payload(packets));
 }
 
@@ -308,8 +358,9 @@ void EngineSession::connect_locked(std::string_view packet) {
     pid = given_pid->get<std::string>();
   if (pid.empty()) pid = hub_.random_id();
   send_locked(connect_ok_packet(hub_.random_id(), pid));
+  ever_connected_ = true;
   socket_id_ = next_subscriber_id();
-  auto socket = std::make_shared<NamespaceSocket>(weak_from_this(), socket_id_);
+  auto socket = std::make_shared<NamespaceSocket>(weak_from_this(), socket_id_, hub_.encoder());
   // Without an offset, live from the join on, as Socket.IO's broadcasts are: the broadcaster clamps an
   // `after` beyond what it has published to what it has published. (The view's checkpoint was used here;
   // it may trail the published events by up to the projection's commit interval, and a client joining in
@@ -324,20 +375,18 @@ void EngineSession::leave_locked() {
   socket_id_ = 0;
 }
 
-// Ends the session. `tell_client` answers a pending poll with CLOSE (a WebSocket just closes).
-void EngineSession::terminate_locked(bool tell_client) {
+// Ends the session. `tell_client` answers a pending poll with CLOSE (a WebSocket just closes, with `code`).
+void EngineSession::terminate_locked(bool tell_client, std::uint16_t code, const std::string& reason) {
   if (closed_) return;
   closed_ = true;
   if (pending_poll_) answer_poll_locked(tell_client ? "1" : "6");
-  for (ws_handle_t* ws : {&ws_, &probe_}) {
+  for (std::shared_ptr<LiveSocket>* ws : {&ws_, &probe_}) {
     if (!*ws) continue;
-    (*ws)->send_message(
-        rws::final_frame, rws::opcode_t::connection_close_frame,
-        restinio::writable_item_t{rws::status_code_to_bin(rws::status_code_t::normal_closure)});
-    (*ws)->shutdown();
+    (*ws)->close(code, reason);
     ws->reset();
   }
   outbox_.clear();
+  outbox_bytes_ = 0;
   leave_locked();
   hub_.remove(sid_);
 }

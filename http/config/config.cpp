@@ -349,6 +349,9 @@ const std::vector<std::string>& config_variable_names() {
                                               "STATIC_DIR",
                                               "WS_PING_MS",
                                               "WS_MAX_QUEUE",
+                                              "WS_MAX_QUEUE_BYTES",
+                                              "LIVE_IO_THREADS",
+                                              "SOCKETIO_MAX_SESSIONS",
                                               "SOCKETIO_PING_INTERVAL_MS",
                                               "SOCKETIO_PING_TIMEOUT_MS",
                                               "CALL_IDLE_AFTER_END_MS",
@@ -506,6 +509,16 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
   }
   if (auto v = lookup("WS_MAX_QUEUE"); !v.empty()) {
     if (auto st = parse_size("WS_MAX_QUEUE", v, 1, 1L << 24, c.ws_max_queue); !st) return st;
+  }
+  if (auto v = lookup("WS_MAX_QUEUE_BYTES"); !v.empty()) {
+    if (auto st = parse_size("WS_MAX_QUEUE_BYTES", v, 1024, 1L << 30, c.ws_max_queue_bytes); !st) return st;
+  }
+  if (auto v = lookup("LIVE_IO_THREADS"); !v.empty()) {
+    if (auto st = parse_size("LIVE_IO_THREADS", v, 1, 16, c.live_io_threads); !st) return st;
+  }
+  if (auto v = lookup("SOCKETIO_MAX_SESSIONS"); !v.empty()) {
+    if (auto st = parse_size("SOCKETIO_MAX_SESSIONS", v, 1, 1L << 20, c.socketio_max_sessions); !st)
+      return st;
   }
   if (auto v = lookup("MAX_CAMPAIGN_CONTACTS"); !v.empty()) {
     if (auto st = parse_size("MAX_CAMPAIGN_CONTACTS", v, 1, 10000000, c.max_campaign_contacts); !st)

@@ -93,9 +93,12 @@ struct Config {
   std::string static_dir;           // STATIC_DIR: the dashboard's files; empty: the sources' http/static
   long ws_ping_ms = 30000;          // WS_PING_MS: /ws heartbeat (10 to 9999999)
   std::size_t ws_max_queue = 1024;  // WS_MAX_QUEUE: frames a /ws client may leave unread (>= 1)
-  long socketio_ping_interval_ms = 25000;  // SOCKETIO_PING_INTERVAL_MS (10 to 9999999)
-  long socketio_ping_timeout_ms = 20000;   // SOCKETIO_PING_TIMEOUT_MS (10 to 9999999)
-  long call_idle_after_end_ms = 5000;      // CALL_IDLE_AFTER_END_MS: a finished call's actor lingers (>= 1)
+  std::size_t ws_max_queue_bytes = 1 << 20;   // WS_MAX_QUEUE_BYTES: bytes a live client may leave unread
+  std::size_t live_io_threads = 1;            // LIVE_IO_THREADS: io threads of the live subscribers (1 to 16)
+  std::size_t socketio_max_sessions = 10000;  // SOCKETIO_MAX_SESSIONS: Engine.IO sessions open at once
+  long socketio_ping_interval_ms = 25000;     // SOCKETIO_PING_INTERVAL_MS (10 to 9999999)
+  long socketio_ping_timeout_ms = 20000;      // SOCKETIO_PING_TIMEOUT_MS (10 to 9999999)
+  long call_idle_after_end_ms = 5000;  // CALL_IDLE_AFTER_END_MS: a finished call's actor lingers (>= 1)
   std::size_t log_map_bytes = std::size_t{1} << 40;  // LOG_MAP_BYTES: the log's largest size (>= 1 MiB)
   std::size_t max_campaign_contacts = 200000;  // MAX_CAMPAIGN_CONTACTS: rows of one campaign (start-bulk too)
   std::size_t max_import_bytes = 32u << 20;    // MAX_IMPORT_BYTES: body of a campaign or do-not-call import

@@ -116,7 +116,7 @@ Handler live_feed(const ServerContext& ctx) {
       }
       after = std::stoull(it->second);
     }
-    return upgrade_to_websocket(req, ctx.broadcaster, after, ctx.config.ws_max_queue);
+    return upgrade_to_websocket(req, ctx.broadcaster, after, *ctx.live_loops, live_limits(ctx.config));
   };
 }
 

@@ -237,6 +237,35 @@ test('raw Engine.IO: errors for bad requests, and a client that never pongs is d
   await eventually(async () => (await vx.get('/healthz')).body.subscribers === 0, 5000, 'the dead client to be dropped');
 });
 
+test('Engine.IO sessions are capped, and one that never sends a CONNECT expires though it answers pings', async (t) => {
+  // The connect timeout is the ping interval plus timeout: 600 ms here.
+  const vx = await startVoxlogd({ env: { SOCKETIO_MAX_SESSIONS: '2', SOCKETIO_PING_INTERVAL_MS: '200', SOCKETIO_PING_TIMEOUT_MS: '400' } });
+  t.after(() => vx.stop());
+  const base = `${vx.url}/socket.io/?EIO=4&transport=polling`;
+  const handshake = async () => {
+    const res = await fetch(base);
+    return { status: res.status, body: await res.text() };
+  };
+  const first = await handshake();
+  const second = await handshake();
+  assert.equal(first.status, 200);
+  assert.equal(second.status, 200);
+  const refused = await handshake();
+  assert.equal(refused.status, 503, 'a third session is refused');
+  assert.equal(JSON.parse(refused.body).code, 3);
+  // The first session answers every ping but never connects to a namespace: it is closed all the same.
+  const url = `${base}&sid=${JSON.parse(first.body.slice(1)).sid}`;
+  const ended = await eventually(async () => {
+    const r = await fetch(url);
+    if (r.status === 400) return r;
+    const packets = (await r.text()).split('\x1e');
+    if (packets.includes('2')) await fetch(url, { method: 'POST', body: '3' });
+    return packets.includes('1') ? r : null;
+  }, 5000, 'the session without a CONNECT to end');
+  assert.ok(ended);
+  await eventually(async () => (await handshake()).status === 200, 5000, 'a new session once the others expired');
+});
+
 test('a client that passes its last seq gets everything it missed from the log, also across a restart', async (t) => {
   const vx = await startVoxlogd({ env: PING_ENV });
   t.after(() => vx.stop());

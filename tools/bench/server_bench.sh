@@ -9,12 +9,17 @@
 #     webhook (WebhookReceived + CallStatusChanged) and no duplicates.
 #  2. Webhook to WebSocket: ws_latency with $WS_SUBS subscribers, $WS_RATE signed webhooks/s for
 #     $WS_SECONDS s (after $WS_WARMUP warm-up webhooks), against bare_server's echo and a fresh voxlogd.
+#  3. Fan-out at scale (ONLY=fanout; not in the default run): for each of $FANOUT_KINDS (/ws, Socket.IO over
+#     Engine.IO's WebSocket) and each count in $FANOUT_SUBS, a fresh voxlogd, ws_latency at $WS_RATE
+#     webhooks/s for $FANOUT_SECONDS s, and voxlogd's RSS growth per idle subscriber; beside voxlogd with no
+#     subscriber (the webhook answer's own latency) and bare_server's echo to as many /ws subscribers.
 #
 # The machine is shared (other tenants' load moves the figures): before each measurement the script waits up to $GATE_SECONDS
 # for other processes to go quiet, and it prints the CPU-seconds others used during each measurement.
 # RUNS=n repeats everything and prints medians. Knobs (env): RUNS=1 DURATION=10 CONNS=64 CALLS=150000
 # WS_SUBS=100 WS_RATE=100 WS_SECONDS=15 WS_WARMUP=100 BARE_PORT=44100 GATE_SECONDS=20 GATE_PCT=25, and
-# ONLY=ingest or ONLY=ws to run one of the two benchmarks (e.g. to alternate two builds quickly).
+# ONLY=ingest or ONLY=ws to run one of the two benchmarks (e.g. to alternate two builds quickly), ONLY=fanout
+# for the third (FANOUT_SUBS="100 1000 5000" FANOUT_KINDS="ws socketio" FANOUT_SECONDS=10).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -22,7 +27,10 @@ BENCH_DIR="$ROOT/tools/bench"
 RUNS=${RUNS:-1} DURATION=${DURATION:-10} CONNS=${CONNS:-64} CALLS=${CALLS:-150000}
 WS_SUBS=${WS_SUBS:-100} WS_RATE=${WS_RATE:-100} WS_SECONDS=${WS_SECONDS:-15} WS_WARMUP=${WS_WARMUP:-100}
 BARE_PORT=${BARE_PORT:-44100} GATE_SECONDS=${GATE_SECONDS:-20} GATE_PCT=${GATE_PCT:-25} ONLY=${ONLY:-}
-case "$ONLY" in ""|ingest|ws) ;; *) echo "server_bench: ONLY must be ingest or ws" >&2; exit 2 ;; esac
+FANOUT_SUBS=${FANOUT_SUBS:-"100 1000 5000"} FANOUT_KINDS=${FANOUT_KINDS:-"ws socketio"}
+FANOUT_SECONDS=${FANOUT_SECONDS:-10}
+case "$ONLY" in ""|ingest|ws|fanout) ;; *) echo "server_bench: ONLY must be ingest, ws or fanout" >&2; exit 2 ;; esac
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # thousands of subscribers, on both sides
 PUBLIC_URL=https://voxlog.example.com
 WEBHOOK_PATH=/api/calls/webhooks/status
 
@@ -39,7 +47,7 @@ VOXLOGD="$BUILD/tools/voxlogd/voxlogd"
 BARE="$BUILD/tools/bench/bare_server"
 GEN="$BUILD/tools/bench/webhook_gen"
 WSLAT="$BUILD/tools/bench/ws_latency"
-command -v wrk >/dev/null || { echo "server_bench: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+[[ "$ONLY" == fanout ]] || command -v wrk >/dev/null || { echo "server_bench: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
 WORK=$(mktemp -d /tmp/server_bench.XXXXXX)
 STARTED=()
@@ -81,7 +89,8 @@ gate() {
 # --- servers -------------------------------------------------------------------------------------------------
 start_voxlogd() {  # $1: data dir; sets VOX_PID and VOX_PORT
   mkdir -p "$1"
-  env PORT=0 DATA_DIR="$1" PUBLIC_URL="$PUBLIC_URL" TWILIO_ACCOUNT_SID=AC0a1b2c3d4e5f60718293a4b5c6d7e8f9 \
+  : >"$1.log"  # before the server's own redirection: the loop below may read it first (set -e)
+  env PORT=0 DATA_DIR="$1" PUBLIC_URL="$PUBLIC_URL" MAX_CONNECTIONS=8192 TWILIO_ACCOUNT_SID=AC0a1b2c3d4e5f60718293a4b5c6d7e8f9 \
     TWILIO_FLOW_SID=FW0a1b2c3d4e5f60718293a4b5c6d7e8f9 TWILIO_PHONE_NUMBER=+442071838750 \
     TWILIO_API_BASE=http://127.0.0.1:9 "$VOXLOGD" /dev/null >"$1.log" 2>&1 &
   VOX_PID=$!
@@ -139,6 +148,19 @@ ws_load() {  # $1: port
   "$WSLAT" --port "$1" --subscribers "$WS_SUBS" --rate "$WS_RATE" --seconds "$WS_SECONDS" --warmup "$WS_WARMUP" \
     --url "$PUBLIC_URL"
 }
+fanout_load() {  # $1: port, $2: ws|socketio, $3: subscribers, $4: the server's pid (RSS)
+  local protocol=$2
+  [[ "$protocol" == none ]] && protocol=ws  # no subscriber: the webhook answer alone
+  "$WSLAT" --port "$1" --protocol "$protocol" --subscribers "$3" --rate "$WS_RATE" --seconds "$FANOUT_SECONDS" \
+    --warmup "$WS_WARMUP" --url "$PUBLIC_URL" --server-pid "$4"
+}
+fanout_voxlogd() {  # $1: run, $2: kind, $3: subscribers
+  start_voxlogd "$WORK/vox-fanout-$1-$2-$3"
+  gate
+  measure "$VOX_PID" fanout_load "$VOX_PORT" "$2" "$3" "$VOX_PID"
+  record "$1" "fanout-$2-$3" voxlogd
+  stop_server "$VOX_PID"
+}
 record() {  # record RUN BENCH SERVER: appends the last measurement to the results
   echo "run=$1 bench=$2 server=$3 $OUT server_cpu=$SERVER_CPU client_cpu=$CLIENT_CPU foreign_cpu=$FOREIGN_CPU" \
        "gate=${GATE_NOTE// /_}" >>"$WORK/results"
@@ -168,14 +190,25 @@ ws_voxlogd() {  # $1: run
 }
 
 # --- the run -------------------------------------------------------------------------------------------------
-GEN_OUT=$("$GEN" "$WORK/requests.txt" "$PUBLIC_URL$WEBHOOK_PATH" "$CALLS")
-REQUESTS=$(field requests "$GEN_OUT"); BODY_BYTES=$(field mean_body_bytes "$GEN_OUT")
+if [[ "$ONLY" != fanout ]]; then
+  GEN_OUT=$("$GEN" "$WORK/requests.txt" "$PUBLIC_URL$WEBHOOK_PATH" "$CALLS")
+  REQUESTS=$(field requests "$GEN_OUT"); BODY_BYTES=$(field mean_body_bytes "$GEN_OUT")
+fi
 # The request file is hundreds of MB of dirty pages; written back during the first measurement, they slowed
 # its log commits (ext4 flushes other files' data with a journal commit): run 1 once had p99 34 ms, max 139 ms,
 # while three runs after a sync had 6.5-7.3 ms (so most likely, not proven, the cause).
 sync
 start_bare
 for run in $(seq "$RUNS"); do
+  if [[ "$ONLY" == fanout ]]; then
+    gate; measure "$BARE_PID" fanout_load "$BARE_PORT" ws 0 "$BARE_PID"; record "$run" fanout-none-0 bare
+    for n in $FANOUT_SUBS; do
+      gate; measure "$BARE_PID" fanout_load "$BARE_PORT" ws "$n" "$BARE_PID"; record "$run" "fanout-ws-$n" bare
+    done
+    fanout_voxlogd "$run" none 0
+    for kind in $FANOUT_KINDS; do for n in $FANOUT_SUBS; do fanout_voxlogd "$run" "$kind" "$n"; done; done
+    continue
+  fi
   if [[ "$ONLY" != ws ]]; then
     gate; measure "$BARE_PID" wrk_load "$BARE_PORT"; record "$run" ingest bare
     ingest_voxlogd "$run"
@@ -196,7 +229,29 @@ echo
 echo "== voxlogd server benchmarks: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) vCPU, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   binaries: $BUILD   runs: $RUNS (medians below; every run in the raw lines)"
 echo
-if [[ "$ONLY" != ws ]]; then
+if [[ "$ONLY" == fanout ]]; then
+echo "3. Fan-out: ws_latency (1 thread, epoll), $WS_RATE signed webhooks/s for ${FANOUT_SECONDS}s after $WS_WARMUP warm-up"
+echo "   ones, each a new call; subscribers on /ws (JSON) or Socket.IO (Engine.IO v4 over WebSocket); latency from"
+echo "   just before the POST is written to each subscriber reading the first message naming its CallSid. A fresh"
+echo "   voxlogd per line; rss/sub = its RSS growth per idle subscriber once all are connected."
+printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %5s %8s %10s %11s\n' server kind subs last_p50 last_p99 \
+  last_max pooled_p99 http_p50 http_p99 missing disc rss/sub client_cpu% foreign_cpu
+for bench in $(sed -n 's/.* bench=\(fanout-[^ ]*\) .*/\1/p' "$WORK/results" | awk '!seen[$0]++'); do
+  for server in bare voxlogd; do
+    grep -q " bench=$bench server=$server " "$WORK/results" || continue
+    kind=${bench#fanout-}; subs=${kind##*-}; kind=${kind%-*}
+    printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %5s %8s %10s %11s\n' "$server" "$kind" "$subs" \
+      "$(median "$bench" $server last_p50_ms)" "$(median "$bench" $server last_p99_ms)" \
+      "$(median "$bench" $server last_max_ms)" "$(median "$bench" $server pooled_p99_ms)" \
+      "$(median "$bench" $server http_p50_ms)" "$(median "$bench" $server http_p99_ms)" \
+      "$(median "$bench" $server missing)" "$(median "$bench" $server disconnected)" \
+      "$(median "$bench" $server rss_per_subscriber_b)" \
+      "$(median "$bench" $server client_cpu_pct)" "$(median "$bench" $server foreign_cpu)"
+  done
+done
+echo "   (milliseconds, bytes; CPU in seconds over the measurement; foreign = other processes on the machine)"
+fi
+if [[ "$ONLY" != ws && "$ONLY" != fanout ]]; then
 echo "1. Durable webhook ingestion: wrk 4.1 -t1 -c$CONNS -d${DURATION}s (webhook_post.lua), POST $WEBHOOK_PATH,"
 echo "   signed form-encoded Twilio status callbacks, mean body $BODY_BYTES B, $REQUESTS distinct requests"
 echo "   ($CALLS calls x 4 statuses). voxlogd: 1 io thread, signatures verified, 200 after the group commit."
@@ -220,7 +275,7 @@ grep " bench=ingest server=voxlogd " "$WORK/results" | while read -r line; do
 done
 echo
 fi
-if [[ "$ONLY" != ingest ]]; then
+if [[ "$ONLY" != ingest && "$ONLY" != fanout ]]; then
 echo "2. Webhook to WebSocket: ws_latency (1 thread, epoll), $WS_SUBS subscribers on /ws, $WS_RATE webhooks/s for" \
      "${WS_SECONDS}s after $WS_WARMUP warm-up ones, each a new call;"
 echo "   latency from just before the POST is written to the subscriber reading the first frame naming its CallSid."

@@ -2,6 +2,16 @@
 //
 //   TWILIO_AUTH_TOKEN=... ws_latency --port P [--subscribers 100] [--rate 100] [--seconds 20]
 //       [--warmup 100] [--ws-path /ws] [--post-path /api/calls/webhooks/status] [--url SIGNED_BASE]
+//       [--protocol ws|socketio] [--stalled 0] [--server-pid PID]
+//
+// `--protocol socketio` makes every subscriber a Socket.IO client over Engine.IO's WebSocket transport
+// (ws_wire.hpp open_socketio; Engine.IO pings answered), which receives the Node app's events instead.
+// `--subscribers 0` measures the webhook answer alone (the baseline of the answer's latency).
+// `--stalled N` adds N subscribers that never read (a small receive buffer) until the end; they are then
+// read to their end, and the line says how many the server closed with 4000 (stalled_4000) and how many
+// it did not close at all (stalled_open). `--server-pid` samples the server's RSS: before the subscribers
+// connect, once they are idle (rss_per_subscriber_b: the growth per subscriber), and the most seen during
+// the run.
 //
 // Connects the subscribers to ws-path, then POSTs signed Twilio status callbacks (webhook_form.hpp) at
 // a fixed rate, each for a new call whose CallSid carries this run's tag and the webhook's index. For
@@ -21,12 +31,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -62,7 +76,19 @@ struct Options {
   std::string ws_path = "/ws";
   std::string post_path = "/api/calls/webhooks/status";
   std::string url;  // the base URL the server verifies signatures against (its PUBLIC_URL)
+  bool socketio = false;
+  int stalled = 0;
+  int server_pid = 0;
 };
+
+// The resident set of process `pid` in KiB (0 when unknown).
+long rss_kb(int pid) {
+  if (pid <= 0) return 0;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return 0;
+}
 
 bool parse_options(int argc, char** argv, Options& o) {
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -83,12 +109,18 @@ bool parse_options(int argc, char** argv, Options& o) {
       o.post_path = value;
     else if (key == "--url")
       o.url = value;
+    else if (key == "--protocol" && (value == "ws" || value == "socketio"))
+      o.socketio = value == "socketio";
+    else if (key == "--stalled")
+      o.stalled = std::atoi(value.c_str());
+    else if (key == "--server-pid")
+      o.server_pid = std::atoi(value.c_str());
     else
       return false;
   }
   if (argc % 2 == 0) return false;
   if (o.url.empty()) o.url = "http://127.0.0.1:" + std::to_string(o.port);
-  return o.port > 0 && o.subscribers > 0 && o.rate > 0 && o.seconds > 0 && o.warmup >= 0;
+  return o.port > 0 && o.subscribers >= 0 && o.stalled >= 0 && o.rate > 0 && o.seconds > 0 && o.warmup >= 0;
 }
 
 struct Connection {
@@ -107,8 +139,8 @@ struct Run {
   std::vector<int> waiting;               // subscribers not reached yet, per webhook
   std::vector<std::int64_t> last_ns;      // latency to the last subscriber, per webhook
   std::vector<std::int64_t> http_ns;      // POST answer latency, per webhook
-  std::vector<Connection> subscribers, posts;
-  long non2xx = 0, late_sends = 0, stray_frames = 0, reconnects = 0;
+  std::vector<Connection> subscribers, posts, stalled;
+  long non2xx = 0, late_sends = 0, stray_frames = 0, reconnects = 0, disconnected = 0;
   int epoll_fd = -1;
   std::string failure;
 };
@@ -158,8 +190,18 @@ bool read_available(Connection& c) {
   }
 }
 
+// A subscriber the server closed (or lost): counted, its later deliveries missing; the run goes on.
+void disconnect(Run& run, Connection& c, const std::string& why) {
+  if (run.disconnected++ == 0) std::fprintf(stderr, "ws_latency: %s\n", why.c_str());
+  epoll_ctl(run.epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  c.fd = -1;
+  c.buffer.clear();
+}
+
 void on_subscriber_readable(Run& run, int s) {
   Connection& c = run.subscribers[static_cast<std::size_t>(s)];
+  if (c.fd < 0) return;
   bool open = read_available(c);
   const std::int64_t t = now_ns();
   std::size_t consumed = 0;
@@ -172,8 +214,9 @@ void on_subscriber_readable(Run& run, int s) {
     }
     consumed += static_cast<std::size_t>(used);
     if (frame.opcode == 8) {
-      run.failure = "the server closed subscriber " + std::to_string(s) + ": " +
-                    std::string(frame.payload.substr(std::min<std::size_t>(2, frame.payload.size())));
+      disconnect(run, c,
+                 "the server closed subscriber " + std::to_string(s) + ": " +
+                     std::string(frame.payload.substr(std::min<std::size_t>(2, frame.payload.size()))));
       return;
     }
     if (frame.opcode == 9) {  // a heartbeat: answer it, or the server closes us as a dead client
@@ -183,6 +226,12 @@ void on_subscriber_readable(Run& run, int s) {
       continue;
     }
     if (frame.opcode != 1) continue;
+    if (run.options.socketio && frame.payload == "2") {  // an Engine.IO ping
+      std::string pong = voxlog::bench::client_frame(1, "3");
+      if (::write(c.fd, pong.data(), pong.size()) != static_cast<ssize_t>(pong.size()))
+        run.failure = "cannot answer a ping on subscriber " + std::to_string(s);
+      continue;
+    }
     long w = webhook_in(run, frame.payload);
     if (w < 0 || run.sent_ns[static_cast<std::size_t>(w)] < 0) {
       ++run.stray_frames;
@@ -194,7 +243,7 @@ void on_subscriber_readable(Run& run, int s) {
     if (--run.waiting[static_cast<std::size_t>(w)] == 0) run.last_ns[static_cast<std::size_t>(w)] = slot;
   }
   c.buffer.erase(0, consumed);
-  if (!open && run.failure.empty()) run.failure = "subscriber " + std::to_string(s) + " was disconnected";
+  if (!open) disconnect(run, c, "subscriber " + std::to_string(s) + " was disconnected");
 }
 
 void on_post_readable(Run& run, int p) {
@@ -261,13 +310,18 @@ std::string connect_all(Run& run, int epoll_fd) {
     ev.data.u64 = tag;
     epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
   };
-  for (int s = 0; s < run.options.subscribers; ++s) {
+  const char* api_token = std::getenv("VOXLOG_TOKEN");  // a viewer's token, when the server wants one
+  for (int s = 0; s < run.options.subscribers + run.options.stalled; ++s) {
+    bool stalled = s >= run.options.subscribers;
     Connection c;
-    c.fd = voxlog::bench::connect_loopback(run.options.port);
+    c.fd = voxlog::bench::connect_loopback(run.options.port, stalled ? 4096 : 0);
     if (c.fd < 0) return std::string("cannot connect a subscriber: ") + std::strerror(errno);
-    std::string error = voxlog::bench::open_websocket(c.fd, run.options.port, run.options.ws_path, c.buffer);
-    if (!error.empty()) return error;
-    run.subscribers.push_back(std::move(c));
+    std::string error =
+        run.options.socketio
+            ? voxlog::bench::open_socketio(c.fd, run.options.port, api_token ? api_token : "", c.buffer)
+            : voxlog::bench::open_websocket(c.fd, run.options.port, run.options.ws_path, c.buffer);
+    if (!error.empty()) return "subscriber " + std::to_string(s) + ": " + error;
+    (stalled ? run.stalled : run.subscribers).push_back(std::move(c));
   }
   for (int p = 0; p < kPostConnections; ++p) {
     Connection c;
@@ -282,6 +336,31 @@ std::string connect_all(Run& run, int epoll_fd) {
   return "";
 }
 
+// Reads a stalled subscriber to its end: true when the last thing the server sent was a close with 4000.
+// `open`: the server had not closed it at all (nothing more came within a second).
+bool closed_with_4000(Connection& c, bool& open) {
+  timeval wait{1, 0};
+  setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) & ~O_NONBLOCK);
+  char chunk[65536];
+  open = false;
+  for (;;) {
+    Frame frame;
+    long used;
+    while ((used = voxlog::bench::next_frame(c.buffer, frame)) > 0) {
+      if (frame.opcode == 8)
+        return frame.payload.size() >= 2 && ((static_cast<unsigned char>(frame.payload[0]) << 8) |
+                                             static_cast<unsigned char>(frame.payload[1])) == 4000;
+      c.buffer.erase(0, static_cast<std::size_t>(used));
+    }
+    if (used < 0) return false;
+    ssize_t n = ::recv(c.fd, chunk, sizeof chunk, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) open = true;
+    if (n <= 0) return false;
+    c.buffer.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
 double percentile_ms(std::vector<std::int64_t> v, double p) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
@@ -292,11 +371,13 @@ double percentile_ms(std::vector<std::int64_t> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a pong to a subscriber the server has just closed must not kill the run
   Run run;
   if (!parse_options(argc, argv, run.options)) {
     std::fprintf(stderr,
                  "usage: TWILIO_AUTH_TOKEN=... ws_latency --port P [--subscribers N] [--rate PER_S] "
-                 "[--seconds S] [--warmup N] [--ws-path P] [--post-path P] [--url BASE]\n");
+                 "[--seconds S] [--warmup N] [--ws-path P] [--post-path P] [--url BASE] "
+                 "[--protocol ws|socketio] [--stalled N] [--server-pid PID]\n");
     return 2;
   }
   const char* token = std::getenv("TWILIO_AUTH_TOKEN");
@@ -304,13 +385,30 @@ int main(int argc, char** argv) {
   run.marker = "CA" + tag;
   prepare_requests(run, token ? token : "", tag);
 
+  // Thousands of subscribers need as many descriptors: take the hard limit.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  const long rss_before = rss_kb(run.options.server_pid);
+  const std::int64_t connect_start = now_ns();
   run.epoll_fd = epoll_create1(0);
   if (std::string error = connect_all(run, run.epoll_fd); !error.empty()) {
     std::fprintf(stderr, "ws_latency: %s\n", error.c_str());
     return 1;
   }
+  const double connect_s = static_cast<double>(now_ns() - connect_start) / 1e9;
   // Bytes that arrived with a handshake answer are parsed like any later read.
   for (std::size_t s = 0; s < run.subscribers.size(); ++s) on_subscriber_readable(run, static_cast<int>(s));
+  for (Connection& c : run.stalled) {
+    int tiny = 4096;
+    setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &tiny, sizeof tiny);
+  }
+  usleep(300'000);                                       // the server registers the last joins
+  const long rss_idle = rss_kb(run.options.server_pid);  // (idle so far: nothing has been published)
+  long rss_max = rss_idle;
+  std::int64_t next_rss_sample = 0;
 
   const std::int64_t period = static_cast<std::int64_t>(1e9 / run.options.rate);
   const std::int64_t start = now_ns() + 200'000'000;  // let the server register the last subscriber
@@ -320,6 +418,10 @@ int main(int argc, char** argv) {
   std::vector<epoll_event> events(512);
   while (run.failure.empty()) {
     std::int64_t t = now_ns();
+    if (run.options.server_pid > 0 && t >= next_rss_sample) {
+      rss_max = std::max(rss_max, rss_kb(run.options.server_pid));
+      next_rss_sample = t + 200'000'000;
+    }
     while (next < run.webhooks && t >= start + next * period) {
       if (!send_webhook(run, next)) break;  // every connection waits for an answer: send when one frees
       if (run.sent_ns[static_cast<std::size_t>(next)] - (start + next * period) > 1'000'000) ++run.late_sends;
@@ -352,6 +454,13 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  long stalled_4000 = 0, stalled_open = 0;
+  for (Connection& c : run.stalled) {
+    bool open = false;
+    if (closed_with_4000(c, open)) ++stalled_4000;
+    if (open) ++stalled_open;
+  }
+
   std::vector<std::int64_t> last, pooled, http;
   long missing = 0;
   const std::size_t n_subs = run.subscribers.size();
@@ -372,12 +481,19 @@ int main(int argc, char** argv) {
       "last_max_ms=%.3f pooled_p50_ms=%.3f pooled_p99_ms=%.3f http_p50_ms=%.3f http_p99_ms=%.3f "
       "missing=%ld non2xx=%ld late_sends=%ld stray_frames=%ld post_reconnects=%ld client_cpu_s=%.2f "
       "client_cpu_pct=%.1f "
-      "client_us_per_delivery=%.2f\n",
+      "client_us_per_delivery=%.2f protocol=%s connect_s=%.2f stalled=%d stalled_4000=%ld stalled_open=%ld "
+      "rss_before_kb=%ld rss_idle_kb=%ld rss_per_subscriber_b=%.0f rss_max_kb=%ld disconnected=%ld\n",
       last.size(), n_subs, run.options.rate, run.options.warmup, percentile_ms(last, 50),
       percentile_ms(last, 99), percentile_ms(last, 100), percentile_ms(pooled, 50), percentile_ms(pooled, 99),
       percentile_ms(http, 50), percentile_ms(http, 99), missing, run.non2xx, run.late_sends, run.stray_frames,
       run.reconnects, client_cpu, 100.0 * client_cpu / wall,
       1e6 * client_cpu /
-          static_cast<double>(std::max<std::size_t>(1, pooled.size() + run.options.warmup * n_subs)));
-  return missing == 0 && run.non2xx == 0 ? 0 : 1;
+          static_cast<double>(std::max<std::size_t>(1, pooled.size() + run.options.warmup * n_subs)),
+      run.options.socketio ? "socketio" : "ws", connect_s, run.options.stalled, stalled_4000, stalled_open,
+      rss_before, rss_idle,
+      1024.0 * static_cast<double>(rss_idle - rss_before) /
+          std::max(1, run.options.subscribers + run.options.stalled),
+      rss_max, run.disconnected);
+  return missing == 0 && run.disconnected == 0 && run.non2xx == 0 && stalled_4000 == run.options.stalled ? 0
+                                                                                                         : 1;
 }

@@ -48,9 +48,10 @@ int status_of(std::string_view head) {
 
 }  // namespace
 
-int connect_loopback(int port) {
+int connect_loopback(int port, int receive_buffer) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
+  if (receive_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -128,6 +129,47 @@ std::string client_frame(int opcode, std::string_view payload) {
   for (std::size_t i = 0; i < payload.size(); ++i)
     frame += static_cast<char>(static_cast<unsigned char>(payload[i]) ^ mask[i % 4]);
   return frame;
+}
+
+namespace {
+
+// Reads until a whole text frame is in `buffer`; answers nothing. "" and the payload, or what went wrong.
+std::string next_text_blocking(int fd, std::string& buffer, std::string& text) {
+  char chunk[4096];
+  for (;;) {
+    Frame frame;
+    long used = next_frame(buffer, frame);
+    if (used < 0) return "a malformed frame";
+    if (used > 0) {
+      bool is_text = frame.opcode == 1;
+      text.assign(frame.payload);
+      buffer.erase(0, static_cast<std::size_t>(used));
+      if (is_text) return "";
+      if (frame.opcode == 8) return "the server closed the connection";
+      continue;
+    }
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return "the server closed the connection";
+    buffer.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::string open_socketio(int fd, int port, const std::string& token, std::string& leftover) {
+  std::string error = open_websocket(fd, port, "/socket.io/?EIO=4&transport=websocket", leftover);
+  if (!error.empty()) return error;
+  std::string text;
+  if (!(error = next_text_blocking(fd, leftover, text)).empty()) return error;
+  if (text.empty() || text[0] != '0') return "expected an Engine.IO open packet, got: " + text.substr(0, 80);
+  std::string connect = client_frame(1, token.empty() ? "40" : "40{\"token\":\"" + token + "\"}");
+  if (::send(fd, connect.data(), connect.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(connect.size()))
+    return std::string("cannot send CONNECT: ") + std::strerror(errno);
+  for (;;) {  // an Engine.IO ping may come first
+    if (!(error = next_text_blocking(fd, leftover, text)).empty()) return error;
+    if (text.rfind("40", 0) == 0) return "";
+    if (text.rfind("44", 0) == 0) return "CONNECT refused: " + text.substr(0, 120);
+  }
 }
 
 long next_http_response(std::string_view buffer, int& status) {

@@ -18,8 +18,9 @@
 
 namespace voxlog::bench {
 
-// A connected socket, or -1 with errno set.
-int connect_loopback(int port);
+// A connected socket, or -1 with errno set. `receive_buffer` > 0 sets SO_RCVBUF before connecting (a small
+// one makes a client that stops reading fill the server's queue quickly).
+int connect_loopback(int port, int receive_buffer = 0);
 
 // "" on success, else what went wrong. `leftover` receives any bytes that followed the 101 response.
 std::string open_websocket(int fd, int port, const std::string& path, std::string& leftover);
@@ -34,6 +35,11 @@ long next_frame(std::string_view buffer, Frame& frame);
 
 // A masked client frame (RFC 6455 5.3: every client frame is masked), e.g. the pong answering a ping.
 std::string client_frame(int opcode, std::string_view payload);
+
+// Socket.IO over Engine.IO v4 on a WebSocket (what socket.io-client does with transports: ["websocket"]):
+// the upgrade at /socket.io/?EIO=4&transport=websocket, the server's open packet, a CONNECT to the default
+// namespace ("40", or 40{"token":...} when `token` is set) and its answer. Blocking; "" on success.
+std::string open_socketio(int fd, int port, const std::string& token, std::string& leftover);
 
 // `status` receives the status code of the parsed response.
 long next_http_response(std::string_view buffer, int& status);

@@ -20,6 +20,7 @@
 #include "eventstore/store.hpp"
 #include "http/compat/socketio.hpp"
 #include "http/config/config.hpp"
+#include "http/live_socket.hpp"
 #include "http/server.hpp"
 #include "projections/calls_view.hpp"
 #include "tools/simulator/simulator.hpp"
@@ -149,6 +150,9 @@ int main(int argc, char** argv) {
   auto view = CallsView::open(config->data_dir + "/views");
   if (!view) return fail(view.status().to_string());
   Metrics metrics;
+  // The live subscribers' connections (/ws, Socket.IO over WebSocket) on io threads of their own; it
+  // outlives every holder of one (the actors, the HTTP server's sessions), stopped explicitly below.
+  LiveLoops live_loops(config->live_io_threads);
   (*store)->on_commit([&metrics](const CommitInfo& c) { metrics.commit(c.events, c.seconds); });
 
   caf::actor_system_config caf_config;
@@ -213,6 +217,7 @@ int main(int argc, char** argv) {
   http_context.webhook_accounts = std::move(webhook_accounts);
   http_context.rate_limiter =
       std::make_shared<RateLimiter>(config->rate_limit_per_min, config->rate_limit_burst);
+  http_context.live_loops = &live_loops;
   http_context.static_dir = config->static_dir.empty() ? VOXLOG_STATIC_DIR : config->static_dir;
   dialer_actor dialer = spawn_dialer(system, dialer_settings);
   http_context.dialer = dialer;
@@ -283,6 +288,7 @@ int main(int argc, char** argv) {
     self->send_exit(broadcaster, caf::exit_reason::user_shutdown);
   }
   system.await_all_actors_done();
+  live_loops.stop(std::chrono::seconds(1));  // the close frames go out; the connections' slots are freed
   // 4. The log (its threads answer appends into the actor system, which outlives it), then HTTP.
   store->reset();
   (*server)->stop();
