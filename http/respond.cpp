@@ -1,6 +1,7 @@
 #include "http/respond.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "actors/projector.hpp"
 #include "eventstore/text.hpp"
@@ -32,6 +33,15 @@ std::size_t header_bytes(const RequestHandle& req) {
   req->header().for_each_field(
       [&total](const auto& field) { total += field.name().size() + field.value().size() + 4; });
   return total;
+}
+
+// The router decodes the path and drops the connection on a bad escape ("%zz", a lone "%"): such a
+// path must be refused before it gets there. Queries stay lenient, as the Node app's parser was.
+bool has_bad_escape(std::string_view path) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1))
+    if (i + 2 >= path.size() || !hex(path[i + 1]) || !hex(path[i + 2])) return true;
+  return false;
 }
 
 // A 503 for a server that is stopping: it keeps no connection open.
@@ -110,6 +120,8 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
   }
   if (head.request_target().size() > kMaxTargetBytes)
     return refuse(problem(414, "URI Too Long", "the request target exceeds 8192 bytes"));
+  if (has_bad_escape(head.path()))
+    return refuse(problem(400, "Bad Request", "the path has a malformed percent-escape", path));
   if (header_bytes(req) > ctx.config.max_header_bytes)
     return refuse(problem(431, "Request Header Fields Too Large",
                           "the request line and headers exceed MAX_HEADER_BYTES (" +

@@ -34,7 +34,8 @@ QueryParams query_of(const restinio::request_handle_t& req);
 std::string header_of(const restinio::request_handle_t& req, restinio::string_view_t name);
 
 // The checks every request passes before routing, in this order: request line and headers within
-// MAX_HEADER_BYTES (431) and the target within 8 KiB (414); a Host this server answers to (421: stops DNS
+// MAX_HEADER_BYTES (431) and the target within 8 KiB (414); no malformed percent-escape in
+// the path (400); a Host this server answers to (421: stops DNS
 // rebinding); no foreign Origin (403: stops cross-site requests, WebSocket and Socket.IO upgrades
 // included); the body within its limit (413: MAX_BODY_BYTES for webhooks, MAX_API_BODY_BYTES for the
 // rest); a state-changing /api request's body in application/json (415: a cross-site form or text/plain

@@ -12,6 +12,8 @@
 
 #include <caf/all.hpp>
 
+#include "http/edge_socket.hpp"
+
 namespace voxlog::http {
 
 using Router = restinio::router::express_router_t<>;
@@ -19,7 +21,10 @@ using Router = restinio::router::express_router_t<>;
 // the express router, whose std::regex matching cost more than the rest of the webhook path.
 // The connection count limiter caps open connections (MAX_CONNECTIONS): past it, RESTinio accepts no
 // more until one closes, so the rest wait in the kernel's backlog instead of taking file descriptors.
-struct Traits : restinio::traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t> {
+// The logger and socket answer requests RESTinio cannot parse (edge_socket.hpp).
+struct Traits : restinio::traits_t<restinio::asio_timer_manager_t, EdgeLogger,
+                                   restinio::details::autodetect_request_handler_type,
+                                   restinio::default_strand_t, EdgeSocket> {
   static constexpr bool use_connection_count_limiter = true;
 };
 using RequestHandle = restinio::request_handle_t;
