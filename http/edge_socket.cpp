@@ -51,6 +51,7 @@ std::string raw_response(const Refusal& r) {
   HttpResponse p = problem(r.status, reason_phrase(r.status), r.detail);
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) + "\r\n";
   out += "Connection: close\r\nContent-Type: application/problem+json\r\nCache-Control: no-store\r\n";
+  if (r.status == 503) out += "Retry-After: 1\r\n";
   out += "Content-Length: " + std::to_string(p.body.size()) + "\r\n\r\n" + p.body;
   return out;
 }
@@ -123,15 +124,33 @@ void note_error_message(const std::string& message) {
   pending_refusal = refusal_for(message.substr(name_at, colon - name_at), description);
 }
 
+// Best effort and never blocking: a few hundred bytes fit in a fresh connection's send buffer. The
+// half-close tells the client that nothing else follows.
+void send_refusal(asio::ip::tcp::socket& socket, const Refusal& refusal) {
+  std::string answer = raw_response(refusal);
+  (void)::send(socket.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  asio::error_code ignored;
+  socket.shutdown(asio::socket_base::shutdown_send, ignored);
+}
+
+void refuse_connection(asio::ip::tcp::socket socket, const Refusal& refusal, bool linger) {
+  if (!socket.is_open()) return;
+  send_refusal(socket, refusal);
+  if (linger) return EdgeSocket::linger(std::move(socket));
+  // What has arrived is read before the close, which would otherwise reset the connection.
+  std::array<char, 16384> sink;
+  for (int i = 0; i < 4; ++i)
+    if (::recv(socket.native_handle(), sink.data(), sink.size(), MSG_DONTWAIT) <= 0) break;
+  asio::error_code ignored;
+  socket.close(ignored);
+}
+
 bool EdgeSocket::refuse_pending() {
   if (!pending_refusal) return false;
-  std::string answer = raw_response(*pending_refusal);
+  Refusal refusal = std::move(*pending_refusal);
   pending_refusal.reset();
   if (!socket_.is_open()) return false;
-  // Best effort and never blocking: a few hundred bytes fit in a fresh connection's send buffer.
-  (void)::send(socket_.native_handle(), answer.data(), answer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  asio::error_code ignored;
-  socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+  send_refusal(socket_, refusal);
   refused_ = true;
   return true;
 }

@@ -32,6 +32,10 @@ struct Refusal {
 };
 Refusal refusal_for(const std::string& parser_error_name, const std::string& description);
 
+// Answers a connection that will not be served (`refusal`, problem+json, Connection: close) and closes it:
+// at once when `linger` is false (no descriptor to spare), else after reading what its client still sends.
+void refuse_connection(asio::ip::tcp::socket socket, const Refusal& refusal, bool linger = true);
+
 // Remembers a request handed to the handlers, until its handle is released (it is then answered).
 void note_request(std::uint64_t connection_id, std::weak_ptr<void> request);
 
@@ -88,6 +92,9 @@ class EdgeSocket {
     if (refuse_pending()) return;
     socket_.shutdown(std::forward<Args>(args)...);
   }
+  // Reads and drops what the client still sends (bounded in time and bytes), then closes `socket`.
+  static void linger(socket_t socket);
+
   template <typename... Args>
   void close(Args&&... args) {
     if (refused_) {
@@ -101,7 +108,6 @@ class EdgeSocket {
  private:
   // Writes this thread's pending refusal, if any, and half-closes. True when it did.
   bool refuse_pending();
-  static void linger(socket_t socket);
 
   socket_t socket_;
   bool refused_ = false;

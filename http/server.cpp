@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <future>
 
+#include <sys/resource.h>
+
 #include "http/compat/legacy_routes.hpp"
 #include "http/compat/socketio.hpp"
 #include "http/respond.hpp"
@@ -118,6 +120,16 @@ restinio::default_request_handler_t make_request_handler(const ServerContext& ct
 // Requests a connection may have under way at once (HTTP/1.1 pipelining); answers go out in order.
 constexpr std::size_t kPipelinedRequests = 32;
 
+// The connection cap, within the open-file limit: a quarter of the descriptors (at least 64) stay for the
+// log, the Twilio client, the simulator, the dashboard's files and the refusals (edge_acceptor.hpp).
+std::size_t connection_cap(const Config& c) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return c.max_connections;
+  std::size_t files = limit.rlim_cur;
+  std::size_t reserve = std::max<std::size_t>(64, files / 4);
+  return std::clamp<std::size_t>(files > reserve ? files - reserve : 1, 1, c.max_connections);
+}
+
 // The longest a handler may take to answer (see handle_request_timeout below).
 constexpr std::chrono::seconds kLongestAnswer{180};
 
@@ -178,7 +190,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
             .request_handler(make_request_handler(impl->ctx, io))
             // Requests past the configured limits get 413/414/431 from screened_out() or EdgeSocket.
             .incoming_http_msg_limits(hard_limits(impl->ctx.config))
-            .max_parallel_connections(impl->ctx.config.max_connections)
+            .max_parallel_connections(connection_cap(impl->ctx.config))
             // RESTinio's default of one request at a time on a connection loses pipelined requests: the
             // one read while the first answer is written finds no free slot and drops the connection.
             .max_pipelined_requests(kPipelinedRequests)

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startVoxlogd } from '../lib/voxlogd.mjs';
+import { readFileSync } from 'node:fs';
+import { eventually, startVoxlogd } from '../lib/voxlogd.mjs';
 
 // Sends `data` on a fresh connection and collects every response until the server closes (or `idleMs`
 // after the last byte, for a kept-alive connection). Resolves to the parsed responses, in order.
@@ -118,4 +119,56 @@ test('pipelined requests are all answered, in order', async (t) => {
   const mixed = await exchange(vx.port, get('/healthz') + get('/healthz') + 'BAD REQUEST\r\n\r\n');
   assert.deepEqual(mixed.map((r) => r.status), [200, 200, 400].slice(0, mixed.length));
   await assertServing(vx);
+});
+
+// Opens `n` connections at once; on every other one a GET is sent at once, the others stay idle (no
+// bytes, as an idle client or a port scan). Each entry: {socket, text (received so far), closed}.
+async function openMany(port, n) {
+  const connections = [];
+  await Promise.all(Array.from({ length: n }, (_, i) => new Promise((opened) => {
+    const c = { socket: net.connect(port, '127.0.0.1'), text: '', closed: false, sent: i % 2 === 0 };
+    connections.push(c);
+    c.socket.on('data', (d) => (c.text += d));
+    c.socket.on('error', (e) => { c.error = e.code; });
+    c.socket.on('close', () => { c.closed = true; opened(); });
+    c.socket.on('connect', () => {
+      if (c.sent) c.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      opened();
+    });
+  })));
+  return connections;
+}
+
+test('the open-file soft limit is raised to the hard limit at start', async (t) => {
+  const vx = await startVoxlogd({ openFiles: { soft: 256, hard: 2048 } });
+  t.after(() => vx.stop());
+  const limits = readFileSync(`/proc/${vx.proc.pid}/limits`, 'utf8');
+  assert.match(limits, /Max open files\s+2048\s+2048/);
+});
+
+test('more connections than the open-file limit: the surplus gets 503, nothing stops accepting, all recovers', async (t) => {
+  // 256 descriptors: the cap is 192 connections; 600 at once also exhaust the descriptor table (the
+  // refused ones linger a moment to be read), which used to stop RESTinio's accept loop for good.
+  const vx = await startVoxlogd({ openFiles: { soft: 256, hard: 256 }, env: { HEADER_TIMEOUT_MS: '60000' } });
+  t.after(() => vx.stop());
+  for (let round = 0; round < 2; round++) {
+    const connections = await openMany(vx.port, 600);
+    const served = (c) => c.text.startsWith('HTTP/1.1 200 ');
+    const refused = (c) => c.text.startsWith('HTTP/1.1 503 ');
+    // Every connection is kept (and its request answered) or refused with a 503, and at most 192 are kept.
+    await eventually(() => connections.every((c) => served(c) || refused(c) || (!c.sent && !c.closed)), 20000,
+      `round ${round}: every connection answered`);
+    const kept = connections.filter((c) => !refused(c));
+    assert.ok(kept.length <= 192, `round ${round}: ${kept.length} connections kept; the cap is 192`);
+    assert.ok(connections.filter(refused).length >= 600 - 192);
+    for (const c of connections.filter(refused)) {
+      assert.match(c.text, /\r\nRetry-After: 1\r\n/);
+      assert.match(c.text, /"status":503/);
+    }
+    const sockets = connections.map((c) => c.socket);
+    for (const s of sockets) s.destroy();
+    // Once they are closed the server answers again, by itself.
+    const [health] = await exchange(vx.port, get('/healthz', 'Connection: close\r\n'));
+    assert.equal(health.status, 200, `round ${round}: served again once the connections closed`);
+  }
 });
