@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include "actors/projector.hpp"
 #include "eventstore/text.hpp"
@@ -66,22 +67,29 @@ std::string header_of(const RequestHandle& req, restinio::string_view_t name) {
   return std::string(req->header().get_field_or(name, ""));
 }
 
+namespace {
+
+// The CORS fields of an answer to `req`: none unless its Origin is allowed.
+std::vector<std::pair<std::string, std::string>> cors_fields(const ServerContext& ctx,
+                                                             const RequestHandle& req) {
+  std::string origin = header_of(req, "Origin");
+  if (origin.empty()) return {};
+  for (const auto& allowed : ctx.config.allowed_origins) {
+    if (allowed == "*")
+      return {{"Access-Control-Allow-Origin", "*"}};  // never with credentials (the Fetch spec)
+    if (allowed == origin)
+      return {{"Access-Control-Allow-Origin", origin},
+              {"Access-Control-Allow-Credentials", "true"},
+              {"Vary", "Origin"}};
+  }
+  return {};
+}
+
+}  // namespace
+
 void add_cors(const ServerContext& ctx, const RequestHandle& req,
               restinio::response_builder_t<restinio::restinio_controlled_output_t>& resp) {
-  std::string origin = header_of(req, "Origin");
-  if (origin.empty()) return;
-  for (const auto& allowed : ctx.config.allowed_origins) {
-    if (allowed == "*") {
-      resp.append_header("Access-Control-Allow-Origin", "*");  // never with credentials (the Fetch spec)
-      return;
-    }
-    if (allowed == origin) {
-      resp.append_header("Access-Control-Allow-Origin", origin);
-      resp.append_header("Access-Control-Allow-Credentials", "true");
-      resp.append_header("Vary", "Origin");
-      return;
-    }
-  }
+  for (auto& [name, value] : cors_fields(ctx, req)) resp.append_header(name, value);
 }
 
 void respond(const ServerContext& ctx, const RequestHandle& req, const HttpResponse& r) {
@@ -97,6 +105,38 @@ void respond(const ServerContext& ctx, const RequestHandle& req, const HttpRespo
   if (r.close_connection || ctx.gate->closed()) resp.connection_close();
   resp.set_body(r.body);
   resp.done();
+}
+
+namespace {
+
+struct Stream {
+  restinio::response_builder_t<restinio::chunked_output_t> response;
+  std::function<Result<std::string>()> next_piece;
+};
+
+// Writes the next piece; the write's completion asks for the one after.
+void pump(const std::shared_ptr<Stream>& stream) {
+  auto piece = stream->next_piece();
+  if (!piece || piece->empty()) {
+    stream->response.done();
+    return;
+  }
+  stream->response.append_chunk(std::move(*piece));
+  stream->response.flush([stream](const asio::error_code& written) {
+    if (!written) pump(stream);  // else the client is gone: the rest is not produced
+  });
+}
+
+}  // namespace
+
+void stream_answer(const ServerContext& ctx, const RequestHandle& req, const std::string& content_type,
+                   std::function<Result<std::string>()> next_piece) {
+  auto resp = req->create_response<restinio::chunked_output_t>();
+  resp.append_header(restinio::http_field::content_type, content_type);
+  resp.append_header("Cache-Control", "no-store");
+  for (auto& [name, value] : cors_fields(ctx, req)) resp.append_header(name, value);
+  if (ctx.gate->closed()) resp.connection_close();
+  pump(std::make_shared<Stream>(Stream{std::move(resp), std::move(next_piece)}));
 }
 
 QueryParams query_of(const RequestHandle& req) {
@@ -236,9 +276,12 @@ void answer_read(const ServerContext& ctx, const RequestHandle& req, std::functi
   ctx.metrics->http_request();
   if (!admit(ctx, req, needed)) return;
   const ServerContext* context = &ctx;  // outlives the projector's waiting reads (main's shutdown order)
-  auto answer = [context, req, read = std::move(read)] { respond(*context, req, read()); };
-  if (!ctx.projector) return answer();
-  ctx.projector->when_committed(ctx.store->last_seq(), std::move(answer));
+  once_view_current(ctx, [context, req, read = std::move(read)] { respond(*context, req, read()); });
+}
+
+void once_view_current(const ServerContext& ctx, std::function<void()> then) {
+  if (!ctx.projector) return then();
+  ctx.projector->when_committed(ctx.store->last_seq(), std::move(then));
 }
 
 }  // namespace voxlog

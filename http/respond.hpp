@@ -81,6 +81,17 @@ std::string client_address(const ServerContext& ctx, const restinio::request_han
 void answer_read(const ServerContext& ctx, const restinio::request_handle_t& req,
                  std::function<HttpResponse()> read, Role needed = Role::viewer);
 
+// Answers 200 with a body of any size in chunks (chunked transfer encoding): `next_piece()` gives each
+// chunk once the previous one is written, "" to end. Memory stays one piece per response, and a client
+// that reads slowly slows the producer. An error from `next_piece()` ends the body where it is (the
+// status is sent): the client's parser sees it incomplete. Call it once the request is admitted.
+void stream_answer(const ServerContext& ctx, const restinio::request_handle_t& req,
+                   const std::string& content_type, std::function<Result<std::string>()> next_piece);
+
+// Runs `then` once the calls view holds every event the log has committed now: at once on this thread
+// when it already does, else on the projector's (answer_read's wait, for answers it does not build).
+void once_view_current(const ServerContext& ctx, std::function<void()> then);
+
 // The handler of a read route: answer_read with what `fn(req, params)` computes, for callers with `needed`.
 template <class Fn>
 auto read_route(const ServerContext& ctx, Fn fn, Role needed = Role::viewer) {
