@@ -78,7 +78,7 @@ test('start-up on a full disk: reads served, writes 503 with Retry-After, health
   rmSync(filler);
   // Space is back: the next writes succeed, with no restart.
   await eventually(async () => (await vx.post('/api/calls/webhooks/status', status(1000))).status === 200, 20000, 'a write after space returned');
-  await eventually(async () => (await vx.get('/healthz')).body.status === 'ok', 20000, 'healthz ok again');
+  await eventually(async () => (await vx.get('/healthz')).body.status === 'ok', 40000, 'healthz ok again (10 s after the last refusal)');
   await vx.stop({ removeData: false });
 });
 
