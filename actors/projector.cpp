@@ -54,8 +54,9 @@ void Projector::stop() {
 void Projector::when_committed(std::uint64_t seq, std::function<void()> read) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    // Once stopping, a read runs at once: stop() may already have run the waiting ones.
-    if (seq > committed_through_ && !stopping_) {
+    // Once stopping, a read runs at once: stop() may already have run the waiting ones. While the view
+    // cannot commit, too: nothing would wake it (a failed commit leaves nothing staged).
+    if (seq > committed_through_ && !stopping_ && !view_failing_) {
       waiting_reads_.push_back({seq, std::move(read)});
       wake_.notify_one();
       return;
@@ -68,7 +69,10 @@ void Projector::release_reads(std::uint64_t through, bool all) {
   std::vector<WaitingRead> ready;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!all) committed_through_ = through;
+    if (!all) {
+      committed_through_ = through;
+      view_failing_ = false;
+    }
     auto served = std::stable_partition(waiting_reads_.begin(), waiting_reads_.end(),
                                         [&](const WaitingRead& w) { return all || w.seq <= through; });
     ready.assign(std::make_move_iterator(waiting_reads_.begin()), std::make_move_iterator(served));
@@ -168,6 +172,10 @@ void Projector::run() {
       s = commit_view();
     if (!s) {
       std::cerr << "voxlogd: calls view update failed, will retry from the log: " << s.to_string() << '\n';
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        view_failing_ = true;
+      }
       release_reads(0, true);  // answered from the last commit rather than left waiting
     }
     if (stopping && work.empty()) return;

@@ -79,6 +79,7 @@ class Projector {
   std::vector<WaitingRead> waiting_reads_;
   std::uint64_t committed_through_ = 0;  // the view's checkpoint as of its last commit
   bool stopping_ = false;
+  bool view_failing_ = false;  // the last view commit failed (a full disk): reads do not wait for the next
   std::uint64_t subscription_ = 0;
   std::thread thread_;
   std::chrono::steady_clock::time_point last_commit_{};  // projector thread only, like staged_events_

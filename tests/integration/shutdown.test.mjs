@@ -26,7 +26,7 @@ function deliver(vx, agent, i) {
       res.resume();
       res.on('end', () => resolve({ i, status: res.statusCode, retryAfter: res.headers['retry-after'] }));
     });
-    req.on('error', (e) => resolve({ i, status: e.code }));
+    req.on('error', (e) => resolve({ i, status: e.code, fresh: !req.reusedSocket }));
     req.end(params.toString());
   });
 }
@@ -73,9 +73,13 @@ test('SIGTERM under webhook load: every webhook answered, exit 0, 200s in the lo
 // 200 in the log; the view equal to a replay of the log.
 function assertStoppedCleanly(vx, results, what) {
   const accepted = results.filter((r) => r.status === 200);
-  assert.ok(accepted.length > 16, `${what}: webhooks were accepted before the stop`);
+  assert.ok(accepted.length > 8, `${what}: webhooks were accepted before the stop`);
   for (const r of results) {
-    assert.ok([200, 503, 'ECONNREFUSED'].includes(r.status), `${what}: webhook ${r.i}: ${r.status}`);
+    // A reset is allowed only on a connection opened during the stop (the agent replaces one a 503 closed):
+    // it waited in the listen backlog when the port closed (README, Limitations). An accepted connection's
+    // request is always answered.
+    const backlogRace = r.status === 'ECONNRESET' && r.fresh;
+    assert.ok([200, 503, 'ECONNREFUSED'].includes(r.status) || backlogRace, `${what}: webhook ${r.i}: ${r.status}${r.fresh ? ' (fresh connection)' : ''}`);
     if (r.status === 503) assert.ok(Number(r.retryAfter) >= 1, `${what}: a 503 carries Retry-After`);
   }
   const events = spawnSync(CLI, ['--data', vx.dataDir, 'events', '--type', 'WebhookReceived'], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -116,9 +120,9 @@ test('SIGTERM under webhook, /ws and Socket.IO load, with fast and slow disk flu
     const sockets = Array.from({ length: 4 }, () => io(vx.url, { reconnection: false, transports: ['websocket'] }));
     await Promise.all(sockets.map((s) => new Promise((resolve, reject) => { s.once('connect', resolve); s.once('connect_error', reject); })));
     const disconnected = sockets.map((s) => new Promise((resolve) => s.once('disconnect', resolve)));
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
     const results = [];
-    const senders = Array.from({ length: 16 }, async (_, s) => {
+    const senders = Array.from({ length: 8 }, async (_, s) => {
       for (let n = 0; ; n++) {
         const r = await deliver(vx, agent, round * 1e6 + s * 1e4 + n);
         results.push(r);
