@@ -61,6 +61,7 @@ test('start-up on a full disk: reads served, writes 503 with Retry-After, health
 
   const filler = fillDisk(disk);
   await vx.relaunch();  // on the full disk
+  assert.equal((await vx.get('/healthz')).body.status, 'degraded', 'degraded from the start, before any write');
   assert.equal((await vx.get('/api/calls?limit=100')).body.data.length, 20, 'the log it has is served');
   let refused = 0;
   for (let i = 20; i < 220; i++) {
