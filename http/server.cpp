@@ -104,13 +104,15 @@ std::function<restinio::request_handling_status_t(RequestHandle)> make_routing(c
 // (WebSocket, Socket.IO) are routed at once: they take over the socket, which only the handler call may.
 restinio::default_request_handler_t make_request_handler(const ServerContext& ctx,
                                                          std::shared_ptr<asio::any_io_executor> io) {
-  auto route = make_routing(ctx);
+  // Shared, not copied into each posted task: a copy of the route's handlers would allocate per request.
+  auto route = std::make_shared<const std::function<restinio::request_handling_status_t(RequestHandle)>>(
+      make_routing(ctx));
   const ServerContext* context = &ctx;
   return [context, route, io](RequestHandle req) {
     http::note_request(req->connection_id(), req);  // a parse error behind it must not be answered
-    if (req->header().connection() == restinio::http_connection_header_t::upgrade) return route(req);
-    asio::post(*io, [context, route, req] {
-      if (route(req) != restinio::request_accepted())
+    if (req->header().connection() == restinio::http_connection_header_t::upgrade) return (*route)(req);
+    asio::post(*io, [context, route, req = std::move(req)] {
+      if ((*route)(req) != restinio::request_accepted())
         respond(*context, req, problem(404, "Not Found", "no route for this request"));
     });
     return restinio::request_accepted();
