@@ -29,8 +29,8 @@ struct Client {
   bool live = false;
 };
 
-// A call's view id as a published change carried it. The view commits up to 20 ms after the projector
-// publishes (projector.hpp), so a client catching up within that window reads rows the view does not
+// A call's view id as a published change carried it. The view commits up to 20 ms after the projection
+// publishes (projection.hpp), so a client catching up within that window reads rows the view does not
 // have yet; their ids come from here. Entries at or below the view's checkpoint are pruned.
 struct PublishedId {
   std::uint64_t id = 0;

@@ -1,6 +1,6 @@
 // The broadcaster: the sole owner of every live subscriber (WebSocket, Socket.IO).
 //
-// Contract: the projector publishes each committed event once, in seq order, as a Change. A subscriber
+// Contract: the calls projection (actors/projection/) publishes each committed event once, in seq order, as a Change. A subscriber
 // joins with `after` (the last seq it has seen). If it is behind, the broadcaster first replays from the
 // log in pages (interleaved with live traffic, so one slow catch-up never stalls the others), then
 // switches it to live: it receives every seq > after exactly once, in order, with no gap. An `after` past
@@ -15,7 +15,7 @@
 
 #include <caf/all.hpp>
 
-#include "actors/metrics.hpp"
+#include "actors/metrics/metrics.hpp"
 #include "actors/subscriber.hpp"
 #include "eventstore/store.hpp"
 #include "projections/calls_view.hpp"
@@ -38,14 +38,14 @@ using broadcaster_actor = caf::typed_actor<
     caf::reacts_to<join_atom, SubscriberPtr, std::uint64_t>,
     // A subscriber's id: its connection is gone.
     caf::reacts_to<leave_atom, std::uint64_t>,
-    // Committed events with their call rows, in seq order (the projector).
+    // Committed events with their call rows, in seq order (the calls projection).
     caf::reacts_to<publish_atom, ChangeBatch>,
     // To itself: the next page of a subscriber's catch-up; a heartbeat round.
     caf::reacts_to<catchup_atom, std::uint64_t>, caf::reacts_to<heartbeat_atom>,
     // How many subscribers there are; close every subscriber (at shutdown), true when done.
     caf::replies_to<count_atom>::with<std::size_t>, caf::replies_to<close_atom>::with<bool>>;
 
-// `published_upto`: the seq the projector has already published (the view's checkpoint at start).
+// `published_upto`: the seq the calls projection has already published (the view's checkpoint at start).
 // Every `heartbeat` each subscriber is asked for a sign of life (subscriber.hpp); a silent one is closed.
 broadcaster_actor spawn_broadcaster(caf::actor_system& system, EventStore& store, CallsView& view,
                                     Metrics& metrics, std::uint64_t published_upto,

@@ -174,9 +174,20 @@ Behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* dir
   };
 }
 
+// A call placed through one Twilio account hears only from that account: a webhook whose signature another
+// account's token made is refused, and nothing is recorded. (Before ExecutionCreated is in the call's
+// stream, the call's account is not known yet, and any configured account's webhook is taken.)
+Status same_account(const CallRow& row, const Webhook& w) {
+  if (w.account.empty() || row.account.empty() || w.account == row.account) return Status::ok();
+  return {StatusCode::permission_denied, "X-Twilio-Signature was made with the token of Twilio account '" +
+                                             w.account + "', but this call was placed through account '" +
+                                             row.account + "'"};
+}
+
 Behavior ready(CallActor* self, CallActorSettings settings, CallDirectory* directory) {
   return {
       [=](webhook_atom, Webhook& w, WebhookReply& reply) {  // mutable: the message is ours, no copy
+        if (Status s = same_account(self->state.row, w); !s) return reply(s);
         write(self, settings, directory, std::move(w), std::make_shared<const WebhookReply>(std::move(reply)),
               0);
       },

@@ -19,7 +19,7 @@
 #include <caf/all.hpp>
 
 #include "actors/idle_timers.hpp"
-#include "actors/metrics.hpp"
+#include "actors/metrics/metrics.hpp"
 #include "actors/webhook.hpp"
 #include "eventstore/store.hpp"
 

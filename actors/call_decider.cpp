@@ -135,6 +135,8 @@ std::vector<NewEvent> decide(const CallRow& call, Webhook& w) {
   if (!w.execution_sid.empty()) received["execution_sid"] = w.execution_sid;
   if (!w.call_sid.empty()) received["call_sid"] = w.call_sid;
   if (!w.idempotency_token.empty()) received["idempotency_token"] = w.idempotency_token;
+  if (!w.account.empty()) received["account"] = w.account;
+  if (!w.region.empty()) received["region"] = w.region;
   std::vector<NewEvent> out;  // not an initializer list: that would copy `received`
   out.reserve(6);             // received, status, digits, outcome, flow step, recording: never moved
   out.push_back(NewEvent{event_type::webhook_received, std::move(received)});
@@ -150,6 +152,10 @@ std::vector<NewEvent> decide(const CallRow& call, Webhook& w) {
       break;
   }
   return out;
+}
+
+std::string outcome_of_digits(const std::string& digits) {
+  return outcome_of_event_type(outcome_event_for(digits, ""));
 }
 
 }  // namespace voxlog

@@ -26,4 +26,8 @@ std::vector<NewEvent> decide(const CallRow& call, Webhook& webhook);
 // CallStatus / call_status.
 std::string reported_status(const Webhook& webhook);
 
+// The outcome ("confirmed", "cancelled", "voicemail", "opted-out") a plain press of `digits` means, or "".
+// Campaigns use it for a call whose final report never came, from the digits Studio's Context kept.
+std::string outcome_of_digits(const std::string& digits);
+
 }  // namespace voxlog

@@ -19,12 +19,20 @@ std::chrono::milliseconds idle_timer_resolution(const CallActorSettings& s) {
 
 }  // namespace
 
-CallDirectory::CallDirectory(caf::actor_system& system, CallActorSettings settings,
-                             std::unordered_map<std::string, std::string> known_aliases)
+CallDirectory::CallDirectory(caf::actor_system& system, CallActorSettings settings, StreamLookup lookup,
+                             std::size_t recent_aliases)
     : system_(system),
       settings_(settings),
-      idle_timers_(system, idle_timer_resolution(settings)),
-      alias_(std::move(known_aliases)) {}
+      lookup_(std::move(lookup)),
+      recent_aliases_(recent_aliases),
+      idle_timers_(system, idle_timer_resolution(settings)) {}
+
+std::optional<std::string> CallDirectory::known_stream(const std::string& sid) {
+  if (auto it = alias_.find(sid); it != alias_.end()) return it->second;
+  if (auto it = recent_.find(sid); it != recent_.end()) return it->second;
+  if (lookup_) return lookup_(sid);
+  return std::nullopt;
+}
 
 // The call's stream: whichever of its SIDs we already know (a CallSid seen alone first keeps its stream
 // when the execution SID turns up), else a new stream named after the execution SID, else the CallSid.
@@ -32,14 +40,12 @@ std::string CallDirectory::stream_for(const Webhook& w) {
   std::string stream;
   for (const std::string* sid : {&w.execution_sid, &w.call_sid}) {
     if (sid->empty()) continue;
-    if (auto it = alias_.find(*sid); it != alias_.end()) {
-      stream = it->second;
+    if (auto known = known_stream(*sid)) {
+      stream = std::move(*known);
       break;
     }
   }
   if (stream.empty()) stream = stream_prefix::call + (w.execution_sid.empty() ? w.call_sid : w.execution_sid);
-  if (!w.execution_sid.empty()) alias_.emplace(w.execution_sid, stream);
-  if (!w.call_sid.empty()) alias_.emplace(w.call_sid, stream);
   return stream;
 }
 
@@ -51,16 +57,37 @@ void CallDirectory::route(Webhook webhook, WebhookReply reply) {
     return;
   }
   std::string stream = stream_for(webhook);
-  auto& actor = actors_[stream];
-  if (!actor) actor = spawn_call_actor(system_, stream, settings_, this);
+  Entry& entry = actors_[stream];
+  if (!entry.actor) entry.actor = spawn_call_actor(system_, stream, settings_, this);
+  for (const std::string* sid : {&webhook.execution_sid, &webhook.call_sid}) {
+    if (!sid->empty() && alias_.emplace(*sid, stream).second) entry.sids.push_back(*sid);
+  }
   // Sent under the lock: a retire() that follows cannot put its stop ahead of this webhook.
-  caf::anon_send(actor, webhook_atom::value, std::move(webhook), std::move(reply));
+  caf::anon_send(entry.actor, webhook_atom::value, std::move(webhook), std::move(reply));
+}
+
+// The SIDs of a call that has no actor any more move to the recent ones: the view has them as soon as
+// it commits, and until then (or if it cannot) the call's next webhook still finds its stream.
+void CallDirectory::release_aliases(Entry& entry) {
+  for (std::string& sid : entry.sids) {
+    auto it = alias_.find(sid);
+    if (it == alias_.end()) continue;
+    recent_[sid] = std::move(it->second);
+    alias_.erase(it);
+    recent_order_.push_back(std::move(sid));
+  }
+  while (recent_order_.size() > recent_aliases_) {
+    recent_.erase(
+        recent_order_.front());  // a SID retired twice is dropped at its first turn: the view has it
+    recent_order_.pop_front();
+  }
 }
 
 bool CallDirectory::retire(const std::string& stream, const call_actor& self) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = actors_.find(stream);
-  if (it == actors_.end() || it->second != self) return false;
+  if (it == actors_.end() || it->second.actor != self) return false;
+  release_aliases(it->second);
   actors_.erase(it);
   caf::anon_send(self, stop_atom::value);  // behind everything routed to it so far
   return true;
@@ -69,7 +96,9 @@ bool CallDirectory::retire(const std::string& stream, const call_actor& self) {
 void CallDirectory::forget(const std::string& stream, const caf::actor_addr& self) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = actors_.find(stream);
-  if (it != actors_.end() && it->second.address() == self) actors_.erase(it);
+  if (it == actors_.end() || it->second.actor.address() != self) return;
+  release_aliases(it->second);
+  actors_.erase(it);
 }
 
 void CallDirectory::wake_at(caf::actor_clock::time_point at, const caf::actor_addr& self,
@@ -82,25 +111,20 @@ std::size_t CallDirectory::actors_alive() const {
   return actors_.size();
 }
 
+std::size_t CallDirectory::aliases_held() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return alias_.size() + recent_.size();
+}
+
 void CallDirectory::stop_all() {
-  std::unordered_map<std::string, call_actor> actors;
+  std::unordered_map<std::string, Entry> actors;
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopped_ = true;
     actors.swap(actors_);
   }
   idle_timers_.stop();
-  for (auto& entry : actors) caf::anon_send_exit(entry.second, caf::exit_reason::user_shutdown);
-}
-
-std::unordered_map<std::string, std::string> aliases_from(const CallsView& view) {
-  std::unordered_map<std::string, std::string> alias;
-  view.for_each([&](const CallRow& row) {
-    if (!row.execution_sid.empty()) alias.emplace(row.execution_sid, row.stream);
-    if (!row.call_sid.empty()) alias.emplace(row.call_sid, row.stream);
-    return true;
-  });
-  return alias;
+  for (auto& entry : actors) caf::anon_send_exit(entry.second.actor, caf::exit_reason::user_shutdown);
 }
 
 }  // namespace voxlog

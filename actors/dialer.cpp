@@ -15,24 +15,28 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-using done_atom = caf::atom_constant<caf::atom("dialdone")>;
+using done_atom = dialer_done_atom;
+using pump_atom = dialer_pump_atom;
 using work_atom = caf::atom_constant<caf::atom("dialwork")>;
-using pump_atom = caf::atom_constant<caf::atom("dialpump")>;
 
 // A call placed by this server counts as in flight until it is over; one that has been silent this long
 // is assumed lost (Studio would still refuse a second active execution for the contact).
 constexpr std::int64_t kInFlightSilenceMs = 15 * 60 * 1000;
 
-// One piece of work for a worker: a create, or a lookup for recovery.
+// One piece of work for a worker: a create, a lookup or a fetch.
 struct Job {
   enum class Kind { dial, lookup, fetch } kind = Kind::dial;
+  std::size_t account = 0;  // index in DialerSettings::accounts
   DialRequest request;
   std::string to;  // E.164
-  DialReply dial_reply;
   std::int64_t since_s = 0;
-  LookupReply lookup_reply;
   std::string sid;
-  FetchReply fetch_reply;
+};
+
+// A job waiting its turn, and the promise of its answer (delegated to the worker that takes it).
+struct Queued {
+  Job job;
+  caf::response_promise promise;
 };
 
 }  // namespace
@@ -53,7 +57,7 @@ Status append(EventStore& store, const std::string& stream, const char* type, js
 // ---- the workers: blocking Studio calls, each on its own thread ----
 
 struct WorkerState {
-  std::unique_ptr<StudioClient> client;
+  std::vector<std::unique_ptr<StudioClient>> clients;  // per account, made on first use
   static inline const char* name = "voxlog.dial-worker";
 };
 using Worker = caf::stateful_actor<WorkerState>;
@@ -65,11 +69,30 @@ void tag(json& data, const DialRequest& r, const std::string& to) {
   data["attempt"] = r.attempt;
 }
 
+StudioClient& client_for(Worker* self, const DialerSettings& s, std::size_t account) {
+  auto& clients = self->state.clients;
+  if (clients.size() <= account) clients.resize(s.accounts.size());
+  if (!clients[account]) clients[account] = std::make_unique<StudioClient>(s.accounts[account].client);
+  return *clients[account];
+}
+
+// Which account placed the call, in every event of the attempt (absent in events written before there
+// were several accounts: those were the default's).
+void name_account(json& data, const DialAccount& a) {
+  data["account"] = a.name;
+  if (!a.region.empty()) data["region"] = a.region;
+}
+
 DialOutcome place(Worker* self, const DialerSettings& s, const std::string& public_url, const Job& job) {
   const DialRequest& r = job.request;
+  const DialAccount& account = s.accounts[job.account];
   DialOutcome out{job.to, r.request_id, {}, Status::ok()};
-  json requested = {
-      {"request_id", r.request_id}, {"to", job.to}, {"from", s.from}, {"by", r.by}, {"dnc_checked", true}};
+  json requested = {{"request_id", r.request_id},
+                    {"to", job.to},
+                    {"from", account.from},
+                    {"by", r.by},
+                    {"dnc_checked", true}};
+  name_account(requested, account);
   tag(requested, r, job.to);
   // Version 0: a request id already recorded (recovery asking again for the same attempt) is not placed.
   if (Status w =
@@ -84,7 +107,7 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
   out.requested = true;
   json parameters = r.parameters.is_object() ? r.parameters : json::object();
   parameters["public_url"] = public_url;
-  auto execution = self->state.client->create_execution(job.to, s.from, parameters);
+  auto execution = client_for(self, s, job.account).create_execution(job.to, account.from, parameters);
   if (!execution) {
     const ApiError& e = execution.error();
     json data = {{"request_id", r.request_id},
@@ -92,6 +115,7 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
                  {"code", e.twilio_code},
                  {"http_status", e.http_status},
                  {"message", e.status.message()}};
+    name_account(data, account);
     tag(data, r, job.to);
     out.status = e.status;
     out.http_status = e.http_status;
@@ -101,11 +125,10 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
       out.status = w;
     return out;
   }
-  json created = {{"request_id", r.request_id},
-                  {"execution_sid", execution->sid},
-                  {"to", job.to},
-                  {"from", s.from},
-                  {"adopted", execution->adopted}};
+  json created = {
+      {"request_id", r.request_id}, {"execution_sid", execution->sid},     {"to", job.to},
+      {"from", account.from},       {"flow_sid", account.client.flow_sid}, {"adopted", execution->adopted}};
+  name_account(created, account);
   tag(created, r, job.to);
   out.execution_sid = execution->sid;
   // No expected version: the flow may already have reported steps of this call.
@@ -116,27 +139,33 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
   return out;
 }
 
+// Answers the request delegated with the job: the requester hears the worker directly.
 caf::behavior worker(Worker* self, DialerSettings s, std::string public_url, caf::actor coordinator,
                      int index) {
-  self->state.client = std::make_unique<StudioClient>(s.client);
   return {
-      [=](work_atom, const Job& job) {
-        std::string to, sid;
+      [=](work_atom, const Job& job) -> caf::message {
         if (job.kind == Job::Kind::dial) {
           DialOutcome outcome = place(self, s, public_url, job);
-          to = job.to;
-          sid = outcome.execution_sid;
-          self->send(coordinator, done_atom::value, index, to, sid);  // before the reply: frees the number
-          job.dial_reply(outcome);
-          return;
+          // Before the answer: the number is free once the requester hears the outcome.
+          self->send(coordinator, done_atom::value, index, job.to, outcome.execution_sid);
+          return caf::make_message(std::move(outcome));
         }
+        caf::message answer;
         if (job.kind == Job::Kind::lookup) {
-          job.lookup_reply(
-              self->state.client->executions_since(job.to, static_cast<std::time_t>(job.since_s)));
+          answer = caf::make_message(client_for(self, s, job.account)
+                                         .executions_since(job.to, static_cast<std::time_t>(job.since_s)));
         } else {
-          job.fetch_reply(self->state.client->fetch_execution(job.sid));
+          StudioClient& client = client_for(self, s, job.account);
+          auto execution = client.fetch_execution(job.sid);
+          // An ended execution's outcome lives in its Context (Studio's Execution says only "ended").
+          if (execution && execution->status == "ended") {
+            auto context = client.execution_context(job.sid);
+            if (context) execution->context = std::move(*context);
+          }
+          answer = caf::make_message(std::move(execution));
         }
         self->send(coordinator, done_atom::value, index, std::string(), std::string());
+        return answer;
       },
   };
 }
@@ -147,7 +176,7 @@ struct DialerState {
   std::string public_url;
   std::vector<caf::actor> workers;  // spawned as they are needed, up to DialerSettings::workers
   std::deque<int> idle;
-  std::deque<Job> queue;
+  std::deque<Queued> queue;
   std::unordered_set<std::string> being_placed;
   struct Placed {
     std::string execution_sid;
@@ -158,9 +187,9 @@ struct DialerState {
   bool pump_scheduled = false;
   static inline const char* name = "voxlog.dialer";
 };
-using Dialer = caf::stateful_actor<DialerState>;
+using Dialer = dialer_actor::stateful_pointer<DialerState>;
 
-bool still_in_flight(Dialer* self, const DialerSettings& s, const std::string& to) {
+bool still_in_flight(Dialer self, const DialerSettings& s, const std::string& to) {
   if (self->state.being_placed.count(to)) return true;
   auto it = self->state.in_flight.find(to);
   if (it == self->state.in_flight.end()) return false;
@@ -173,23 +202,24 @@ bool still_in_flight(Dialer* self, const DialerSettings& s, const std::string& t
   return false;
 }
 
-void add_worker(Dialer* self, const DialerSettings& s) {
+void add_worker(Dialer self, const DialerSettings& s) {
   auto& st = self->state;
   int index = static_cast<int>(st.workers.size());
-  st.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, s, st.public_url,
-                                                                caf::actor_cast<caf::actor>(self), index));
+  st.workers.push_back(self->template spawn<caf::detached + caf::linked>(
+      worker, s, st.public_url, caf::actor_cast<caf::actor>(self), index));
   st.idle.push_back(index);
 }
 
-void pump(Dialer* self, const DialerSettings& s) {
+void pump(Dialer self, const DialerSettings& s) {
   auto& st = self->state;
+  if (st.public_url.empty()) return;  // requests wait until the flow's callback URL is known
   // Every worker busy (slow creates, say): another one, so that the others' calls are not held up.
   if (!st.queue.empty() && st.idle.empty() && static_cast<int>(st.workers.size()) < std::max(1, s.workers))
     add_worker(self, s);
   auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / s.max_cps));
   while (!st.queue.empty() && !st.idle.empty()) {
-    Job& head = st.queue.front();
-    if (head.kind == Job::Kind::dial) {
+    Queued& head = st.queue.front();
+    if (head.job.kind == Job::Kind::dial) {
       auto now = Clock::now();
       if (st.next_slot > now) {
         if (!st.pump_scheduled) {
@@ -203,19 +233,42 @@ void pump(Dialer* self, const DialerSettings& s) {
     }
     int w = st.idle.front();
     st.idle.pop_front();
-    self->send(st.workers[static_cast<std::size_t>(w)], work_atom::value, std::move(head));
+    head.promise.delegate(st.workers[static_cast<std::size_t>(w)], work_atom::value, std::move(head.job));
     st.queue.pop_front();
   }
 }
 
-caf::behavior dialing(Dialer* self, DialerSettings s) {
+caf::response_promise enqueue(Dialer self, const DialerSettings& s, Job job) {
+  caf::response_promise promise = self->make_response_promise();
+  self->state.queue.push_back({std::move(job), promise});
+  pump(self, s);
+  return promise;
+}
+
+// The index of the account named `name` (empty: the default), or the reason there is none.
+Result<std::size_t> account_index(const DialerSettings& s, const std::string& name) {
+  if (name.empty()) return std::size_t{0};
+  for (std::size_t i = 0; i < s.accounts.size(); ++i)
+    if (s.accounts[i].name == name) return i;
+  // not_found: a campaign whose account left the configuration pauses (campaign_actor.cpp) until it is back.
+  return not_found("no Twilio account named '" + name.substr(0, 40) + "' is configured");
+}
+
+dialer_actor::behavior_type dialer(Dialer self, DialerSettings s) {
+  // Workers stop with the dialer: each finishes the create it is placing (and records it) first. Queued
+  // requests are answered: their requesters must not wait for an answer that cannot come.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (Queued& q : self->state.queue) q.promise.deliver(caf::make_error(caf::sec::request_receiver_down));
+    self->state.queue.clear();
+    for (auto& w : self->state.workers) self->send_exit(w, msg.reason);
+    self->quit(msg.reason);
+  });
   return {
-      [=](dial_atom, DialRequest request, const DialReply& reply) {
+      [=](dial_atom, DialRequest request) -> caf::result<DialOutcome> {
+        auto account = account_index(s, request.account);
+        if (!account) return DialOutcome{request.number, {}, {}, account.status()};
         auto to = normalize_e164(request.number, s.default_region);
-        if (!to) {
-          reply({request.number, {}, {}, to.status()});
-          return;
-        }
+        if (!to) return DialOutcome{request.number, {}, {}, to.status()};
         if (auto dnc = s.view->dnc_find(*to)) {
           DialOutcome refused{*to,
                               {},
@@ -223,39 +276,50 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
                               failed_precondition(*to + " is on the do-not-call list (since " +
                                                   iso8601_ms(dnc->since_ms) + ")")};
           refused.do_not_call = true;
-          reply(refused);
-          return;
+          return refused;
         }
         if (still_in_flight(self, s, *to)) {
           auto it = self->state.in_flight.find(*to);
           std::string which = it == self->state.in_flight.end() ? "being placed" : it->second.execution_sid;
-          reply({*to, {}, {}, conflict("a call to " + *to + " is already in flight (" + which + ")"), 409});
-          return;
+          return DialOutcome{
+              *to, {}, {}, conflict("a call to " + *to + " is already in flight (" + which + ")"), 409};
         }
         if (request.request_id.empty()) request.request_id = time_ordered_id("RQ");
         self->state.being_placed.insert(*to);
         Job job;
+        job.account = *account;
         job.request = std::move(request);
         job.to = *to;
-        job.dial_reply = reply;
-        self->state.queue.push_back(std::move(job));
-        pump(self, s);
+        enqueue(self, s, std::move(job));
+        return caf::delegated<DialOutcome>();  // the worker that takes the job answers
       },
-      [=](lookup_atom, const std::string& phone, std::int64_t since_s, const LookupReply& reply) {
+      [=](lookup_atom, const std::string& account_name, const std::string& phone,
+          std::int64_t since_s) -> caf::result<ExecutionsResult> {
+        auto account = account_index(s, account_name);
+        if (!account) return ExecutionsResult(ApiError{account.status()});
         Job job;
         job.kind = Job::Kind::lookup;
+        job.account = *account;
         job.to = phone;
         job.since_s = since_s;
-        job.lookup_reply = reply;
-        self->state.queue.push_back(std::move(job));
-        pump(self, s);
+        enqueue(self, s, std::move(job));
+        return caf::delegated<ExecutionsResult>();
       },
-      [=](fetch_atom, const std::string& sid, const FetchReply& reply) {
+      [=](fetch_atom, const std::string& account_name,
+          const std::string& sid) -> caf::result<ExecutionResult> {
+        auto account = account_index(s, account_name);
+        if (!account) return ExecutionResult(ApiError{account.status()});
         Job job;
         job.kind = Job::Kind::fetch;
+        job.account = *account;
         job.sid = sid;
-        job.fetch_reply = reply;
-        self->state.queue.push_back(std::move(job));
+        enqueue(self, s, std::move(job));
+        return caf::delegated<ExecutionResult>();
+      },
+      [=](public_url_atom, const std::string& url) {
+        if (!self->state.public_url.empty()) return;  // told once; the workers were given it
+        self->state.public_url = url;
+        add_worker(self, s);
         pump(self, s);
       },
       [=](done_atom, int worker_index, const std::string& to, const std::string& sid) {
@@ -273,26 +337,9 @@ caf::behavior dialing(Dialer* self, DialerSettings s) {
   };
 }
 
-caf::behavior dialer(Dialer* self, DialerSettings s) {
-  self->set_default_handler(caf::skip);  // requests wait until the public URL is known
-  // Workers stop with the dialer: each finishes the create it is placing (and records it) first.
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    for (auto& w : self->state.workers) self->send_exit(w, msg.reason);
-    self->quit(msg.reason);
-  });
-  return {
-      [=](public_url_atom, const std::string& url) {
-        self->state.public_url = url;
-        add_worker(self, s);
-        self->set_default_handler(caf::print_and_drop);
-        self->become(dialing(self, s));
-      },
-  };
-}
-
 }  // namespace
 
-caf::actor spawn_dialer(caf::actor_system& system, DialerSettings settings) {
+dialer_actor spawn_dialer(caf::actor_system& system, DialerSettings settings) {
   return system.spawn(dialer, std::move(settings));
 }
 

@@ -34,6 +34,11 @@ struct Webhook {
   std::string call_sid;
   std::string dedupe;
   std::string idempotency_token;  // I-Twilio-Idempotency-Token, when present
+  // The Twilio account whose auth token verified the signature (its configured name); empty when
+  // webhooks are not verified (VERIFY_WEBHOOKS=off). A call placed through one account refuses webhooks
+  // verified by another (call_actor.cpp).
+  std::string account;
+  std::string region;  // that account's region, when it has one
   std::int64_t received_ms = 0;
 };
 

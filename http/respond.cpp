@@ -4,7 +4,7 @@
 #include <cctype>
 #include <vector>
 
-#include "actors/projector.hpp"
+#include "actors/projection/read_barrier.hpp"
 #include "eventstore/text.hpp"
 #include "http/reason_phrase.hpp"
 #include "http/webhook_parse.hpp"
@@ -275,13 +275,13 @@ void answer_read(const ServerContext& ctx, const RequestHandle& req, std::functi
                  Role needed) {
   ctx.metrics->http_request();
   if (!admit(ctx, req, needed)) return;
-  const ServerContext* context = &ctx;  // outlives the projector's waiting reads (main's shutdown order)
+  const ServerContext* context = &ctx;  // outlives the waiting reads (main's shutdown order)
   once_view_current(ctx, [context, req, read = std::move(read)] { respond(*context, req, read()); });
 }
 
 void once_view_current(const ServerContext& ctx, std::function<void()> then) {
-  if (!ctx.projector) return then();
-  ctx.projector->when_committed(ctx.store->last_seq(), std::move(then));
+  if (!ctx.reads) return then();
+  ctx.reads->when_committed(ctx.store->last_seq(), std::move(then));
 }
 
 }  // namespace voxlog

@@ -77,7 +77,8 @@ std::string client_address(const ServerContext& ctx, const restinio::request_han
 // Answers a read route: counts it, admits a caller with `needed`, then responds with what `read` computes
 // once the calls view holds every event the log had committed when the request arrived. A read thus sees
 // every write acknowledged before it (a started call, a webhook), though the view may lag the log by up
-// to 20 ms (projector.hpp). `read` runs on this thread when the view is current, else on the projector's.
+// to 20 ms (projection.hpp). `read` runs on this thread when the view is current, else on the read
+// barrier's (read_barrier.hpp).
 void answer_read(const ServerContext& ctx, const restinio::request_handle_t& req,
                  std::function<HttpResponse()> read, Role needed = Role::viewer);
 
@@ -89,7 +90,7 @@ void stream_answer(const ServerContext& ctx, const restinio::request_handle_t& r
                    const std::string& content_type, std::function<Result<std::string>()> next_piece);
 
 // Runs `then` once the calls view holds every event the log has committed now: at once on this thread
-// when it already does, else on the projector's (answer_read's wait, for answers it does not build).
+// when it already does, else on the read barrier's (answer_read's wait, for answers it does not build).
 void once_view_current(const ServerContext& ctx, std::function<void()> then);
 
 // The handler of a read route: answer_read with what `fn(req, params)` computes, for callers with `needed`.

@@ -23,7 +23,8 @@
 
 #include "actors/broadcaster.hpp"
 #include "actors/call_directory.hpp"
-#include "actors/metrics.hpp"
+#include "actors/dialer.hpp"
+#include "actors/metrics/metrics.hpp"
 #include "eventstore/store.hpp"
 #include "http/access_policy.hpp"
 #include "http/config/config.hpp"
@@ -32,21 +33,31 @@
 
 namespace voxlog {
 
-class Projector;
+class ReadBarrier;
 class SocketIoServer;
 class Campaigns;
+
+// A Twilio account whose auth token may sign webhooks: the configured ones, or the simulator's stand-ins.
+struct WebhookAccount {
+  std::string name;    // TwilioAccount::name, recorded with each webhook it verifies
+  std::string region;  // and its region, when it has one
+  std::string account_sid;
+  std::string auth_token;
+};
 
 struct ServerContext {
   Config config;
   EventStore* store = nullptr;
   CallsView* view = nullptr;
-  Projector* projector = nullptr;  // reads wait for the view through it (respond.hpp answer_read); optional
+  ReadBarrier* reads = nullptr;  // reads wait for the view through it (respond.hpp answer_read); optional
   Metrics* metrics = nullptr;
   CallDirectory* calls = nullptr;  // routes webhooks to call actors
   broadcaster_actor broadcaster;
-  caf::actor dialer;
+  dialer_actor dialer;
   Campaigns* campaigns = nullptr;  // campaign actors and imports (actors/campaign/campaigns.hpp)
-  std::string webhook_auth_token;  // verifies X-Twilio-Signature (TWILIO_AUTH_TOKEN, or the simulator's)
+  // Verify X-Twilio-Signature: every configured account (TWILIO_AUTH_TOKEN and the named accounts' tokens),
+  // or the simulator's stand-ins; the default first.
+  std::vector<WebhookAccount> webhook_accounts;
   std::shared_ptr<RateLimiter> rate_limiter;  // the call-placing routes' (shared by every copy)
   std::shared_ptr<RequestGate> gate = std::make_shared<RequestGate>();  // drains before a stop
   std::string simulator_url;            // the embedded Twilio simulator's base URL, when it runs

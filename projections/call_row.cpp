@@ -24,6 +24,8 @@ void learn_identity(CallRow& row, const json& data) {
   learn(row.request_id, string_field(data, "request_id"));
   learn(row.batch_id, string_field(data, "batch_id"));
   learn(row.batch_id, string_field(data, "campaign_id"));  // a campaign's calls: batchId names it
+  learn(row.account, string_field(data, "account"));
+  learn(row.region, string_field(data, "region"));
 }
 
 void apply_webhook(CallRow& row, const json& data) {
@@ -87,6 +89,12 @@ void apply(CallRow& row, const Event& e) {
     apply_webhook(row, d);
   } else if (e.type == t::execution_created) {
     learn_identity(row, d);
+    // The account the dialer placed the call through is the call's, whichever token signed an earlier
+    // webhook.
+    if (std::string account = string_field(d, "account"); !account.empty()) {
+      row.account = account;
+      row.region = string_field(d, "region");
+    }
     if (row.status.empty()) row.status = "queued";
     if (row.direction.empty()) row.direction = "outbound-api";
   } else if (e.type == t::call_status_changed) {
@@ -114,6 +122,7 @@ const std::vector<CallRowField>& call_row_fields() {
   using R = CallRow;
   // Sorted by key: nlohmann's objects are, so to_json_text() writes the bytes of to_json().dump().
   static const std::vector<CallRowField> fields{
+      {"account", K::text_or_null, &R::account},
       {"answeredBy", K::text_or_null, &R::answered_by},
       {"batchId", K::text_or_null, &R::batch_id},
       {"callSid", K::text_or_null, &R::call_sid},
@@ -130,6 +139,7 @@ const std::vector<CallRowField>& call_row_fields() {
       {"lastSequenceNumber", K::integer, nullptr, &R::last_sequence_number, nullptr, -1},
       {"outcome", K::text_or_null, &R::outcome},
       {"recordingUrl", K::text_or_null, &R::recording_url},
+      {"region", K::text_or_null, &R::region},
       {"requestId", K::text_or_null, &R::request_id},
       {"status", K::text_or_null, &R::status},
       {"stream", K::text, &R::stream},

@@ -43,6 +43,10 @@ struct CallRow {
       outcome;  // confirmed, cancelled, voicemail, busy, no-answer, failed, canceled, machine, or empty
   std::string request_id;
   std::string batch_id;
+  // The Twilio account the call went through (its name in the configuration) and that account's region,
+  // learned from ExecutionCreated, or from the account whose token verified a webhook (inbound calls).
+  std::string account;
+  std::string region;
   std::int64_t last_sequence_number = -1;  // Twilio SequenceNumber of the last applied status callback
   std::int64_t created_ms = 0;
   std::int64_t updated_ms = 0;

@@ -72,7 +72,7 @@ struct CallsView::Impl {
   }
 
   // The write transaction apply() fills and commit() ends; raw, because lmdb++'s txn would abort it a
-  // second time after a failed commit (LMDB frees it either way). Projector thread only, like the rest.
+  // second time after a failed commit (LMDB frees it either way). Projection thread only, like the rest.
   MDB_txn* open = nullptr;
   std::uint64_t applied = 0;  // the checkpoint inside `open`
   std::uint64_t next_id = 1;  // likewise
@@ -85,13 +85,13 @@ struct CallsView::Impl {
     cached_ids.clear();
   }
 
-  // What the projector wrote last (it is the view's only writer, so this is what the open transaction, or
+  // What the projection wrote last (it is the view's only writer, so this is what the open transaction, or
   // else LMDB, holds): apply() takes rows and ids from here instead of reading and parsing them again.
   // Rows round-trip through their JSON exactly (call_row_from_json), so a cached row equals a read one.
   // Emptied when it outgrows kCachedRows and when a transaction is aborted.
   static constexpr std::size_t kCachedRows = 16384;
-  std::unordered_map<std::uint64_t, CallRow> cached_rows;     // projector thread only
-  std::unordered_map<std::string, std::uint64_t> cached_ids;  // stream -> id; projector thread only
+  std::unordered_map<std::uint64_t, CallRow> cached_rows;     // projection thread only
+  std::unordered_map<std::string, std::uint64_t> cached_ids;  // stream -> id; projection thread only
 };
 
 CallsView::CallsView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -250,6 +250,15 @@ std::optional<CallRow> CallsView::find_by_stream(const std::string& stream) cons
   auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
   if (auto id = impl_->get_u64(txn, impl_->by_stream, stream)) return impl_->get_row(txn, *id);
   return std::nullopt;
+}
+
+std::optional<std::string> CallsView::stream_of_sid(const std::string& sid) const {
+  auto txn = lmdb::txn::begin(impl_->env, nullptr, MDB_RDONLY);
+  auto id = impl_->get_u64(txn, impl_->by_sid, sid);
+  if (!id) return std::nullopt;
+  auto row = impl_->get_row(txn, *id);
+  if (!row) return std::nullopt;
+  return row->stream;
 }
 
 CallPage CallsView::list(const CallFilter& f) const {

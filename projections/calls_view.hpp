@@ -12,7 +12,7 @@
 // system crash may undo the view's last transactions but never corrupts it, and since the checkpoint
 // is in the same transaction, start-up re-applies those events from the log (which is fully synced).
 //
-// Thread-safety: one thread stages, commits and applies (the projector); reads may run on any thread at
+// Thread-safety: one thread stages, commits and applies (the projection actor); reads may run on any thread at
 // any time and see the last commit.
 #pragma once
 
@@ -58,7 +58,7 @@ class CallsView {
   // Applies `events` (seq order, the first must be staged_through()+1; earlier ones are skipped) to the
   // view's open write transaction, beginning one if none is open, and returns the rows changed. Readers
   // see them, and the checkpoint, only after commit(). Staging several batches and committing once is
-  // how the projector keeps the view's disk syncs few under load. On failure the open transaction is
+  // how the projection actor keeps the view's disk syncs few under load. On failure the open transaction is
   // aborted (everything staged since the last commit is dropped; the log still has it).
   Result<Changed> stage(const std::vector<const Event*>& events);
   // Commits what was staged, durably (one disk sync); a no-op when nothing is.
@@ -71,6 +71,8 @@ class CallsView {
 
   std::optional<CallRow> find(const std::string& id_or_sid) const;  // numeric id, execution SID or CallSid
   std::optional<CallRow> find_by_stream(const std::string& stream) const;
+  // The stream of the call an execution SID or CallSid belongs to (a miss reads one key, no row).
+  std::optional<std::string> stream_of_sid(const std::string& sid) const;
   CallPage list(const CallFilter& filter) const;
   std::size_t count() const;
   // Every row, oldest first; stops when fn returns false.

@@ -166,6 +166,8 @@ void apply(CampaignRow& campaign, const Event& e, const std::function<ContactRow
     campaign.name = string_field(d, "name");
     campaign.source = string_field(d, "source");
     campaign.by = string_field(d, "by");
+    campaign.account = string_field(d, "account");
+    campaign.region = string_field(d, "region");
     campaign.policy = d.value("policy", json::object());
     campaign.total_rows = static_cast<std::uint64_t>(int_field(d, "total_rows"));
     campaign.contacts = static_cast<std::uint64_t>(int_field(d, "accepted"));
@@ -204,6 +206,8 @@ json to_json(const CampaignRow& r) {
           {"name", r.name},
           {"source", r.source},
           {"by", string_or_null(r.by)},
+          {"account", string_or_null(r.account)},
+          {"region", string_or_null(r.region)},
           {"state", r.state},
           {"reason", string_or_null(r.reason)},
           {"waitingForStart", r.waiting_for_start},
@@ -225,6 +229,8 @@ CampaignRow campaign_row_from_json(const json& j) {
   r.name = string_field(j, "name");
   r.source = string_field(j, "source");
   r.by = string_field(j, "by");
+  r.account = string_field(j, "account");
+  r.region = string_field(j, "region");
   r.state = string_field(j, "state");
   r.reason = string_field(j, "reason");
   r.waiting_for_start = j.value("waitingForStart", false);

@@ -9,7 +9,9 @@
 // The events (data fields; `i` is the contact's index, `phone` its E.164 number):
 //   CampaignCreated  {campaign_id, name, source ("api"|"csv"|"start-bulk"), by, policy (CampaignPolicy JSON),
 //                     scheduled (start_at is later),
-//                     total_rows, accepted, rejected}
+//                     total_rows, accepted, rejected,
+//                     account, region? (the Twilio account every call goes through; absent before there were
+//                     several: the default account)}
 //   ContactsAdded    {first, contacts: [{phone, zones: [tz...], fields: {column: text}}]}  (chunks)
 //   ContactsRejected {rows: [{row, phone, reason}]}                                       (chunks)
 //   CallQueued       {i, phone, attempt, request_id}      the contact is being dialled (attempt 1, 2, ...)
@@ -97,6 +99,8 @@ struct CampaignRow {
   std::string name;
   std::string source;
   std::string by;
+  std::string account;  // the Twilio account of its calls (TwilioAccount::name); empty: the default one
+  std::string region;   // that account's region when it was created, if it had one
   std::string state = "running";   // scheduled, running, paused, cancelled, completed
   std::string reason;              // of the last pause, when the server paused it
   bool waiting_for_start = false;  // created with a later start_at, and nobody's turn has come yet

@@ -9,7 +9,8 @@
 namespace voxlog::event_type {
 
 // Every webhook as received, first event of its batch: {route, content_type, params (raw), call_sid?,
-// execution_sid?, idempotency_token?}. The audit trail's ground truth.
+// execution_sid?, idempotency_token?, account? (the Twilio account whose token verified it)}. The audit
+// trail's ground truth.
 inline constexpr const char* webhook_received = "WebhookReceived";
 // {status, previous, call_sid?, sequence_number?, duration?, answered_by?, direction?}
 inline constexpr const char* call_status_changed = "CallStatusChanged";
@@ -28,11 +29,14 @@ inline constexpr const char* flow_event_received = "FlowEventReceived";
 // ExecutionCreated opens the call's stream (call-<execution_sid>). A campaign's calls also carry
 // campaign_id, phone (E.164) and attempt (1, 2, ...); CallRequested says dnc_checked: true once the number
 // was found off the do-not-call list.
-// {request_id, to, from, by, batch_id?, campaign_id?, phone?, attempt?, dnc_checked}
+// `account` (and `region`, when it has one) name the Twilio account the call goes through; events written
+// before there were several accounts have none: theirs was the default account.
+// {request_id, to, from, by, account?, region?, batch_id?, campaign_id?, phone?, attempt?, dnc_checked}
 inline constexpr const char* call_requested = "CallRequested";
-// {request_id, execution_sid, to, from, adopted, batch_id?, campaign_id?, phone?, attempt?}
+// {request_id, execution_sid, to, from, flow_sid?, account?, region?, adopted, batch_id?, campaign_id?,
+// phone?, attempt?}
 inline constexpr const char* execution_created = "ExecutionCreated";
-// {request_id, to, code, http_status, message, batch_id?, campaign_id?, phone?, attempt?}
+// {request_id, to, code, http_status, message, account?, region?, batch_id?, campaign_id?, phone?, attempt?}
 inline constexpr const char* execution_rejected = "ExecutionRejected";
 // The callee pressed 9 ("do not call me again"), in the call's stream: {digits, action, to}.
 inline constexpr const char* opt_out_requested = "OptOutRequested";

@@ -4,8 +4,10 @@
 #include <iostream>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "actors/call_actor.hpp"  // Result<AppendResult> as a message
+#include "actors/call_decider.hpp"
 #include "actors/campaign/campaign_rules.hpp"
 #include "actors/dialer.hpp"
 #include "eventstore/json_fields.hpp"
@@ -32,6 +34,10 @@ using recover_atom = caf::atom_constant<caf::atom("crecover")>;
 constexpr std::int64_t kWaitForOtherCallMs = 10 * 1000;  // campaign time before a busy number is asked again
 constexpr std::int64_t kWaitForTwilioMs = 60 * 1000;
 constexpr std::chrono::seconds kMaxWriteBackoff{30};
+// Studio marks an execution ended before its last status callback reaches us (and is in the view): an
+// "ended" call whose final status is missing is asked about once more after this, before it counts as
+// ended without a report (which would lose the retry a busy call is owed).
+constexpr std::chrono::seconds kFinalReportGrace{5};
 constexpr std::size_t kUnpacedPerWrite = 500;  // skips and deferrals decided in one append, at most
 
 struct State {
@@ -44,6 +50,7 @@ struct State {
   std::set<std::pair<std::int64_t, std::uint32_t>> ready;  // (next_at, index) of contacts waiting their turn
   std::unordered_map<std::string, std::uint32_t> by_sid;
   std::unordered_map<std::string, CallRow> early_rows;  // rows of calls whose CallPlaced is not written yet
+  std::unordered_set<std::string> ended_unreported;     // Studio said ended, the final report is awaited
   Clock::time_point next_dial = Clock::now();
   std::uint64_t tick_token = 0;
   bool batch_dialled = false;
@@ -290,13 +297,16 @@ void on_dialed(Actor* self, std::uint32_t i, const std::string& request_id, cons
     case StatusCode::deadline_exceeded:
     case StatusCode::failed_precondition: {
       // The outcome is unknown (or the request was made before): Studio says whether it placed the call.
-      caf::actor me = caf::actor_cast<caf::actor>(self);
       std::int64_t since = (c.last_call_ms / 1000) - 120;
-      self->send(st.s.dialer, lookup_atom::value, c.phone, since,
-                 LookupReply([me, i, request_id](const ApiResult<std::vector<Execution>>& r) {
-                   std::string sid = r && !r->empty() ? r->back().sid : "";
-                   caf::anon_send(me, looked_atom::value, i, request_id, r.is_ok(), sid);
-                 }));
+      self->request(st.s.dialer, caf::infinite, lookup_atom::value, st.row.account, c.phone, since)
+          .then(
+              [self, i, request_id](ExecutionsResult& r) {
+                std::string sid = r && !r->empty() ? r->back().sid : "";
+                self->send(self, looked_atom::value, i, request_id, r.is_ok(), sid);
+              },
+              [self, i, request_id](caf::error&) {
+                self->send(self, looked_atom::value, i, request_id, false, std::string());
+              });
       return;
     }
     default: end_attempt(self, i, "failed", "failed", "", why);
@@ -408,6 +418,7 @@ void tick(Actor* self) {
     const ContactRow& c = st.contacts[i];
     DialRequest request;
     request.number = c.phone;
+    request.account = st.row.account;  // recorded in CampaignCreated: the same after any restart
     request.by = st.row.by;
     request.campaign_id = st.id;
     request.attempt = attempt;
@@ -419,12 +430,36 @@ void tick(Actor* self) {
     auto stored = st.s.view->campaign_contacts(st.id, one);
     full.fields = !stored.empty() && stored[0].index == i ? stored[0].fields : json::object();
     request.parameters = call_parameters(st.id, full, attempt);
-    caf::actor me = caf::actor_cast<caf::actor>(self);
-    self->send(st.s.dialer, dial_atom::value, std::move(request),
-               DialReply([me, i, request_id](const DialOutcome& o) {
-                 caf::anon_send(me, dialed_atom::value, i, request_id, o);
-               }));
+    self->request(st.s.dialer, caf::infinite, dial_atom::value, std::move(request))
+        .then(
+            [self, i, request_id](DialOutcome& o) { self->send(self, dialed_atom::value, i, request_id, o); },
+            [self, i, request_id, phone = c.phone](caf::error&) {
+              // The dialer stopped with the request: whether Studio was asked is unknown.
+              DialOutcome unknown{
+                  phone, request_id, {}, Status(StatusCode::deadline_exceeded, "the dialer stopped")};
+              self->send(self, dialed_atom::value, i, request_id, unknown);
+            });
   });
+}
+
+// What Studio's Context says of a call: the call widget's last CallStatus and the keys pressed.
+struct StudioReport {
+  std::string call_status, digits;
+};
+
+StudioReport report_of(const json& context) {
+  StudioReport report;
+  if (!context.is_object() || !context.contains("widgets") || !context["widgets"].is_object()) return report;
+  for (const auto& [name, outputs] : context["widgets"].items()) {
+    if (!outputs.is_object()) continue;
+    if (!string_field(outputs, "CallStatus").empty())
+      report.call_status = string_field(outputs, "CallStatus");
+    if (!string_field(outputs, "Digits").empty()) report.digits = string_field(outputs, "Digits");
+  }
+  // The call widget's status is taken when the call is answered: an answered call that ended is completed.
+  if (report.call_status == "in-progress" || report.call_status == "answered")
+    report.call_status = "completed";
+  return report;
 }
 
 // Calls in flight whose end never reached us (a lost webhook, a crash): the view first, then Studio.
@@ -439,15 +474,27 @@ void check_in_flight(Actor* self, bool at_start) {
     }
     std::int64_t silent = now_ms() - (row ? row->updated_ms : st.contacts[i].updated_ms);
     if (!at_start && silent < st.s.check_interval.count()) continue;
-    self->send(st.s.dialer, fetch_atom::value, sid,
-               FetchReply([me, i = i, sid = sid](const ApiResult<Execution>& r) {
-                 // Studio no longer knowing it (404) means it is over too.
-                 std::string status = r.is_ok()                                    ? r->status
-                                      : r.status().code() == StatusCode::not_found ? "ended"
-                                                                                   : std::string();
-                 caf::anon_send(me, fetched_atom::value, i, sid, status);
-               }));
+    self->request(st.s.dialer, caf::infinite, fetch_atom::value, st.row.account, sid)
+        .then(
+            [self, i = i, sid = sid](ExecutionResult& r) {
+              // Studio no longer knowing it (404) means it is over too.
+              std::string status = r.is_ok()                                    ? r->status
+                                   : r.status().code() == StatusCode::not_found ? "ended"
+                                                                                : std::string();
+              StudioReport report = r.is_ok() ? report_of(r->context) : StudioReport{};
+              self->send(self, fetched_atom::value, i, sid, status, report.call_status, report.digits);
+            },
+            [](caf::error&) {});  // asked again at the next check
   }
+}
+
+// Writes a control's event and answers the request once it is in the log.
+caf::typed_response_promise<ControlOutcome> decide_control(Actor* self, NewEvent event) {
+  auto promise = self->make_response_promise<ControlOutcome>();
+  write(self, {std::move(event)}, [self, promise]() mutable {
+    promise.deliver(ControlOutcome(ControlResult{self->state.row, true}));
+  });
+  return promise;
 }
 
 caf::behavior running(Actor* self) {
@@ -472,40 +519,52 @@ caf::behavior running(Actor* self) {
         if (!sid.empty()) return placed(self, i, sid, true);
         not_placed(self, i, "Studio has no execution for this attempt", deferral(st, c, 0, "restart"));
       },
-      [self](fetched_atom, std::uint32_t i, const std::string& sid, const std::string& status) {
+      [self](fetched_atom, std::uint32_t i, const std::string& sid, const std::string& status,
+             const std::string& studio_status, const std::string& studio_digits) {
         auto& st = self->state;
-        if (status != "ended" || !st.by_sid.count(sid)) return;
+        if (status != "ended") return;
+        if (!st.by_sid.count(sid)) {
+          st.ended_unreported.erase(sid);
+          return;
+        }
         auto row = st.s.view->find(sid);
-        if (row && is_terminal_status(row->status)) return on_row(self, *row);
-        end_attempt(self, i, row && !row->status.empty() ? row->status : "unknown", row ? row->outcome : "",
-                    row ? row->dtmf_digits : "", "the call ended without a final report");
+        if (row && is_terminal_status(row->status)) {
+          st.ended_unreported.erase(sid);
+          return on_row(self, *row);
+        }
+        if (st.ended_unreported.insert(sid).second)
+          return self->delayed_send(self, kFinalReportGrace, fetched_atom::value, i, sid, status,
+                                    studio_status, studio_digits);
+        st.ended_unreported.erase(sid);
+        // The reports we have, completed by what Studio kept (webhooks sent while voxlogd was down are lost:
+        // Studio does not send them again).
+        std::string digits = row && !row->dtmf_digits.empty() ? row->dtmf_digits : studio_digits;
+        std::string outcome = row && !row->outcome.empty() ? row->outcome : outcome_of_digits(digits);
+        std::string final_status = !studio_status.empty()        ? studio_status
+                                   : row && !row->status.empty() ? row->status
+                                                                 : "unknown";
+        end_attempt(self, i, final_status, outcome, digits, "the call ended without a final report");
       },
       [self](check_atom) {
         check_in_flight(self, false);
         self->delayed_send(self, self->state.s.check_interval, check_atom::value);
       },
-      [self](pause_atom, const std::string& by, const ControlReply& reply) {
+      [self](pause_atom, const std::string& by) -> caf::result<ControlOutcome> {
         auto& st = self->state;
-        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
-        if (st.row.state == "paused") return reply(ControlResult{st.row, false});
-        write(self, {{t::campaign_paused, {{"by", by}}}}, [self, reply] {
-          reply(ControlResult{self->state.row, true});
-        });
+        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
+        if (st.row.state == "paused") return ControlOutcome(ControlResult{st.row, false});
+        return decide_control(self, {t::campaign_paused, {{"by", by}}});
       },
-      [self](resume_atom, const std::string& by, const ControlReply& reply) {
+      [self](resume_atom, const std::string& by) -> caf::result<ControlOutcome> {
         auto& st = self->state;
-        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
-        if (st.row.state != "paused") return reply(ControlResult{st.row, false});
-        write(self, {{t::campaign_resumed, {{"by", by}}}}, [self, reply] {
-          reply(ControlResult{self->state.row, true});
-        });
+        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
+        if (st.row.state != "paused") return ControlOutcome(ControlResult{st.row, false});
+        return decide_control(self, {t::campaign_resumed, {{"by", by}}});
       },
-      [self](cancel_atom, const std::string& by, const ControlReply& reply) {
+      [self](cancel_atom, const std::string& by) -> caf::result<ControlOutcome> {
         auto& st = self->state;
-        if (st.row.is_over()) return reply(conflict("campaign '" + st.id + "' is " + st.row.state));
-        write(self, {{t::campaign_cancelled, {{"by", by}}}}, [self, reply] {
-          reply(ControlResult{self->state.row, true});
-        });
+        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
+        return decide_control(self, {t::campaign_cancelled, {{"by", by}}});
       },
   };
 }
@@ -532,9 +591,9 @@ caf::behavior campaign(Actor* self, CampaignActorSettings settings, std::string 
 
 }  // namespace
 
-caf::actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
-                          const std::string& id) {
-  return system.spawn(campaign, settings, id);
+campaign_actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
+                              const std::string& id) {
+  return caf::actor_cast<campaign_actor>(system.spawn(campaign, settings, id));
 }
 
 }  // namespace voxlog

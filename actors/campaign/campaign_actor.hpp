@@ -8,27 +8,29 @@
 //   time zone(s), until the window opens), or queued (CallQueued) and handed to the dialer;
 // - the dialer's answer is CallPlaced, or AttemptEnded (not placed: the contact waits and is asked
 //   again, CallDeferred; placed but refused: a final state or a retry);
-// - the call's row (sent by the projector through Campaigns) reaching a final status ends the attempt:
+// - the call's row (sent by the calls projection through Campaigns) reaching a final status ends the attempt:
 //   AttemptEnded with the outcome, and RetryScheduled when the policy retries that status and attempts
 //   remain (never after an outcome, never after a 2);
 // - pause / resume / cancel (CampaignPaused / CampaignResumed / CampaignCancelled); calls in flight go on
 //   and their outcomes are recorded; when nothing is left, CampaignCompleted and the actor exits.
 // Writes are appended with the stream's expected version (one writer per campaign); while one is under
 // way the actor takes no other message (a `writing` behaviour), and a failed write is retried with
-// backoff, never dropped. Timers are re-armed from the state, so a restart resumes where the log is.
-// After a crash, an attempt that was queued but not placed is checked first: its dial stream, then
-// Studio's executions for the contact; nobody is dialled again for an attempt Studio already has.
+// backoff, never dropped. The dialer is asked by request/response; each answer is handed to the actor as
+// a message of its own, so it too waits for the write under way (a response handler would run at once).
+// Timers are re-armed from the state, so a restart resumes where the log is. After a crash, an attempt that
+// was queued but not placed is checked first: its dial stream, then Studio's executions for the contact;
+// nobody is dialled again for an attempt Studio already has.
 //
-// Thread-safety: an actor; use the messages below.
+// Thread-safety: an actor; its interface is campaign_actor below.
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <string>
 
 #include <caf/all.hpp>
 
 #include "actors/campaign/clock.hpp"
+#include "actors/dialer.hpp"
 #include "eventstore/status.hpp"
 #include "eventstore/store.hpp"
 #include "projections/call_row.hpp"
@@ -45,7 +47,7 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 struct CampaignActorSettings {
   EventStore* store = nullptr;
   CallsView* view = nullptr;
-  caf::actor dialer;
+  dialer_actor dialer;
   CampaignClock clock;
   // How often calls in flight are checked against the view and, when silent this long, against Studio.
   std::chrono::milliseconds check_interval{60000};
@@ -56,14 +58,25 @@ struct ControlResult {
   CampaignRow campaign;
   bool changed = false;
 };
-using ControlReply = std::function<void(const Result<ControlResult>&)>;
+// A control's answer: the result, or conflict (the campaign is over) and the like.
+using ControlOutcome = Result<ControlResult>;
 
-// Messages: (call_row_atom, CallRow) for the campaign's calls; (pause_atom | resume_atom | cancel_atom,
-// std::string by, ControlReply).
-caf::actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
-                          const std::string& id);
+// The campaign actor's interface. Its other messages (its timers, the results of its own writes, the
+// dialer's answers handed to itself) are its own business and not part of it: CAF's typed behaviours need
+// every message in one exact list, the writing state's included, so the actor is written as an untyped
+// behaviour that handles exactly these messages, and handed out through this interface.
+using campaign_actor = caf::typed_actor<
+    // A row of one of its calls (from the calls projection, through Campaigns).
+    caf::reacts_to<call_row_atom, CallRow>,
+    // Pause, resume, cancel by `by` (a token's name): answered once the decision is in the log.
+    caf::replies_to<pause_atom, std::string>::with<ControlOutcome>,
+    caf::replies_to<resume_atom, std::string>::with<ControlOutcome>,
+    caf::replies_to<cancel_atom, std::string>::with<ControlOutcome>>;
+
+campaign_actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
+                              const std::string& id);
 
 }  // namespace voxlog
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::CallRow)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::ControlReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(voxlog::ControlOutcome)

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "actors/ask.hpp"
 #include "eventstore/text.hpp"
 #include "projections/event_types.hpp"
 
@@ -27,7 +28,7 @@ void Campaigns::start() {
 
 void Campaigns::spawn_locked(const std::string& id) {
   if (stopped_ || actors_.count(id)) return;
-  caf::actor actor = spawn_campaign(system_, settings_, id);
+  campaign_actor actor = spawn_campaign(system_, settings_, id);
   caf::actor_addr addr = actor.address();
   // Forgotten when it exits; one that failed (it could not read or write its stream) is started again
   // after a pause, from the log.
@@ -111,7 +112,7 @@ Result<CampaignImport> Campaigns::import_list(const std::string& list_id,
 
 void Campaigns::route_call(const CallRow& row) {
   if (row.batch_id.empty()) return;
-  caf::actor actor;
+  campaign_actor actor;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = actors_.find(row.batch_id);
@@ -122,7 +123,7 @@ void Campaigns::route_call(const CallRow& row) {
 }
 
 void Campaigns::control(const std::string& id, Control what, const std::string& by, ControlReply reply) {
-  caf::actor actor;
+  campaign_actor actor;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return reply(unavailable("the server is stopping"));
@@ -143,10 +144,22 @@ void Campaigns::control(const std::string& id, Control what, const std::string& 
     if (!row) return reply(not_found("no campaign '" + id.substr(0, 100) + "'"));
     return reply(conflict("campaign '" + id + "' is " + row->state + ": nothing to pause, resume or cancel"));
   }
+  auto answered = [reply](ControlOutcome& r) { reply(r); };
+  auto failed = [reply, id](caf::error& e) {
+    reply(e == caf::sec::request_timeout
+              ? unavailable("campaign '" + id + "' did not answer in time: try again")
+              : unavailable("campaign '" + id + "' stopped: try again"));
+  };
   switch (what) {
-    case Control::pause: caf::anon_send(actor, pause_atom::value, by, std::move(reply)); break;
-    case Control::resume: caf::anon_send(actor, resume_atom::value, by, std::move(reply)); break;
-    case Control::cancel: caf::anon_send(actor, cancel_atom::value, by, std::move(reply)); break;
+    case Control::pause:
+      ask(actor, caf::duration(kControlTimeout), answered, failed, pause_atom::value, by);
+      break;
+    case Control::resume:
+      ask(actor, caf::duration(kControlTimeout), answered, failed, resume_atom::value, by);
+      break;
+    case Control::cancel:
+      ask(actor, caf::duration(kControlTimeout), answered, failed, cancel_atom::value, by);
+      break;
   }
 }
 

@@ -1,19 +1,21 @@
 // Campaigns: finds, starts and reaches the campaign actors; the one door to campaigns for HTTP and for
-// the projector.
+// the calls projection.
 //
 // Contract: start() spawns an actor for every campaign of the projection that still has work (not
 // completed; cancelled with calls still in flight). create() records a new campaign (CampaignCreated,
 // ContactsAdded, ContactsRejected in one atomic append on its new stream, campaign-<id>) and spawns its
 // actor; it blocks on the append, so call it off the io thread (the HTTP route runs it on a detached
-// actor). route_call() takes a call row changed by the projector and hands it to its campaign's actor
+// actor). route_call() takes a call row changed by the calls projection and hands it to its campaign's actor
 // (rows whose batchId names no running campaign are ignored). control() pauses, resumes or cancels;
 // not_found for an unknown id, conflict for one that is over (completed, cancelled).
 // stop_all() sends every actor an exit (shutdown); later calls are refused with unavailable.
 //
 // Thread-safety: every method may be called from any thread (a map under a mutex, as in CallDirectory:
-// the projector's thread must not wait for an actor's mailbox).
+// the projection actor's thread must not wait for an actor's mailbox).
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -39,6 +41,10 @@ class Campaigns {
   Result<CampaignImport> import_list(const std::string& list_id, const ImportDefaults& defaults) const;
   void route_call(const CallRow& row);
   enum class Control { pause, resume, cancel };
+  // Asks the campaign's actor (request/response, at most kControlTimeout) and runs `reply` with its answer
+  // on a thread of the actor system; a campaign with no actor is answered from the view at once.
+  using ControlReply = std::function<void(const ControlOutcome&)>;
+  static constexpr std::chrono::seconds kControlTimeout{30};  // a write may be retrying (a full disk)
   void control(const std::string& id, Control what, const std::string& by, ControlReply reply);
   void stop_all();
   std::size_t running() const;
@@ -52,7 +58,7 @@ class Campaigns {
   caf::actor_system& system_;
   CampaignActorSettings settings_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, caf::actor> actors_;  // campaign id -> its actor
+  std::unordered_map<std::string, campaign_actor> actors_;  // campaign id -> its actor
   bool stopped_ = false;
 };
 

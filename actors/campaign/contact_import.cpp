@@ -429,6 +429,8 @@ std::vector<NewEvent> creation_events(const std::string& id, const CampaignImpor
                   {"total_rows", in.total_rows},
                   {"accepted", in.contacts.size()},
                   {"rejected", in.rejected.size()}};
+  if (!in.account.empty()) created["account"] = in.account;
+  if (!in.region.empty()) created["region"] = in.region;
   events.push_back({event_type::campaign_created, std::move(created)});
   for (std::size_t first = 0; first < in.contacts.size(); first += kChunk) {
     json list = json::array();

@@ -53,6 +53,8 @@ struct CampaignImport {
   std::vector<RejectedRow> rejected;
   std::size_t total_rows = 0;
   bool scheduled = false;  // start_at is later than now
+  std::string account;     // the Twilio account of its calls (TwilioAccount::name), chosen by the route
+  std::string region;      // that account's region, if it has one
 };
 
 Result<CampaignImport> import_json(const nlohmann::json& body, const ImportDefaults& defaults);

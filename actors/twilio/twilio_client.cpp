@@ -356,6 +356,15 @@ ApiResult<Execution> StudioClient::fetch_execution(const std::string& sid) {
   return execution_from(*body);
 }
 
+ApiResult<json> StudioClient::execution_context(const std::string& sid) {
+  if (!is_sid(sid)) return bad_argument("'" + sid + "' is not an execution SID");
+  auto body =
+      impl_->call("GET", impl_->executions_path() + "/" + sid + "/Context", "", Impl::OnUnknown::retry);
+  if (!body) return body.error();
+  if (body->contains("context") && (*body)["context"].is_object()) return (*body)["context"];
+  return json::object();
+}
+
 ApiResult<Execution> StudioClient::end_execution(const std::string& sid) {
   if (!is_sid(sid)) return bad_argument("'" + sid + "' is not an execution SID");
   auto body = impl_->call("POST", impl_->executions_path() + "/" + sid, impl_->form({{"Status", "ended"}}),

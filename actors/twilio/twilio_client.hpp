@@ -93,6 +93,7 @@ struct Execution {
   std::string flow_sid;      // FW...
   std::string date_created;  // ISO 8601, Twilio's clock
   bool adopted = false;      // true when create_execution found it after an unknown outcome
+  nlohmann::json context;    // its Context's `context` (widgets' outputs), when fetched with it
   nlohmann::json raw;        // the whole resource as received
 };
 
@@ -125,6 +126,9 @@ class StudioClient {
                                         const nlohmann::json& parameters);
   // GET /v2/Flows/{flow_sid}/Executions/{sid}
   ApiResult<Execution> fetch_execution(const std::string& sid);
+  // GET …/Executions/{sid}/Context: the flow's variables, among them each widget's outputs (the call
+  // widget's CallStatus, the gather widget's Digits).
+  ApiResult<nlohmann::json> execution_context(const std::string& sid);
   // POST /v2/Flows/{flow_sid}/Executions/{sid} with Status=ended
   ApiResult<Execution> end_execution(const std::string& sid);
   // The active executions whose contact is `to`, following every page.

@@ -97,7 +97,9 @@ Result<json> history_item(const CallRow& row, const EventStore& store) {
               {"to", string_or_null(row.to)},
               {"from", string_or_null(row.from)},
               {"status", string_or_null(row.status)},
-              {"lastActivity", row.updated_ms},  // epoch ms, as the Node app sent it
+              {"lastActivity", row.updated_ms},        // epoch ms, as the Node app sent it
+              {"region", string_or_null(row.region)},  // the Node app's name for the Twilio account
+              {"account", string_or_null(row.account)},
               {"createdAt", iso8601_ms(row.created_ms)},
               {"dtmfActions", dtmf_actions(*events)},
               {"events", std::move(items)}};

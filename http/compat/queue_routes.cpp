@@ -2,6 +2,7 @@
 // POST /api/campaigns), with the counts its dashboard reads; start resumes it, pause pauses it, DELETE
 // cancels it (its history stays in the log).
 #include "actors/campaign/campaigns.hpp"
+#include "eventstore/json_fields.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
 
@@ -21,7 +22,7 @@ std::uint64_t count(const CampaignRow& c, std::initializer_list<const char*> sta
 }
 
 // The Node app's queue: {id, name, status, totalCalls, completedCalls, failedCalls, pendingCalls,
-// inProgressCalls, createdAt, updatedAt (epoch ms)}, and voxlog's own counts beside them.
+// inProgressCalls, createdAt, updatedAt (epoch ms), region}, and voxlog's own counts beside them.
 json queue_json(const CampaignRow& c) {
   static const std::map<std::string, std::string> status = {{"scheduled", "pending"},
                                                             {"running", "running"},
@@ -33,6 +34,7 @@ json queue_json(const CampaignRow& c) {
             {"name", c.name.empty() ? c.id : c.name},
             {"status", it == status.end() ? c.state : it->second},
             {"source", c.source},
+            {"region", string_or_null(c.region)},  // the Twilio account its calls go through
             {"totalCalls", c.contacts},
             {"completedCalls",
              count(c, {cs::confirmed, cs::cancelled, cs::voicemail, cs::opted_out, cs::no_outcome})},
@@ -53,7 +55,7 @@ Handler queue_control(const ServerContext& ctx, Campaigns::Control what, const c
     auto turn = admitted->turn;
     std::string instance(req->header().path());
     const ServerContext* context = &ctx;
-    ControlReply reply = [context, req, instance, turn, done](const Result<ControlResult>& r) {
+    Campaigns::ControlReply reply = [context, req, instance, turn, done](const Result<ControlResult>& r) {
       if (!r) return respond(*context, req, problem_for(r.status(), instance));
       respond(*context, req,
               json_response(200, {{"success", true}, {"message", done}, {"data", queue_json(r->campaign)}}));

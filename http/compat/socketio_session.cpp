@@ -312,7 +312,7 @@ void EngineSession::connect_locked(std::string_view packet) {
   auto socket = std::make_shared<NamespaceSocket>(weak_from_this(), socket_id_);
   // Without an offset, live from the join on, as Socket.IO's broadcasts are: the broadcaster clamps an
   // `after` beyond what it has published to what it has published. (The view's checkpoint was used here;
-  // it may trail the published events by up to the projector's commit interval, and a client joining in
+  // it may trail the published events by up to the projection's commit interval, and a client joining in
   // that window got an event from before it connected.)
   std::uint64_t after = offset->value_or(std::numeric_limits<std::uint64_t>::max());
   caf::anon_send(hub_.context().broadcaster, join_atom::value, SubscriberPtr(std::move(socket)), after);

@@ -1,6 +1,7 @@
 #include "http/config/config.hpp"
 
 #include "eventstore/text.hpp"
+#include "http/config/twilio_accounts.hpp"
 
 #include <cctype>
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include <arpa/inet.h>
+#include <unistd.h>  // environ
 
 namespace voxlog {
 namespace {
@@ -301,7 +303,8 @@ Status check_exposure(const Config& c) {
 }
 
 bool Config::simulate() const {
-  return twilio_account_sid.empty() || twilio_auth_token.empty();
+  if (twilio_accounts.empty()) return twilio_account_sid.empty() || twilio_auth_token.empty();
+  return twilio_accounts.front().account_sid.empty() || twilio_accounts.front().auth_token.empty();
 }
 
 const std::vector<std::string>& config_variable_names() {
@@ -318,6 +321,8 @@ const std::vector<std::string>& config_variable_names() {
                                               "TWILIO_AUTH_TOKEN",
                                               "TWILIO_PHONE_NUMBER",
                                               "TWILIO_FLOW_SID",
+                                              "TWILIO_REGION",
+                                              "TWILIO_ACCOUNTS",
                                               "TWILIO_API_BASE",
                                               "TWILIO_CPS",
                                               "MAX_CAMPAIGN_CONTACTS",
@@ -415,6 +420,7 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
   if (!c.twilio_flow_sid.empty() && c.twilio_flow_sid.rfind("FW", 0) != 0) {
     return invalid_argument(shown("TWILIO_FLOW_SID", c.twilio_flow_sid) + " must start with FW");
   }
+  if (Status s = read_twilio_accounts(lookup, c); !s) return s;
   if (auto v = lookup("TWILIO_API_BASE"); !v.empty()) {
     if (!is_http_url(v))
       return invalid_argument(shown("TWILIO_API_BASE", v) + " must start with http:// or https://");
@@ -538,6 +544,13 @@ Result<Config> load_config(const std::string& env_file) {
   for (const auto& name : config_variable_names()) {
     if (const char* value = std::getenv(name.c_str())) environment[name] = value;
   }
+  // The named accounts' variables (TWILIO_<NAME>_ACCOUNT_SID, ...), whose names only TWILIO_ACCOUNTS says.
+  for (char** entry = environ; entry && *entry; ++entry) {
+    std::string text = *entry;
+    auto eq = text.find('=');
+    if (eq != std::string::npos && is_account_variable(text.substr(0, eq)))
+      environment[text.substr(0, eq)] = text.substr(eq + 1);
+  }
   return config_from(environment, env_file);
 }
 
@@ -553,7 +566,7 @@ std::string describe(const Config& c) {
       << " twilio=" << (c.simulate() ? "simulator" : "live")
       << " account=" << abbreviated_sid(c.twilio_account_sid) << " auth_token=" << masked(c.twilio_auth_token)
       << " from=" << (c.twilio_phone_number.empty() ? "(unset)" : c.twilio_phone_number)
-      << " flow=" << (c.twilio_flow_sid.empty() ? "(unset)" : c.twilio_flow_sid)
+      << " flow=" << (c.twilio_flow_sid.empty() ? "(unset)" : c.twilio_flow_sid) << describe_accounts(c)
       << " api_base=" << c.twilio_api_base << " cps=" << c.twilio_cps << " region=" << c.default_region
       << " origins=";
   for (std::size_t i = 0; i < c.allowed_origins.size(); ++i) out << (i ? "," : "") << c.allowed_origins[i];

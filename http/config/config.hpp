@@ -7,8 +7,9 @@
 // empty value means "use the default". A missing env file is not an error. Every value is validated; the
 // first invalid one yields invalid_argument naming the variable. The value is quoted in the message only
 // for non-secret variables: no token or secret (TWILIO_AUTH_TOKEN, API_TOKEN, API_TOKENS, METRICS_TOKEN,
-// the lines of API_TOKENS_FILE) ever appears in errors or in describe(), not even its length.
-// Unknown names in the env file are ignored (the file may be shared with other tools).
+// the lines of API_TOKENS_FILE, any TWILIO_<NAME>_AUTH_TOKEN) ever appears in errors or in describe(), not
+// even its length. Twilio accounts: see TwilioAccount below. Unknown names in the env file are ignored (the
+// file may be shared with other tools).
 //
 // Thread-safety: load_config() reads the process environment (getenv): call it at start-up, before
 // threads that may call setenv. Config is a plain value; describe() is pure.
@@ -38,6 +39,23 @@ struct AccessToken {
   std::string secret;
 };
 
+// One Twilio account that calls go out through. The default one is today's single-account setup
+// (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER, TWILIO_FLOW_SID, and TWILIO_REGION), named
+// "default". More are named in TWILIO_ACCOUNTS ("name" or "name:region", comma-separated, e.g.
+// "poland,uk:uk"), each with TWILIO_<NAME>_ACCOUNT_SID, _AUTH_TOKEN, _PHONE_NUMBER, _FLOW_SID (NAME in
+// upper case). A name is 1 to 32 of a-z, 0-9, '_'; a region (what clients send as `region`) the same,
+// defaulting to the name; names and regions are distinct. Either every account has its SID and auth
+// token (real Twilio) or none has a SID (the built-in simulator plays them all, each with its own token:
+// the configured one, else a random one).
+struct TwilioAccount {
+  std::string name;
+  std::string region;  // may be empty for the default account (TWILIO_REGION unset)
+  std::string account_sid;
+  std::string auth_token;    // secret
+  std::string phone_number;  // the caller ID (From) of its calls
+  std::string flow_sid;
+};
+
 struct Config {
   int port = 3001;                  // PORT; 0 = pick a free port
   std::string bind_address;         // BIND_ADDRESS; default 127.0.0.1 without tokens, 0.0.0.0 with them
@@ -52,6 +70,9 @@ struct Config {
   std::string twilio_phone_number;                            // TWILIO_PHONE_NUMBER: the From of every call
   std::string twilio_flow_sid;                                // TWILIO_FLOW_SID
   std::string twilio_api_base = "https://studio.twilio.com";  // TWILIO_API_BASE; no trailing '/'
+  // Every account, the default first: the unnamed one above when TWILIO_ACCOUNTS is unset or any of its
+  // variables is set, else the first named one. Never empty.
+  std::vector<TwilioAccount> twilio_accounts;
   double twilio_cps = 1.0;            // TWILIO_CPS: execution creates per second (> 0)
   std::string default_region = "GB";  // DEFAULT_REGION: ISO 3166 region for numbers without +country
   std::vector<std::string>
@@ -90,6 +111,11 @@ struct Config {
 
   // True when Twilio credentials are incomplete: the server then runs against its built-in simulator.
   bool simulate() const;
+  // The account a request picks with `account` (a name) or `region` (the Node app's word: "poland",
+  // "uk"), case-insensitive; neither: the default (twilio_accounts.front()). invalid_argument naming the
+  // valid names or regions when one is unknown, or when both are given and name different accounts.
+  Result<const TwilioAccount*> choose_twilio_account(const std::string& account,
+                                                     const std::string& region) const;
   // True when some credential is configured: requests must then carry one.
   bool tokens_required() const { return !tokens.empty(); }
 };

@@ -2,8 +2,10 @@
 // and answer shapes.
 #include <algorithm>
 
+#include "actors/ask.hpp"
 #include "actors/campaign/campaigns.hpp"
 #include "actors/dialer.hpp"
+#include "eventstore/json_fields.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
 
@@ -56,6 +58,21 @@ auto start_handler(const ServerContext& ctx, const char* example, Start start) {
 
 }  // namespace
 
+Result<const TwilioAccount*> chosen_account(const ServerContext& ctx, const nlohmann::json& fields) {
+  std::string picked[2];
+  const char* const names[2] = {"account", "region"};
+  for (int i = 0; i < 2; ++i) {
+    auto it = fields.is_object() ? fields.find(names[i]) : fields.end();
+    if (it == fields.end() || it->is_null()) continue;
+    if (!it->is_string())
+      return invalid_argument(std::string("'") + names[i] +
+                              "' must be a string: the name of a Twilio account" +
+                              (i ? "'s region, such as \"uk\"" : ""));
+    picked[i] = it->get<std::string>();
+  }
+  return ctx.config.choose_twilio_account(picked[0], picked[1]);
+}
+
 Handler start_call(const ServerContext& ctx) {
   return start_handler(
       ctx, "{\"to\": \"+447700900123\"}",
@@ -64,19 +81,31 @@ Handler start_call(const ServerContext& ctx) {
         auto to = body.find("to");
         if (to == body.end() || !to->is_string() || to->get<std::string>().empty())
           return problem(400, "Bad Request", "'to' is required: the phone number to call", instance);
+        auto account = chosen_account(ctx, body);
+        if (!account) return problem_for(account.status(), instance);
         const ServerContext* context = &ctx;
         // The turn is held until the answer: a stop waits for it (the dialer answers once Twilio has).
-        DialReply reply = [req, context, instance, turn](const DialOutcome& o) {
+        std::string account_name = (*account)->name, region = (*account)->region;
+        auto answer = [req, context, instance, turn, account_name, region](const DialOutcome& o) {
           if (!o.status) return respond(*context, req, dial_problem(o, instance));
           respond(*context, req,
                   json_response(200, {{"success", true},
                                       {"message", "Call started"},
-                                      {"data", {{"execution_sid", o.execution_sid}, {"to", o.to}}}}));
+                                      {"data",
+                                       {{"execution_sid", o.execution_sid},
+                                        {"to", o.to},
+                                        {"account", account_name},
+                                        {"region", string_or_null(region)}}}}));
+        };
+        auto failed = [req, context, instance, turn](const caf::error&) {
+          respond(*context, req, problem(503, "Service Unavailable", "the dialer is not running", instance));
         };
         DialRequest request;
         request.number = to->get<std::string>();
+        request.account = (*account)->name;
         request.by = by;
-        caf::anon_send(ctx.dialer, dial_atom::value, std::move(request), std::move(reply));
+        // No timeout of its own: the dialer answers every request once Twilio has (its client has timeouts).
+        ask(ctx.dialer, caf::infinite, answer, failed, dial_atom::value, std::move(request));
         return HttpResponse{0, {}, {}};
       });
 }
@@ -92,6 +121,8 @@ Handler start_bulk(const ServerContext& ctx) {
                          [](const nlohmann::json& n) { return n.is_string(); }))
           return problem(400, "Bad Request", "'phoneNumbers' must be an array of phone number strings",
                          instance);
+        auto account = chosen_account(ctx, body);
+        if (!account) return problem_for(account.status(), instance);
         auto list = numbers->get<std::vector<std::string>>();
         std::size_t max = ctx.config.max_campaign_contacts;
         if (list.empty() || list.size() > max)
@@ -102,19 +133,25 @@ Handler start_bulk(const ServerContext& ctx) {
         // A batch is a campaign: durable, paced, resumed after a restart; its id is the Node app's batchId.
         ImportDefaults defaults = import_defaults(ctx);
         const ServerContext* context = &ctx;
-        ctx.campaigns->run_detached([context, req, instance, turn, list = std::move(list), defaults, by] {
-          CampaignImport import = import_numbers(list, defaults);
-          auto id = context->campaigns->create(import, by, "start-bulk");
-          if (!id) return respond(*context, req, problem_for(id.status(), instance));
-          respond(*context, req,
-                  json_response(200, {{"success", true},
-                                      {"message", "Bulk call started"},
-                                      {"data",
-                                       {{"total", list.size()},
-                                        {"initiated", import.contacts.size()},
-                                        {"batchId", *id},
-                                        {"campaignId", *id}}}}));
-        });
+        const TwilioAccount* through = *account;  // the configuration outlives every request
+        ctx.campaigns->run_detached(
+            [context, req, instance, turn, list = std::move(list), defaults, by, through] {
+              CampaignImport import = import_numbers(list, defaults);
+              import.account = through->name;
+              import.region = through->region;
+              auto id = context->campaigns->create(import, by, "start-bulk");
+              if (!id) return respond(*context, req, problem_for(id.status(), instance));
+              respond(*context, req,
+                      json_response(200, {{"success", true},
+                                          {"message", "Bulk call started"},
+                                          {"data",
+                                           {{"total", list.size()},
+                                            {"initiated", import.contacts.size()},
+                                            {"batchId", *id},
+                                            {"campaignId", *id},
+                                            {"account", through->name},
+                                            {"region", string_or_null(through->region)}}}}));
+            });
         return HttpResponse{0, {}, {}};
       });
 }

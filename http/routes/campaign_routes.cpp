@@ -4,6 +4,7 @@
 
 #include "actors/campaign/campaigns.hpp"
 #include "actors/campaign/csv.hpp"
+#include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
@@ -115,19 +116,31 @@ Handler create_campaign(const ServerContext& ctx) {
     // Parsing 100,000 rows and appending them takes a while: not on the io thread.
     ctx.campaigns->run_detached([context, req, turn, instance, query, dry_run, csv, defaults, by] {
       Result<CampaignImport> import = [&]() -> Result<CampaignImport> {
-        if (csv) return import_csv(req->body(), {query.begin(), query.end()}, defaults);
+        if (csv) {
+          json options = json::object();  // a CSV import's options are in its query
+          for (const char* key : {"account", "region"})
+            if (auto it = query.find(key); it != query.end()) options[key] = it->second;
+          auto account = chosen_account(*context, options);
+          if (!account) return account.status();
+          auto imported = import_csv(req->body(), {query.begin(), query.end()}, defaults);
+          if (imported) imported->account = (*account)->name, imported->region = (*account)->region;
+          return imported;
+        }
         auto body = json::parse(req->body(), nullptr, false);
         if (body.is_discarded() || !body.is_object())
           return invalid_argument(
               "the body must be a JSON object {\"name\", \"contacts\": [{\"phone\"}], ...} "
               "or text/csv with a header row");
-        return import_json(body, defaults);
+        auto account = chosen_account(*context, body);
+        if (!account) return account.status();
+        auto imported = import_json(body, defaults);
+        if (imported) imported->account = (*account)->name, imported->region = (*account)->region;
+        return imported;
       }();
       if (!import) return respond(*context, req, problem_for(import.status(), instance));
-      json data = {{"accepted", import->contacts.size()},
-                   {"rejected", rejected_json(import->rejected)},
-                   {"totalRows", import->total_rows},
-                   {"policy", to_json(import->policy)}};
+      json data = {{"accepted", import->contacts.size()}, {"rejected", rejected_json(import->rejected)},
+                   {"totalRows", import->total_rows},     {"policy", to_json(import->policy)},
+                   {"account", import->account},          {"region", string_or_null(import->region)}};
       if (dry_run) {
         json preview = json::array();
         for (std::size_t i = 0; i < std::min(kPreviewRows, import->contacts.size()); ++i) {
@@ -234,7 +247,7 @@ Handler control_campaign(const ServerContext& ctx, Campaigns::Control what) {
     static const char* already[] = {"Campaign already paused", "Campaign already running",
                                     "Campaign already cancelled"};
     int which = static_cast<int>(what);
-    ControlReply reply = [req, context, instance, turn, which](const Result<ControlResult>& r) {
+    Campaigns::ControlReply reply = [req, context, instance, turn, which](const Result<ControlResult>& r) {
       if (!r) return respond(*context, req, problem_for(r.status(), instance));
       json data = to_json(r->campaign);
       // The Node app's batch fields, for clients of the first pause/resume routes.

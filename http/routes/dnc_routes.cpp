@@ -4,7 +4,7 @@
 
 #include "actors/campaign/campaigns.hpp"
 #include "actors/campaign/csv.hpp"
-#include "actors/projector.hpp"
+#include "actors/projection/read_barrier.hpp"
 #include "actors/twilio/phone.hpp"
 #include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
@@ -35,7 +35,7 @@ void record(const ServerContext& ctx, const RequestHandle& req, std::vector<NewE
     auto answer = [context, req, ok, turn] {
       respond(*context, req, json_response(200, {{"success", true}, {"data", ok}}));
     };
-    if (context->projector) return context->projector->when_committed(r->last_seq, answer);
+    if (context->reads) return context->reads->when_committed(r->last_seq, answer);
     answer();
   });
 }

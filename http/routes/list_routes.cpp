@@ -1,7 +1,7 @@
 // Contact lists: a named set of contacts imported once (CSV or JSON, as for a campaign), listed, deleted, and
 // called as a campaign (the Node app's start-bulk-from-list).
 #include "actors/campaign/campaigns.hpp"
-#include "actors/projector.hpp"
+#include "actors/projection/read_barrier.hpp"
 #include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
 #include "http/respond.hpp"
@@ -73,7 +73,7 @@ Handler create_list(const ServerContext& ctx) {
                            {{"id", id}, {"name", name}, {"accepted", accepted}, {"rejected", rejected}}}}));
       };
       // Answered once the view lists it: GET /api/lists right after shows it.
-      if (context->projector) return context->projector->when_committed(context->store->last_seq(), answer);
+      if (context->reads) return context->reads->when_committed(context->store->last_seq(), answer);
       answer();
     });
     return restinio::request_accepted();
@@ -106,7 +106,7 @@ Handler delete_list(const ServerContext& ctx) {
         respond(*context, req,
                 json_response(200, {{"success", true}, {"message", "List deleted"}, {"data", {{"id", id}}}}));
       };
-      if (context->projector) return context->projector->when_committed(r->last_seq, answer);
+      if (context->reads) return context->reads->when_committed(r->last_seq, answer);
       answer();
     });
     return restinio::request_accepted();
@@ -140,7 +140,11 @@ Handler start_bulk_from_list(const ServerContext& ctx) {
       // The campaign's options, as POST /api/campaigns takes them (validated the same way).
       auto options = import_options(body, defaults);
       if (!options) return respond(*context, req, problem_for(options.status(), instance));
+      auto account = chosen_account(*context, body);
+      if (!account) return respond(*context, req, problem_for(account.status(), instance));
       CampaignImport import = std::move(*listed);
+      import.account = (*account)->name;
+      import.region = (*account)->region;
       import.policy = options->policy;
       import.scheduled = options->scheduled;
       if (!options->name.empty()) import.name = options->name;
@@ -154,7 +158,9 @@ Handler start_bulk_from_list(const ServerContext& ctx) {
                                     {"initiated", import.contacts.size()},
                                     {"batchId", *id},
                                     {"queueId", *id},
-                                    {"listId", list_id}}}}));
+                                    {"listId", list_id},
+                                    {"account", import.account},
+                                    {"region", string_or_null(import.region)}}}}));
     });
     return restinio::request_accepted();
   };

@@ -25,9 +25,12 @@ using Handler = restinio::router::express_request_handler_t;
 // webhook_routes.cpp: Twilio's requests, X-Twilio-Signature verified, answered once durable.
 Handler webhook(const ServerContext& ctx, WebhookRoute route);
 
-// call_routes.cpp: placing calls (operator, rate-limited).
+// call_routes.cpp: placing calls (operator, rate-limited), and the Twilio account a request picks with its
+// `account` or `region` fields (start, start-bulk, campaigns, lists; a CSV import's query): the default
+// when it names none, else invalid_argument naming the valid ones.
 Handler start_call(const ServerContext& ctx);
 Handler start_bulk(const ServerContext& ctx);
+Result<const TwilioAccount*> chosen_account(const ServerContext& ctx, const nlohmann::json& fields);
 
 // campaign_routes.cpp: campaigns (create and control: operator; read: viewer; export: admin), and the
 // defaults every import of contacts takes from the configuration (campaigns, start-bulk, lists).

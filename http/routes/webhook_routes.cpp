@@ -20,27 +20,51 @@ std::string url_as_twilio_saw_it(const ServerContext& ctx, const RequestHandle& 
   return (proto.empty() ? "http" : proto) + "://" + requested_host(ctx, req) + target;
 }
 
-// Parses a form body into `form` when it checks a signature (parse_webhook then reuses it), but only
-// after the signature header is known to be there: an unsigned request learns nothing about its body.
-Status verify_signature(const ServerContext& ctx, const RequestHandle& req, const std::string& kind,
-                        std::optional<FormParams>& form) {
+// The accounts whose token may have signed the request. Twilio signs with the token of the account its
+// AccountSid names (status callbacks carry it): that account alone, and an AccountSid that is none of ours
+// is refused. Studio's JSON requests name no account: every account is tried, the default first. In the
+// simulator the stand-ins' SIDs are made up for the run, so an AccountSid there cannot be checked.
+Result<std::vector<const WebhookAccount*>> candidates(const ServerContext& ctx, const FormParams* form) {
+  std::vector<const WebhookAccount*> out;
+  std::optional<std::string> claimed;
+  if (form)
+    for (const auto& [key, value] : *form)
+      if (key == "AccountSid") claimed = value;
+  for (const auto& a : ctx.webhook_accounts)
+    if (!claimed || a.account_sid == *claimed) out.push_back(&a);
+  if (claimed && out.empty()) {
+    if (!ctx.config.simulate())
+      return Status{StatusCode::permission_denied, "AccountSid '" + claimed->substr(0, 40) +
+                                                       "' is not one of this server's Twilio accounts"};
+    for (const auto& a : ctx.webhook_accounts) out.push_back(&a);
+  }
+  return out;
+}
+
+// The account whose token made the request's signature (nullptr when VERIFY_WEBHOOKS=off), or
+// permission_denied. Parses a form body into `form` (parse_webhook then reuses it), but only after the
+// signature header is known to be there: an unsigned request learns nothing about its body.
+Result<const WebhookAccount*> verify_signature(const ServerContext& ctx, const RequestHandle& req,
+                                               const std::string& kind, std::optional<FormParams>& form) {
   if (!ctx.config.verify_webhooks)
-    return Status::ok();  // VERIFY_WEBHOOKS=off: loopback only, logged at start
-  const std::string& token = ctx.webhook_auth_token;
+    return static_cast<const WebhookAccount*>(
+        nullptr);  // VERIFY_WEBHOOKS=off: loopback only, logged at start
   std::string signature = header_of(req, "X-Twilio-Signature");
-  if (signature.empty()) return {StatusCode::permission_denied, "missing X-Twilio-Signature"};
+  if (signature.empty()) return Status{StatusCode::permission_denied, "missing X-Twilio-Signature"};
   std::string url = url_as_twilio_saw_it(ctx, req);
-  bool valid = false;
-  if (kind == "json") {
-    valid = twilio::verify_json(token, signature, url, req->body());
-  } else if (kind == "form") {
+  if (kind == "form") {
     auto params = parse_form(req->body());
     if (!params) return params.status();
     form = std::move(*params);
-    valid = twilio::verify_form(token, signature, url, *form);
   }
-  if (!valid) return {StatusCode::permission_denied, "X-Twilio-Signature does not match this request"};
-  return Status::ok();
+  auto accounts = candidates(ctx, form ? &*form : nullptr);
+  if (!accounts) return accounts.status();
+  for (const WebhookAccount* a : *accounts) {
+    bool valid = kind == "json" ? twilio::verify_json(a->auth_token, signature, url, req->body())
+                                : twilio::verify_form(a->auth_token, signature, url, *form);
+    if (valid) return a;
+  }
+  return Status{StatusCode::permission_denied, "X-Twilio-Signature does not match this request"};
 }
 
 WebhookResult result_for(const Status& s) {
@@ -70,18 +94,20 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route) {
       return restinio::request_accepted();
     }
     std::optional<FormParams> form;  // parsed once, for the signature and for the webhook
-    if (Status s = verify_signature(ctx, req, kind, form); !s) return fail(s);
+    auto account = verify_signature(ctx, req, kind, form);
+    if (!account) return fail(account.status());
     auto webhook =
         parse_webhook(route, content_type, req->body(), header_of(req, "I-Twilio-Idempotency-Token"),
                       now_ms(), form ? &*form : nullptr);
     if (!webhook) return fail(webhook.status());
+    if (*account) webhook->account = (*account)->name, webhook->region = (*account)->region;
     auto turn = take_turn(ctx, req);  // a stop waits for this answer
     if (!turn) return restinio::request_accepted();
     Metrics* metrics = ctx.metrics;
     const ServerContext* context = &ctx;
     WebhookReply reply = [req, metrics, route, context, instance, turn](const Result<AppendResult>& r) {
       if (!r) {
-        metrics->webhook(route, WebhookResult::failed);
+        metrics->webhook(route, result_for(r.status()));
         respond(*context, req, problem_for(r.status(), instance));
         return;
       }

@@ -1,6 +1,6 @@
 // Broadcaster catch-up: a subscriber that joins behind is replayed every missed event from the log, in
 // order, each with the call's row as it was right after that event, also while the view has not yet
-// committed those rows (the projector publishes before the view commits, so this window is real).
+// committed those rows (the projection publishes before the view commits, so this window is real).
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -71,7 +71,7 @@ TEST_CASE("a subscriber catching up gets each call event with its row, before th
   for (const std::string& s : statuses) request.events.push_back(status_changed(s));
   REQUIRE((*store)->append_sync(std::move(request)));
 
-  // What the projector does: stage the committed events in the view and publish them with their rows.
+  // What the calls projection does: stage the committed events in the view and publish them with their rows.
   auto committed = (*store)->read_all(0, 10);
   REQUIRE(committed);
   REQUIRE(committed->size() == 3);

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -83,7 +84,7 @@ struct Fixture {
 
 TEST_CASE("webhooks racing their call actor's retirement are all answered and recorded") {
   Fixture f;
-  CallDirectory directory(*f.system, f.settings, {});
+  CallDirectory directory(*f.system, f.settings);
   Replies replies;
   constexpr int kCalls = 8, kPerCall = 60, kThreads = 2;
   std::atomic<int> respawns_seen{0};
@@ -123,7 +124,7 @@ TEST_CASE("webhooks racing their call actor's retirement are all answered and re
 
 TEST_CASE("a stopped directory answers webhooks with unavailable and spawns nothing") {
   Fixture f;
-  CallDirectory directory(*f.system, f.settings, {});
+  CallDirectory directory(*f.system, f.settings);
   Replies replies;
   directory.route(status_callback("CA1", 0), replies.reply());
   REQUIRE(replies.wait_for(1, std::chrono::seconds(10)));
@@ -140,7 +141,7 @@ TEST_CASE("a stopped directory answers webhooks with unavailable and spawns noth
 TEST_CASE("a call actor whose stream was written behind its back decides again, with the same parameters") {
   Fixture f;
   f.settings.idle_after_end = f.settings.idle_while_live = std::chrono::minutes(1);  // one actor throughout
-  CallDirectory directory(*f.system, f.settings, {});
+  CallDirectory directory(*f.system, f.settings);
   Replies replies;
   directory.route(status_callback("CA9", 0), replies.reply());
   REQUIRE(replies.wait_for(1, std::chrono::seconds(10)));
@@ -160,6 +161,54 @@ TEST_CASE("a call actor whose stream was written behind its back decides again, 
   REQUIRE(events->size() == 5);
   CHECK((*events)[3].data["params"]["CallStatus"] == "in-progress");  // the retry had the parameters
   CHECK((*events)[4].data["status"] == "in-progress");
+  directory.stop_all();
+  f.system->await_all_actors_done();
+}
+
+TEST_CASE("the directory forgets retired calls' SIDs beyond its bound and finds them again in the view") {
+  Fixture f;
+  // The "view": what the test says is durable, SID -> stream, as the calls view would answer.
+  std::mutex view_mu;
+  std::map<std::string, std::string> view;
+  std::atomic<int> lookups{0};
+  StreamLookup lookup = [&](const std::string& sid) -> std::optional<std::string> {
+    lookups.fetch_add(1);
+    std::lock_guard<std::mutex> lock(view_mu);
+    auto it = view.find(sid);
+    return it == view.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  constexpr std::size_t kBound = 10;
+  CallDirectory directory(*f.system, f.settings, lookup, kBound);
+  Replies replies;
+  constexpr int kCalls = 50;
+  for (int i = 0; i < kCalls; ++i) {
+    // A Studio call: the execution SID and the CallSid together, so the CallSid becomes an alias.
+    Webhook w = status_callback("CA" + std::to_string(i), 0);
+    w.execution_sid = "FN" + std::to_string(i);
+    w.params["FlowExecutionSid"] = w.execution_sid;
+    directory.route(std::move(w), replies.reply());
+    std::lock_guard<std::mutex> lock(view_mu);
+    view["FN" + std::to_string(i)] = view["CA" + std::to_string(i)] = "call-FN" + std::to_string(i);
+  }
+  REQUIRE(replies.wait_for(kCalls, std::chrono::seconds(30)));
+  CHECK(replies.failures.empty());
+  for (int waited = 0; directory.actors_alive() > 0 && waited < 10000; ++waited)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  REQUIRE(directory.actors_alive() == 0);
+  CHECK(directory.aliases_held() <= kBound);  // not 100: the retired calls' SIDs left memory
+  // A late callback that names only its CallSid, for a call whose SIDs the directory no longer holds:
+  // the view says which call it is, so it joins that call's stream instead of starting a new one.
+  int before = lookups.load();
+  directory.route(status_callback("CA0", 1), replies.reply());
+  REQUIRE(replies.wait_for(kCalls + 1, std::chrono::seconds(10)));
+  CHECK(replies.failures.empty());
+  CHECK(lookups.load() > before);
+  auto joined = f.store->read_stream("call-FN0", 1, 100);
+  REQUIRE(joined);
+  CHECK(joined->size() == 4);  // two events a webhook, both webhooks
+  auto split = f.store->read_stream("call-CA0", 1, 100);
+  REQUIRE(split);
+  CHECK(split->empty());
   directory.stop_all();
   f.system->await_all_actors_done();
 }

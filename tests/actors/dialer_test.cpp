@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/ask.hpp"
 #include "actors/dialer.hpp"
 #include "projections/event_types.hpp"
 #include "tests/eventstore/temp_dir.hpp"
@@ -26,7 +27,7 @@ struct Fixture {
   std::unique_ptr<sim::Simulator> simulator;
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
-  caf::actor dialer;
+  dialer_actor dialer;
 
   explicit Fixture(double cps = 50, bool tell_url = true) {
     auto opened = EventStore::open(dir.sub("log"));
@@ -42,6 +43,7 @@ struct Fixture {
     options.auth_token = "dialer-test-token-0123456789";
     options.flow_definition = *flow;
     options.time_scale = 100;  // calls ring for a long time: they stay in flight during the test
+    options.more_accounts.push_back({"AC" + std::string(32, '2'), "dialer-test-uk-token-0123456", ""});
     auto started = sim::Simulator::start(options);
     REQUIRE(started);
     simulator = std::move(*started);
@@ -49,11 +51,16 @@ struct Fixture {
     DialerSettings s;
     s.store = store.get();
     s.view = view.get();
-    s.client.base_url = simulator->base_url();
-    s.client.account_sid = simulator->account_sid();
-    s.client.auth_token = options.auth_token;
-    s.client.flow_sid = simulator->flow_sid();
-    s.from = "+15005550006";
+    DialAccount main{"default", "", {}, "+15005550006"};
+    main.client.base_url = simulator->base_url();
+    main.client.account_sid = simulator->account_sid();
+    main.client.auth_token = options.auth_token;
+    main.client.flow_sid = simulator->flow_sid();
+    DialAccount uk{"uk", "uk", main.client, "+441234567890"};
+    uk.client.account_sid = options.more_accounts[0].account_sid;
+    uk.client.auth_token = options.more_accounts[0].auth_token;
+    uk.client.flow_sid = simulator->flow_sid_for(uk.client.account_sid);
+    s.accounts = {main, uk};
     s.default_region = "GB";
     s.max_cps = cps;
     dialer = spawn_dialer(*system, s);
@@ -75,8 +82,12 @@ struct Fixture {
   DialOutcome dial(DialRequest request) {
     auto answer = std::make_shared<std::promise<DialOutcome>>();
     auto done = answer->get_future();
-    caf::anon_send(dialer, dial_atom::value, std::move(request),
-                   DialReply([answer](const DialOutcome& o) { answer->set_value(o); }));
+    ask(
+        dialer, caf::infinite, [answer](DialOutcome& o) { answer->set_value(o); },
+        [answer](caf::error&) {
+          answer->set_value({"", "", "", internal_error("the dialer failed")});
+        },
+        dial_atom::value, std::move(request));
     REQUIRE(done.wait_for(kWait) == std::future_status::ready);
     return done.get();
   }
@@ -203,11 +214,81 @@ TEST_CASE("requests wait until the public URL the flow calls back is known") {
   DialRequest request;
   request.number = "+447911123421";
   request.by = "desk";
-  caf::anon_send(f.dialer, dial_atom::value, std::move(request),
-                 DialReply([answer](const DialOutcome& o) { answer->set_value(o); }));
+  ask(
+      f.dialer, caf::infinite, [answer](DialOutcome& o) { answer->set_value(o); },
+      [answer](caf::error&) {
+        answer->set_value({"", "", "", internal_error("the dialer failed")});
+      },
+      dial_atom::value, std::move(request));
   CHECK(done.wait_for(std::chrono::milliseconds(300)) == std::future_status::timeout);
   CHECK(f.log().empty());
   caf::anon_send(f.dialer, public_url_atom::value, std::string("http://127.0.0.1:9"));
   REQUIRE(done.wait_for(kWait) == std::future_status::ready);
   CHECK(done.get().status);
+}
+
+TEST_CASE("a dialer that stops answers the requests it still holds with an error") {
+  Fixture f(50, /*tell_url=*/false);  // nothing is handed out: the request stays queued
+  auto failed = std::make_shared<std::promise<bool>>();
+  auto done = failed->get_future();
+  DialRequest request;
+  request.number = "+447911123422";
+  request.by = "desk";
+  ask(
+      f.dialer, caf::infinite, [failed](DialOutcome&) { failed->set_value(false); },
+      [failed](caf::error&) { failed->set_value(true); }, dial_atom::value, std::move(request));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the request is in the queue
+  caf::anon_send_exit(f.dialer, caf::exit_reason::user_shutdown);
+  REQUIRE(done.wait_for(kWait) == std::future_status::ready);
+  CHECK(done.get());
+  CHECK(f.log().empty());
+}
+
+TEST_CASE("a call names its Twilio account: created through it, with its caller ID and flow, recorded") {
+  Fixture f;
+  DialRequest request;
+  request.number = "+447911123456";
+  request.by = "desk";
+  request.account = "uk";
+  DialOutcome o = f.dial(std::move(request));
+  REQUIRE(o.status);
+  auto events = f.log();
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].data["account"] == "uk");
+  CHECK(events[0].data["region"] == "uk");
+  CHECK(events[0].data["from"] == "+441234567890");
+  CHECK(events[1].data["account"] == "uk");
+  CHECK(events[1].data["flow_sid"] == f.simulator->flow_sid_for("AC" + std::string(32, '2')));
+  CHECK(events[1].data["flow_sid"] != f.simulator->flow_sid());
+
+  DialOutcome plain = f.dial("+447911123457");  // no account: the default
+  REQUIRE(plain.status);
+  CHECK(f.of_type(event_type::execution_created).back().data["account"] == "default");
+  CHECK(f.of_type(event_type::execution_created).back().data["from"] == "+15005550006");
+
+  DialRequest unknown;
+  unknown.number = "+447911123458";
+  unknown.account = "mars";
+  DialOutcome refused = f.dial(std::move(unknown));
+  CHECK(refused.status.code() == StatusCode::not_found);
+  CHECK(f.log().size() == 4);  // nothing recorded for it
+
+  // Lookups go to the named account: the uk call is found there, not in the default account.
+  auto look = [&](const std::string& account, const std::string& phone) {
+    auto answer = std::make_shared<std::promise<ApiResult<std::vector<Execution>>>>();
+    auto done = answer->get_future();
+    ask(
+        f.dialer, caf::infinite, [answer](ExecutionsResult& r) { answer->set_value(r); },
+        [answer](caf::error&) { answer->set_value(ApiError{internal_error("the dialer failed")}); },
+        lookup_atom::value, account, phone, std::int64_t{0});
+    REQUIRE(done.wait_for(kWait) == std::future_status::ready);
+    return done.get();
+  };
+  auto in_uk = look("uk", "+447911123456");
+  REQUIRE(in_uk.is_ok());
+  REQUIRE(in_uk->size() == 1);
+  CHECK(in_uk->front().sid == o.execution_sid);
+  auto in_default = look("", "+447911123456");
+  REQUIRE(in_default.is_ok());
+  CHECK(in_default->empty());
 }

@@ -170,7 +170,7 @@ test('X-Twilio-Signature: signed webhooks are accepted, unsigned and forged ones
 test('a read right after an acknowledged write sees it: the read waits for the view, not the client', async (t) => {
   const vx = await startVoxlogd();
   t.after(() => vx.stop());
-  // Back to back: most of these reads arrive within the view's 20 ms commit interval (projector.hpp).
+  // Back to back: most of these reads arrive within the view's 20 ms commit interval (actors/projection/projection.hpp).
   for (let i = 0; i < 30; i++) {
     const sid = 'CA' + String(i).padStart(32, '0');
     const r = await vx.post('/api/calls/webhooks/status', new URLSearchParams({

@@ -63,7 +63,7 @@ test('history: newest first, paginated, each call with its key actions and event
     { total: 6, totalPages: 2, currentPage: 2, limit: 4, offset: 4, hasNextPage: false, hasPreviousPage: true });
   const confirmed = second.body.data[1];
   assert.deepEqual(Object.keys(confirmed).sort(),
-    ['callSid', 'createdAt', 'dtmfActions', 'events', 'executionSid', 'from', 'lastActivity', 'status', 'to']);
+    ['account', 'callSid', 'createdAt', 'dtmfActions', 'events', 'executionSid', 'from', 'lastActivity', 'region', 'status', 'to']);
   assert.equal(confirmed.executionSid, sid('FN', 1));
   assert.equal(confirmed.to, '+447911123450');
   assert.equal(confirmed.from, FROM);

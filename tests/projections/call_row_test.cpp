@@ -67,6 +67,8 @@ TEST_CASE("the row's table lists every field once, in key order, and a known row
   r.outcome = "confirmed";
   r.request_id = "RQ1";
   r.batch_id = "BT1";
+  r.account = "uk";
+  r.region = "uk";
   r.last_sequence_number = 3;
   r.created_ms = 1711017000000;
   r.updated_ms = 1711017049000;
@@ -75,10 +77,10 @@ TEST_CASE("the row's table lists every field once, in key order, and a known row
   // Written by hand: a field missing from the table would be missing here.
   CHECK(
       to_json_text(r) ==
-      R"({"answeredBy":"human","batchId":"BT1","callSid":"CA1","createdAt":"2024-03-21T10:30:00.000Z",)"
+      R"({"account":"uk","answeredBy":"human","batchId":"BT1","callSid":"CA1","createdAt":"2024-03-21T10:30:00.000Z",)"
       R"("createdMs":1711017000000,"digitsAwaitingAction":null,"direction":"outbound-api","dtmfDigits":"1","duration":49,"executionSid":"FN1",)"
       R"("from":"+15005550006","id":7,"lastSeq":12,"lastSequenceNumber":3,"outcome":"confirmed",)"
-      R"("recordingUrl":"https://rec","requestId":"RQ1","status":"completed","stream":"call-FN1",)"
+      R"("recordingUrl":"https://rec","region":"uk","requestId":"RQ1","status":"completed","stream":"call-FN1",)"
       R"("to":"+447911123456","updatedAt":"2024-03-21T10:30:49.000Z","updatedMs":1711017049000,"version":9})");
   CallRow back = call_row_from_json(nlohmann::json::parse(to_json_text(r)));
   CHECK(to_json_text(back) == to_json_text(r));

@@ -92,7 +92,7 @@ TEST_CASE("a batch that does not follow on drops everything staged since the las
   REQUIRE_FALSE(failed);
   CHECK(failed.status().to_string().find("was given seq 5") != std::string::npos);
   CHECK_FALSE(view->has_staged());
-  CHECK(view->staged_through() == 1);  // back to the last commit: the projector re-reads from the log
+  CHECK(view->staged_through() == 1);  // back to the last commit: its projection re-reads from the log
   REQUIRE(view->stage(pointers(staged)));
   REQUIRE(view->commit());
   CHECK(view->find("FN1")->status == "ringing");

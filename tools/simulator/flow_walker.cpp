@@ -188,6 +188,7 @@ Transition run_http_request(Execution& execution, const json& properties, json& 
                             std::unique_lock<std::mutex>& lock, const WalkerEnvironment& environment) {
   json scope = execution.liquid_scope();
   WebhookRequest request;
+  request.account_sid = execution.account_sid;
   request.method = properties.value("method", "POST");
   request.url = render_liquid(properties.value("url", ""), scope);
   request.content_type = properties.value("content_type", "application/x-www-form-urlencoded;charset=utf-8");

@@ -1,7 +1,8 @@
 // voxlog-sim: the Twilio simulator as a program of its own.
 //   voxlog-sim --port N --account-sid AC... --auth-token T --flow flow.json [--time-scale X] [--seed S]
+//              [--more-accounts AC...:TOKEN,AC...:TOKEN]
 // Each flag may also come from the environment: SIM_PORT, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, SIM_FLOW,
-// SIM_TIME_SCALE, SIM_SEED. Runs until SIGINT or SIGTERM.
+// SIM_TIME_SCALE, SIM_SEED, SIM_MORE_ACCOUNTS. Runs until SIGINT or SIGTERM.
 #include "tools/simulator/simulator.hpp"
 
 #include <pthread.h>
@@ -9,12 +10,13 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <sstream>
 
 namespace {
 
 const char kUsage[] =
     "usage: voxlog-sim [--port N] [--bind ADDR] [--account-sid AC...] --auth-token TOKEN [--flow flow.json]\n"
-    "                  [--time-scale X] [--seed N]\n";
+    "                  [--time-scale X] [--seed N] [--more-accounts AC...:TOKEN,...]\n";
 
 }  // namespace
 
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   from_env("--flow", "SIM_FLOW");
   from_env("--time-scale", "SIM_TIME_SCALE");
   from_env("--seed", "SIM_SEED");
+  from_env("--more-accounts", "SIM_MORE_ACCOUNTS");
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
@@ -42,7 +45,7 @@ int main(int argc, char** argv) {
     flags[flag] = argv[++i];
   }
   static const char* const kKnown[] = {"--port", "--bind",       "--account-sid", "--auth-token",
-                                       "--flow", "--time-scale", "--seed"};
+                                       "--flow", "--time-scale", "--seed",        "--more-accounts"};
   for (const auto& [flag, value] : flags) {
     bool known = false;
     for (const char* k : kKnown) known = known || flag == k;
@@ -64,6 +67,16 @@ int main(int argc, char** argv) {
   if (flags.count("--bind")) options.bind_address = flags["--bind"];
   if (flags.count("--account-sid")) options.account_sid = flags["--account-sid"];
   options.auth_token = flags["--auth-token"];
+  std::stringstream more(flags["--more-accounts"]);
+  for (std::string entry; std::getline(more, entry, ',');) {
+    auto colon = entry.find(':');
+    if (entry.empty()) continue;
+    if (colon == std::string::npos) {
+      std::cerr << "voxlog-sim: --more-accounts takes AC...:TOKEN entries, comma-separated\n";
+      return 2;
+    }
+    options.more_accounts.push_back({entry.substr(0, colon), entry.substr(colon + 1), ""});
+  }
   auto definition = voxlog::sim::load_flow_definition(flags.count("--flow") ? flags["--flow"] : "flow.json");
   if (!definition) {
     std::cerr << "voxlog-sim: " << definition.status().message() << "\n";
@@ -85,6 +98,9 @@ int main(int argc, char** argv) {
   }
   std::cout << "voxlog-sim listening on " << (*simulator)->base_url() << " (flow " << (*simulator)->flow_sid()
             << ")" << std::endl;
+  for (const auto& a : options.more_accounts)
+    std::cout << "voxlog-sim: account " << a.account_sid << " has flow "
+              << (*simulator)->flow_sid_for(a.account_sid) << std::endl;
   int received = 0;
   sigwait(&signals, &received);
   std::cout << "voxlog-sim: stopping" << std::endl;

@@ -97,6 +97,9 @@ Result<std::unique_ptr<Simulator>> Simulator::start(SimulatorOptions options) {
   std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (options.auth_token.empty())
     return invalid_argument("the simulator needs an auth token to sign webhooks");
+  for (const SimulatedAccount& a : options.more_accounts)
+    if (a.account_sid.empty() || a.auth_token.empty() || a.account_sid == options.account_sid)
+      return invalid_argument("each more account needs its own account SID and an auth token");
   if (options.port < 0 || options.port > 65535) return invalid_argument("port must be 0..65535");
   if (!(options.time_scale > 0)) return invalid_argument("time_scale must be positive");
   std::vector<std::string> errors = validate_flow_definition(options.flow_definition);
@@ -173,6 +176,9 @@ const std::string& Simulator::flow_sid() const {
 }
 const std::string& Simulator::account_sid() const {
   return running_->account_sid;
+}
+std::string Simulator::flow_sid_for(const std::string& account_sid) const {
+  return running_->service->flow_sid_for(account_sid);
 }
 
 Result<nlohmann::json> load_flow_definition(const std::string& path) {

@@ -29,6 +29,8 @@ class Simulator {
   std::string base_url() const;         // http://127.0.0.1:PORT, the Studio API base
   const std::string& flow_sid() const;  // the flow loaded from SimulatorOptions::flow_definition
   const std::string& account_sid() const;
+  // The flow of an account of SimulatorOptions::more_accounts (or of account_sid()); "" for another.
+  std::string flow_sid_for(const std::string& account_sid) const;
 
  private:
   struct Running;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace voxlog::sim {
 
@@ -41,6 +42,14 @@ struct FaultRates {
   int slow_ms = 2000;
 };
 
+// An account besides SimulatorOptions::account_sid: its own auth token (Basic auth and webhook signatures)
+// and its own flow running the same definition, as when one business has a Twilio account per country.
+struct SimulatedAccount {
+  std::string account_sid;  // AC...
+  std::string auth_token;
+  std::string flow_sid;  // empty derives one from the definition and the account
+};
+
 struct SimulatorOptions {
   std::string bind_address = "127.0.0.1";
   int port = 0;  // 0 picks a free port; Simulator::port() tells which
@@ -54,6 +63,9 @@ struct SimulatorOptions {
   int max_creates_per_second = 20;  // Studio's limit for REST-triggered executions per account
   uint64_t seed = 0;                // 0 seeds from the clock
   int workers = 4;                  // threads that walk executions and send their webhooks
+  // More accounts: each sees only its own flows and executions, and its executions' webhooks are signed
+  // with its own token (GET /__sim/executions shows each execution's account_sid and flow_sid).
+  std::vector<SimulatedAccount> more_accounts;
 };
 
 }  // namespace voxlog::sim

@@ -120,6 +120,8 @@ ApiReply StudioService::admin_executions(const ApiRequest& request) {
     std::lock_guard<std::mutex> lock(execution->mutex);
     if (to && execution->to != *to) continue;
     executions.push_back({{"sid", execution->sid},
+                          {"account_sid", execution->account_sid},
+                          {"flow_sid", execution->flow_sid},
                           {"call_sid", execution->call_sid},
                           {"to", execution->to},
                           {"from", execution->from},

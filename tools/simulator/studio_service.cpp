@@ -73,13 +73,32 @@ StudioService::StudioService(SimulatorOptions options)
   default_flow_sid_ = options_.flow_sid.empty()
                           ? "FW" + twilio::sha256_hex(options_.flow_definition.dump()).substr(0, 32)
                           : options_.flow_sid;
-  Flow flow;
-  flow.sid = default_flow_sid_;
-  flow.friendly_name = "voxlog";
-  flow.status = "published";
-  flow.definition = std::make_shared<const json>(options_.flow_definition);
-  flow.date_created = flow.date_updated = iso_now();
-  flows_[flow.sid] = flow;
+  auto definition = std::make_shared<const json>(options_.flow_definition);
+  auto add_account = [&](const std::string& account_sid, const std::string& token, const std::string& sid) {
+    tokens_[account_sid] = token;
+    Flow flow;
+    flow.sid = sid;
+    flow.account_sid = account_sid;
+    flow.friendly_name = "voxlog";
+    flow.status = "published";
+    flow.definition = definition;
+    flow.date_created = flow.date_updated = iso_now();
+    first_flows_[account_sid] = sid;
+    flows_[flow.sid] = flow;
+  };
+  add_account(options_.account_sid, options_.auth_token, default_flow_sid_);
+  for (const SimulatedAccount& a : options_.more_accounts) {
+    std::string sid =
+        a.flow_sid.empty()
+            ? "FW" + twilio::sha256_hex(a.account_sid + options_.flow_definition.dump()).substr(0, 32)
+            : a.flow_sid;
+    add_account(a.account_sid, a.auth_token, sid);
+  }
+}
+
+std::string StudioService::flow_sid_for(const std::string& account_sid) const {
+  auto it = first_flows_.find(account_sid);
+  return it == first_flows_.end() ? std::string() : it->second;
 }
 
 StudioService::~StudioService() {
@@ -97,31 +116,33 @@ ApiReply StudioService::handle(const ApiRequest& request) {
   if (parts.size() < 2 || parts[0] != "v2" || parts[1] != "Flows") {
     return twilio_error(404, 20404, "The requested resource " + request.path + " was not found");
   }
-  bool authenticated = request.basic_auth && equal_secret(request.basic_auth->first, options_.account_sid) &&
-                       equal_secret(request.basic_auth->second, options_.auth_token);
+  auto account = request.basic_auth ? tokens_.find(request.basic_auth->first) : tokens_.end();
+  bool authenticated = account != tokens_.end() && equal_secret(request.basic_auth->second, account->second);
   if (!authenticated) {
     std::lock_guard<std::mutex> lock(mutex_);
     ++stats_.rejected_401;
     return twilio_error(401, 20003, "Authenticate");
   }
-  return handle_studio(request, parts);
+  return handle_studio(request, parts, account->first);
 }
 
-ApiReply StudioService::handle_studio(const ApiRequest& request, const std::vector<std::string>& parts) {
+ApiReply StudioService::handle_studio(const ApiRequest& request, const std::vector<std::string>& parts,
+                                      const std::string& account_sid) {
   const std::string& method = request.method;
   const size_t n = parts.size();
-  if (n == 2 && method == "POST") return save_flow("", request, false);
-  if (n == 3 && parts[2] == "Validate" && method == "POST") return save_flow("", request, true);
+  if (n == 2 && method == "POST") return save_flow("", request, false, account_sid);
+  if (n == 3 && parts[2] == "Validate" && method == "POST") return save_flow("", request, true, account_sid);
   const std::string flow_sid = n >= 3 ? parts[2] : "";
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!flows_.count(flow_sid)) {
+    auto flow = flows_.find(flow_sid);
+    if (flow == flows_.end() || flow->second.account_sid != account_sid) {  // another account's: not found
       if (n == 4 && parts[3] == "Executions" && method == "POST") ++stats_.rejected_404;
       return twilio_error(404, 20404, "The requested resource /v2/Flows/" + flow_sid + " was not found");
     }
     if (n == 3 && method == "GET") return ApiReply{200, flow_json(flows_[flow_sid])};
   }
-  if (n == 3 && method == "POST") return save_flow(flow_sid, request, false);
+  if (n == 3 && method == "POST") return save_flow(flow_sid, request, false, account_sid);
   if (n == 4 && parts[3] == "Executions") {
     if (method == "POST") return create_execution(flow_sid, request);
     if (method == "GET") return list_executions(flow_sid, request);
@@ -222,7 +243,7 @@ ApiReply StudioService::create_execution(const std::string& flow_sid, const ApiR
   execution->sid = random_sid("FN");
   execution->call_sid = random_sid("CA");
   execution->flow_sid = flow_sid;
-  execution->account_sid = options_.account_sid;
+  execution->account_sid = flows_[flow_sid].account_sid;
   execution->to = *to;
   execution->from = *from;
   execution->data = parameters;
@@ -326,8 +347,8 @@ ApiReply StudioService::delete_execution(const std::string& sid) {
   return ApiReply{204, nullptr};
 }
 
-ApiReply StudioService::save_flow(const std::string& flow_sid, const ApiRequest& request,
-                                  bool validate_only) {
+ApiReply StudioService::save_flow(const std::string& flow_sid, const ApiRequest& request, bool validate_only,
+                                  const std::string& account_sid) {
   std::optional<std::string> name = param(request.form, "FriendlyName");
   std::optional<std::string> status = param(request.form, "Status");
   std::optional<std::string> definition_text = param(request.form, "Definition");
@@ -353,6 +374,7 @@ ApiReply StudioService::save_flow(const std::string& flow_sid, const ApiRequest&
   Flow& flow = entry->second;
   if (created) {
     flow.sid = entry->first;
+    flow.account_sid = account_sid;
     flow.date_created = iso_now();
   } else {
     ++flow.revision;
@@ -384,25 +406,25 @@ json StudioService::execution_json(const Execution& execution) const {
 
 json StudioService::flow_json(const Flow& flow) const {
   std::string url = base_url_ + "/v2/Flows/" + flow.sid;
-  return {{"sid", flow.sid},
-          {"account_sid", options_.account_sid},
-          {"friendly_name", flow.friendly_name},
-          {"definition", *flow.definition},
-          {"status", flow.status},
-          {"revision", flow.revision},
-          {"commit_message", flow.commit_message},
-          {"valid", true},
-          {"errors", json::array()},
-          {"warnings", json::array()},
-          {"date_created", flow.date_created},
-          {"date_updated", flow.date_updated},
-          {"webhook_url",
-           "https://webhooks.twilio.com/v1/Accounts/" + options_.account_sid + "/Flows/" + flow.sid},
-          {"url", url},
-          {"links",
-           {{"test_users", url + "/TestUsers"},
-            {"revisions", url + "/Revisions"},
-            {"executions", url + "/Executions"}}}};
+  return {
+      {"sid", flow.sid},
+      {"account_sid", flow.account_sid},
+      {"friendly_name", flow.friendly_name},
+      {"definition", *flow.definition},
+      {"status", flow.status},
+      {"revision", flow.revision},
+      {"commit_message", flow.commit_message},
+      {"valid", true},
+      {"errors", json::array()},
+      {"warnings", json::array()},
+      {"date_created", flow.date_created},
+      {"date_updated", flow.date_updated},
+      {"webhook_url", "https://webhooks.twilio.com/v1/Accounts/" + flow.account_sid + "/Flows/" + flow.sid},
+      {"url", url},
+      {"links",
+       {{"test_users", url + "/TestUsers"},
+        {"revisions", url + "/Revisions"},
+        {"executions", url + "/Executions"}}}};
 }
 
 std::shared_ptr<Execution> StudioService::find_execution(const std::string& flow_sid,
@@ -444,7 +466,9 @@ void StudioService::finish(const std::shared_ptr<Execution>& execution) {
 }
 
 WebhookResult StudioService::send_and_count(const WebhookRequest& request) {
-  WebhookResult result = send_webhook(request, options_.auth_token, &stopping_);
+  auto token = tokens_.find(request.account_sid);  // each account signs with its own token
+  WebhookResult result =
+      send_webhook(request, token == tokens_.end() ? options_.auth_token : token->second, &stopping_);
   std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.webhooks_sent;
   ++stats_.webhook_results[result.status_code != 0 ? std::to_string(result.status_code) : "error"];

@@ -53,12 +53,14 @@ class StudioService {
   // Used in the `url` fields of replies; set once the transport knows its port.
   void set_base_url(std::string base_url);
   const std::string& default_flow_sid() const { return default_flow_sid_; }
+  // The flow an account was given at the start (SimulatorOptions::more_accounts); "" for an unknown one.
+  std::string flow_sid_for(const std::string& account_sid) const;
 
   ApiReply handle(const ApiRequest& request);
 
  private:
   struct Flow {
-    std::string sid, friendly_name, status, commit_message, date_created, date_updated;
+    std::string sid, account_sid, friendly_name, status, commit_message, date_created, date_updated;
     std::shared_ptr<const nlohmann::json> definition;  // shared with the executions of this revision
     int revision = 1;
   };
@@ -74,13 +76,16 @@ class StudioService {
     std::string last_webhook_error;
   };
 
-  ApiReply handle_studio(const ApiRequest& request, const std::vector<std::string>& parts);
+  // `account_sid`: the authenticated account; it sees its own flows only.
+  ApiReply handle_studio(const ApiRequest& request, const std::vector<std::string>& parts,
+                         const std::string& account_sid);
   ApiReply handle_admin(const ApiRequest& request, const std::string& route);
   ApiReply create_execution(const std::string& flow_sid, const ApiRequest& request);
   ApiReply list_executions(const std::string& flow_sid, const ApiRequest& request);
   ApiReply update_execution(const std::shared_ptr<Execution>& execution, const ApiRequest& request);
   ApiReply delete_execution(const std::string& sid);
-  ApiReply save_flow(const std::string& flow_sid, const ApiRequest& request, bool validate_only);
+  ApiReply save_flow(const std::string& flow_sid, const ApiRequest& request, bool validate_only,
+                     const std::string& account_sid);
   ApiReply admin_executions(const ApiRequest& request);
 
   nlohmann::json execution_json(const Execution& execution) const;
@@ -97,6 +102,8 @@ class StudioService {
   std::atomic<bool> stopping_{false};  // aborts webhooks in flight
   std::string base_url_;
   std::string default_flow_sid_;
+  std::map<std::string, std::string> tokens_;       // account SID -> auth token (fixed at construction)
+  std::map<std::string, std::string> first_flows_;  // account SID -> the flow it was given at the start
   WalkerEnvironment walker_;
 
   std::mutex mutex_;  // guards everything below

@@ -21,6 +21,7 @@ struct WebhookRequest {
   std::string content_type;  // "application/json;charset=utf-8" or "application/x-www-form-urlencoded..."
   std::string json_body;     // for JSON requests: the rendered body, sent byte for byte
   twilio::FormParams form;   // for form requests
+  std::string account_sid;   // the account whose execution sends it: its auth token signs the request
 };
 
 struct WebhookResult {

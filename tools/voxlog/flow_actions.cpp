@@ -8,6 +8,7 @@
 
 #include "actors/twilio/twilio_client.hpp"
 #include "http/config/config.hpp"
+#include "http/config/twilio_accounts.hpp"
 #include "tools/flow/flow_check.hpp"
 #include "tools/voxlog/args.hpp"
 
@@ -61,10 +62,19 @@ int deploy(const FlowDeployOptions& args, const json& flow, std::ostream& out, s
     err << "voxlog flow deploy: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (environment or .env)\n";
     return kUsage;
   }
+  auto account = config->choose_twilio_account(args.account, "");
+  if (!account) {
+    err << "voxlog flow deploy: --account: " << account.status().message() << "\n";
+    return kUsage;
+  }
+  const TwilioAccount& to = **account;
+  // The default account's variables are TWILIO_...; a named account's TWILIO_<NAME>_...
+  const std::string flow_variable =
+      to.name == "default" ? "TWILIO_FLOW_SID" : account_variable(to.name, "FLOW_SID");
   ClientOptions options;
   options.base_url = config->twilio_api_base;
-  options.account_sid = config->twilio_account_sid;
-  options.auth_token = config->twilio_auth_token;
+  options.account_sid = to.account_sid;
+  options.auth_token = to.auth_token;
   StudioClient client(options);
 
   FlowRequest request;
@@ -81,15 +91,16 @@ int deploy(const FlowDeployOptions& args, const json& flow, std::ostream& out, s
     return kRejected;
   }
   out << args.file << ": Twilio validated the definition\n";
-  const bool update = !config->twilio_flow_sid.empty();
-  auto deployed = update ? client.update_flow(config->twilio_flow_sid, request) : client.create_flow(request);
+  const bool update = !to.flow_sid.empty();
+  auto deployed = update ? client.update_flow(to.flow_sid, request) : client.create_flow(request);
   if (!deployed) {
     report_api_error(update ? "update" : "create", deployed.error(), err);
     return kRejected;
   }
   out << (update ? "updated " : "created ") << deployed->sid << " (revision " << deployed->revision << ", "
       << deployed->status << ")\n";
-  if (!update) out << "set TWILIO_FLOW_SID=" << deployed->sid << " so that voxlogd starts executions on it\n";
+  if (!update)
+    out << "set " << flow_variable << "=" << deployed->sid << " so that voxlogd starts executions on it\n";
   for (const auto& warning : deployed->warnings) out << "warning: " << warning.dump() << "\n";
   return kOk;
 }

@@ -23,6 +23,7 @@ struct FlowDeployOptions {
   std::string file = "flow.json";
   std::string friendly_name;  // empty: the definition's description
   bool draft = false;         // publish unless set
+  std::string account;        // the Twilio account to deploy to (TWILIO_ACCOUNTS); empty: the default
 };
 
 int flow_check(const std::string& file, std::ostream& out, std::ostream& err);

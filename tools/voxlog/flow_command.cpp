@@ -1,4 +1,5 @@
-// `voxlog flow check [FILE]` and `voxlog flow deploy [FILE] [--name NAME] [--draft]` (see flow_actions.hpp).
+// `voxlog flow check [FILE]` and `voxlog flow deploy [FILE] [--name NAME] [--draft] [--account NAME]` (see
+// flow_actions.hpp).
 #include <iostream>
 
 #include "tools/voxlog/commands.hpp"
@@ -16,12 +17,13 @@ int flow_command(const Args& args) {
   std::size_t next = 1;
   if (next < words.size() && words[next].rfind("--", 0) != 0) options.file = words[next++];
   std::vector<OptionSpec> specs;
-  if (words[0] == "deploy") specs = {{"name"}, {"draft", false}};
+  if (words[0] == "deploy") specs = {{"name"}, {"draft", false}, {"account"}};
   auto parsed = parse_options(std::vector<std::string>(words.begin() + next, words.end()), specs);
   if (!parsed) return report_failure(args, parsed.status(), kExitUsage);
   if (words[0] == "check") return flow_check(options.file, std::cout, std::cerr);
   options.friendly_name = parsed->get("name");
   options.draft = parsed->has("draft");
+  options.account = parsed->get("account");
   return flow_deploy(options, std::cout, std::cerr);
 }
 

@@ -29,7 +29,7 @@ const Command kCommands[] = {
     {"replay", voxlog::cli::replay_command,
      "replay [--check] [--out DIR]                                 rebuild the projections from the log"},
     {"flow", voxlog::cli::flow_command,
-     "flow check|deploy [FILE] [--name N] [--draft]                 check flow.json, or deploy it to Studio"},
+     "flow check|deploy [FILE] [--name N] [--draft] [--account A]   check flow.json, or deploy it to Studio"},
 };
 
 void print_usage(std::ostream& out) {

@@ -15,6 +15,8 @@
 #include <iostream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "projections/calls_view.hpp"
 #include "tools/voxlog/commands.hpp"
 
@@ -49,6 +51,28 @@ Result<std::uint64_t> rebuild(EventStore& store, const std::string& dir) {
   return (*view)->checkpoint();
 }
 
+// For two entries that are JSON objects after their key ("KEY=LENGTH:{...}"), the fields whose values
+// differ, each as "name: live -> rebuilt": a row's difference may lie past the 300 characters shown.
+std::string differing_fields(const std::string& l, const std::string& r) {
+  auto object_of = [](const std::string& entry) {
+    auto brace = entry.find('{');
+    return brace == std::string::npos ? nlohmann::json()
+                                      : nlohmann::json::parse(entry.substr(brace), nullptr, false);
+  };
+  nlohmann::json live = object_of(l), rebuilt = object_of(r);
+  if (!live.is_object() || !rebuilt.is_object()) return "";
+  std::string out;
+  for (const auto& [key, value] : live.items()) {
+    auto other = rebuilt.find(key);
+    if (other != rebuilt.end() && *other == value) continue;
+    out += "\n    " + key + ": " + value.dump().substr(0, 80) + " -> " +
+           (other == rebuilt.end() ? "(absent)" : other->dump().substr(0, 80));
+  }
+  for (const auto& [key, value] : rebuilt.items())
+    if (!live.contains(key)) out += "\n    " + key + ": (absent) -> " + value.dump().substr(0, 80);
+  return out.empty() ? "" : "\n  fields that differ:" + out;
+}
+
 // The first line where two dumps differ, for a precise message.
 std::string first_difference(const std::string& a, const std::string& b) {
   std::istringstream left(a), right(b);
@@ -59,7 +83,7 @@ std::string first_difference(const std::string& a, const std::string& b) {
     if (!more_l && !more_r) return "no difference";
     if (l != r || more_l != more_r)
       return "entry " + std::to_string(line) + ":\n  live:    " + l.substr(0, 300) +
-             "\n  rebuilt: " + r.substr(0, 300);
+             "\n  rebuilt: " + r.substr(0, 300) + differing_fields(l, r);
   }
 }
 

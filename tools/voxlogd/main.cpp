@@ -14,8 +14,9 @@
 #include "actors/call_directory.hpp"
 #include "actors/campaign/campaigns.hpp"
 #include "actors/dialer.hpp"
-#include "actors/metrics.hpp"
-#include "actors/projector.hpp"
+#include "actors/metrics/metrics.hpp"
+#include "actors/projection/calls_projection.hpp"
+#include "actors/projection/read_barrier.hpp"
 #include "eventstore/store.hpp"
 #include "http/compat/socketio.hpp"
 #include "http/config/config.hpp"
@@ -54,18 +55,59 @@ std::string random_hex(std::size_t n) {
 }
 
 // With no Twilio credentials voxlogd runs the built-in simulator: it executes flow.json like Studio and
-// calls our webhooks back. Its credentials are made up for this run and never leave the process.
-voxlog::Result<std::unique_ptr<voxlog::sim::Simulator>> start_simulator(const voxlog::Config& config,
-                                                                        const std::string& auth_token) {
+// calls our webhooks back, playing every configured account. Its account SIDs are made up for this run and
+// never leave the process; each account's token is the configured one (so that tests can sign like Twilio),
+// else made up too.
+struct SimulatedAccounts {
+  std::unique_ptr<voxlog::sim::Simulator> simulator;
+  std::vector<voxlog::sim::SimulatedAccount> accounts;  // in the order of Config::twilio_accounts
+};
+
+voxlog::Result<SimulatedAccounts> start_simulator(const voxlog::Config& config) {
   auto flow =
       voxlog::sim::load_flow_definition(config.flow_file.empty() ? VOXLOG_FLOW_FILE : config.flow_file);
   if (!flow) return flow.status();
+  SimulatedAccounts out;
+  for (const voxlog::TwilioAccount& a : config.twilio_accounts)
+    out.accounts.push_back({"AC" + random_hex(32), a.auth_token.empty() ? random_hex(32) : a.auth_token, ""});
   voxlog::sim::SimulatorOptions options;
-  options.account_sid = "AC" + random_hex(32);
-  options.auth_token = auth_token;
+  options.account_sid = out.accounts.front().account_sid;
+  options.auth_token = out.accounts.front().auth_token;
+  options.more_accounts.assign(out.accounts.begin() + 1, out.accounts.end());
   options.flow_definition = std::move(*flow);
   options.time_scale = config.sim_time_scale;
-  return voxlog::sim::Simulator::start(std::move(options));
+  auto started = voxlog::sim::Simulator::start(std::move(options));
+  if (!started) return started.status();
+  out.simulator = std::move(*started);
+  return out;
+}
+
+// The accounts calls go out through (the dialer's) and those whose tokens sign webhooks (the HTTP edge's):
+// Twilio's as configured, or the simulator's stand-ins.
+void wire_accounts(const voxlog::Config& config, const SimulatedAccounts* simulated,
+                   voxlog::DialerSettings& dialer, std::vector<voxlog::WebhookAccount>& webhooks) {
+  for (std::size_t i = 0; i < config.twilio_accounts.size(); ++i) {
+    const voxlog::TwilioAccount& a = config.twilio_accounts[i];
+    voxlog::DialAccount d;
+    d.name = a.name;
+    d.region = a.region;
+    if (simulated) {
+      const voxlog::sim::SimulatedAccount& stand_in = simulated->accounts[i];
+      d.client.base_url = simulated->simulator->base_url();
+      d.client.account_sid = stand_in.account_sid;
+      d.client.auth_token = stand_in.auth_token;
+      d.client.flow_sid = simulated->simulator->flow_sid_for(stand_in.account_sid);
+      d.from = a.phone_number.empty() ? "+15005550006" : a.phone_number;  // Twilio's test number
+    } else {
+      d.client.base_url = config.twilio_api_base;
+      d.client.account_sid = a.account_sid;
+      d.client.auth_token = a.auth_token;
+      d.client.flow_sid = a.flow_sid;
+      d.from = a.phone_number;
+    }
+    webhooks.push_back({d.name, d.region, d.client.account_sid, d.client.auth_token});
+    dialer.accounts.push_back(std::move(d));
+  }
 }
 
 // Every connection is a file descriptor: take the hard limit (often 1,024 soft against 500k+ hard), so
@@ -125,63 +167,54 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds heartbeat{config->ws_ping_ms};  // how often live subscribers must show life
   broadcaster_actor broadcaster =
       spawn_broadcaster(system, **store, **view, metrics, (*view)->checkpoint(), heartbeat);
-  // The projector catches the view up before anything is served, so reads and aliases are current.
-  Projector projector(**store, **view, broadcaster);
-  // Calls of campaigns go to their campaign's actor, once there are campaigns (below).
+  // The calls view's projection catches the view up before anything is served, so reads and aliases are
+  // current. Calls of campaigns go to their campaign's actor, once there are campaigns (below).
   std::atomic<Campaigns*> campaign_router{nullptr};
-  projector.on_campaign_call([&campaign_router](const CallRow& row) {
-    if (Campaigns* c = campaign_router.load()) c->route_call(row);
-  });
-  if (Status s = projector.start(); !s) fail_started(s.to_string());
+  ProjectionHandle calls_projection = spawn_projection(
+      system, **store,
+      std::make_unique<CallsProjection>(**view, broadcaster, [&campaign_router](const CallRow& row) {
+        if (Campaigns* c = campaign_router.load()) c->route_call(row);
+      }));
+  if (Status s = start_projection(system, calls_projection); !s) fail_started(s.to_string());
+  ReadBarrier view_reads(system, calls_projection);
 
   CallActorSettings call_settings;
   call_settings.store = store->get();
   call_settings.metrics = &metrics;
   call_settings.idle_after_end = std::chrono::milliseconds(config->call_idle_after_end_ms);
-  CallDirectory calls(system, call_settings, aliases_from(**view));
+  CallsView* calls_view = view->get();
+  CallDirectory calls(system, call_settings,
+                      [calls_view](const std::string& sid) { return calls_view->stream_of_sid(sid); });
 
   init_http_client();
-  std::unique_ptr<sim::Simulator> simulator;
+  SimulatedAccounts simulated;
   DialerSettings dialer_settings;
   dialer_settings.store = store->get();
   dialer_settings.view = view->get();
   dialer_settings.default_region = config->default_region;
   dialer_settings.workers = static_cast<int>(config->dial_workers);
-  // Webhooks are verified with the token that signs them: Twilio's, or the one voxlogd gives its
-  // simulator (TWILIO_AUTH_TOKEN when set without an account, so that tests can sign like Twilio).
-  std::string webhook_token = config->twilio_auth_token;
   if (config->simulate()) {
-    std::string sim_token = webhook_token.empty() ? random_hex(32) : webhook_token;
-    webhook_token = sim_token;
-    auto started = start_simulator(*config, sim_token);
+    auto started = start_simulator(*config);
     if (!started) fail_started("cannot start the Twilio simulator: " + started.status().to_string());
-    simulator = std::move(*started);
-    dialer_settings.client.base_url = simulator->base_url();
-    dialer_settings.client.account_sid = simulator->account_sid();
-    dialer_settings.client.auth_token = sim_token;
-    dialer_settings.client.flow_sid = simulator->flow_sid();
-    dialer_settings.from = config->twilio_phone_number.empty() ? "+15005550006" : config->twilio_phone_number;
-  } else {
-    dialer_settings.client.base_url = config->twilio_api_base;
-    dialer_settings.client.account_sid = config->twilio_account_sid;
-    dialer_settings.client.auth_token = config->twilio_auth_token;
-    dialer_settings.client.flow_sid = config->twilio_flow_sid;
-    dialer_settings.from = config->twilio_phone_number;
+    simulated = std::move(*started);
   }
+  std::unique_ptr<sim::Simulator>& simulator = simulated.simulator;
+  std::vector<WebhookAccount> webhook_accounts;
+  wire_accounts(*config, simulator ? &simulated : nullptr, dialer_settings, webhook_accounts);
 
   ServerContext http_context;
   http_context.config = *config;
   http_context.store = store->get();
   http_context.view = view->get();
-  http_context.projector = &projector;
+  http_context.reads = &view_reads;
   http_context.metrics = &metrics;
   http_context.calls = &calls;
   http_context.broadcaster = broadcaster;
-  http_context.webhook_auth_token = webhook_token;
+  http_context.webhook_accounts = std::move(webhook_accounts);
   http_context.rate_limiter =
       std::make_shared<RateLimiter>(config->rate_limit_per_min, config->rate_limit_burst);
   http_context.static_dir = config->static_dir.empty() ? VOXLOG_STATIC_DIR : config->static_dir;
-  caf::actor dialer = spawn_dialer(system, dialer_settings);
+  dialer_actor dialer = spawn_dialer(system, dialer_settings);
   http_context.dialer = dialer;
   CampaignActorSettings campaign_settings;
   campaign_settings.store = store->get();
@@ -240,7 +273,8 @@ int main(int argc, char** argv) {
   calls.stop_all();
   simulator.reset();  // nothing places calls any more
   // 3. The views take in the whole log; subscribers get its last events, then are closed.
-  projector.stop();
+  stop_projection(system, calls_projection);
+  view_reads.stop();
   {
     caf::scoped_actor self{system};
     self->request(broadcaster, std::chrono::seconds(5), close_atom::value)

@@ -144,7 +144,9 @@ export class CallsTable {
         onclick: open,
         onkeydown: (e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), open()),
       },
-      el('td', { 'data-label': 'Number', class: 'number' }, row.to || 'Unknown number'),
+      el('td', { 'data-label': 'Number', class: 'number' }, row.to || 'Unknown number',
+        // With several Twilio accounts, the one the call went through (the Node app's region).
+        row.region ? el('span', { class: 'region dim', title: `Twilio account: ${row.account || row.region}` }, ` ${row.region}`) : null),
       el('td', { 'data-label': 'Status' }, badge(statusLabel(row.status), tone(row.status), 'status')),
       el('td', { 'data-label': 'Outcome' }, row.outcome ? badge(outcomeLabel(row.outcome), tone(row.outcome), 'outcome') : el('span', { class: 'dim' }, '—')),
       el('td', { 'data-label': 'Duration', class: 'num' }, duration(row.duration) || '—'),

@@ -55,6 +55,22 @@ struct TwilioEnvironment {
   }
 };
 
+// RFC 4648 base64, for the expected Basic credentials.
+std::string base64(const std::string& in) {
+  static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    unsigned n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out += abc[(n >> 18) & 63];
+    out += abc[(n >> 12) & 63];
+    out += i + 1 < in.size() ? abc[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? abc[n & 63] : '=';
+  }
+  return out;
+}
+
 std::string broken_copy() {
   std::ifstream in(kRepoFlow);
   json flow = json::parse(in);
@@ -158,6 +174,38 @@ TEST_CASE("flow deploy updates TWILIO_FLOW_SID, and stops when Twilio rejects th
   CHECK_THAT(rejected.err, Catch::Contains("validation failed: invalid_argument: Twilio 20001 (HTTP 400)"));
   CHECK(rejected.err.find(kToken) == std::string::npos);
   CHECK(fake.count("update_flow") == 1);
+}
+
+TEST_CASE("flow deploy --account deploys to a named account, with its credentials and flow", "[flow-cli]") {
+  FakeStudio fake;
+  TwilioEnvironment environment(fake);
+  const std::string uk_token = "tok_cli_uk_secret";
+  ::setenv("TWILIO_ACCOUNTS", "uk", 1);
+  ::setenv("TWILIO_UK_ACCOUNT_SID", "AC22222222222222222222222222222222", 1);
+  ::setenv("TWILIO_UK_AUTH_TOKEN", uk_token.c_str(), 1);
+  auto unset = [] {
+    for (const char* name : {"TWILIO_ACCOUNTS", "TWILIO_UK_ACCOUNT_SID", "TWILIO_UK_AUTH_TOKEN"})
+      ::unsetenv(name);
+  };
+  voxlog::FlowDeployOptions options;
+  options.file = kRepoFlow;
+  options.account = "uk";
+  std::ostringstream out, err;
+  int code = voxlog::flow_deploy(options, out, err);
+  INFO(err.str());
+  CHECK(code == 0);
+  CHECK_THAT(out.str(), Catch::Contains("set TWILIO_UK_FLOW_SID=FW"));
+  REQUIRE_FALSE(fake.requests().empty());
+  // Basic auth with the uk account's SID and token.
+  CHECK(fake.requests().back().authorization ==
+        "Basic " + base64("AC22222222222222222222222222222222:" + uk_token));
+
+  options.account = "mars";
+  std::ostringstream out2, err2;
+  CHECK(voxlog::flow_deploy(options, out2, err2) == 2);
+  CHECK_THAT(err2.str(), Catch::Contains("unknown account 'mars': the accounts are default, uk"));
+  unset();
+  CHECK(err.str().find(uk_token) == std::string::npos);
 }
 
 TEST_CASE("flow deploy refuses a broken flow before calling Twilio", "[flow-cli]") {

@@ -1,4 +1,4 @@
-#include "actors/metrics.hpp"
+#include "actors/metrics/metrics.hpp"
 
 #include <sstream>
 
