@@ -12,6 +12,7 @@
 
 #include "eventstore/codec.hpp"
 #include "eventstore/data_json.hpp"
+#include "eventstore/lock_file.hpp"
 #include "eventstore/store_impl.hpp"
 
 namespace voxlog {
@@ -247,6 +248,7 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     return failed_precondition("cannot create " + dir + ": " + ec.message());
   }
   if (Status st = check_directory(path); !st) return st;
+  if (Status st = reserve_lock_file(dir); !st) return st;
   if (options.read_only && !fs::exists(path / kDataFile, ec)) {
     return not_found("no event store in " + dir + " (no " + kDataFile + ")");
   }

@@ -112,7 +112,8 @@ class EventStore {
   Status scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const;
   std::uint64_t last_seq() const;  // highest committed seq (0 when empty)
   // How the latest write transaction ended: ok, or why it committed nothing (the log is full, the disk
-  // failed). A health check reads it: it stays not-ok until a later write succeeds.
+  // failed). A health check reads it: it stays not-ok until a later write succeeds and 10 s have passed
+  // since the last failure (a nearly full log takes small batches between refusals).
   Status last_write_status() const;
   Result<std::uint64_t> stream_version(const std::string& stream) const;  // 0 when absent
   Result<StoreStats> stats() const;

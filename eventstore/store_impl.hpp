@@ -12,6 +12,7 @@
 #include <lmdb.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -62,7 +63,9 @@ struct EventStore::Impl {
   std::atomic<std::uint64_t> last_seq{0};
   std::atomic<std::uint64_t> commits{0};
   mutable std::mutex last_write_mu;
-  Status last_write;  // guarded by last_write_mu; set by the writer after each write transaction
+  Status last_write;    // guarded by last_write_mu; set by the writer after each write transaction
+  Status last_failure;  // guarded by last_write_mu: the latest write transaction that committed nothing
+  std::chrono::steady_clock::time_point last_failure_at;
 
   IndexTail tail;      // writer thread only (and open(), before it starts)
   RecentIndex recent;  // written by the writer, read by this process's readers (null when read-only)

@@ -62,6 +62,10 @@ WrittenBatch EventStore::Impl::commit_batch(std::vector<PendingAppend> batch) {
   {
     std::lock_guard<std::mutex> lock(last_write_mu);
     last_write = failure;
+    if (!failure) {
+      last_failure = failure;
+      last_failure_at = std::chrono::steady_clock::now();
+    }
   }
   if (!out.committed) {
     out.answers.clear();

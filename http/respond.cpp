@@ -1,6 +1,8 @@
 #include "http/respond.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <vector>
 
 #include "actors/projection/read_barrier.hpp"
 #include "eventstore/text.hpp"
@@ -34,6 +36,15 @@ std::size_t header_bytes(const RequestHandle& req) {
   return total;
 }
 
+// The router decodes the path and drops the connection on a bad escape ("%zz", a lone "%"): such a
+// path must be refused before it gets there. Queries stay lenient, as the Node app's parser was.
+bool has_bad_escape(std::string_view path) {
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (std::size_t i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1))
+    if (i + 2 >= path.size() || !hex(path[i + 1]) || !hex(path[i + 2])) return true;
+  return false;
+}
+
 // A 503 for a server that is stopping: it keeps no connection open.
 HttpResponse stopping_answer(const RequestHandle& req) {
   HttpResponse r = problem(503, "Service Unavailable", "voxlogd is stopping: retry shortly",
@@ -56,22 +67,29 @@ std::string header_of(const RequestHandle& req, restinio::string_view_t name) {
   return std::string(req->header().get_field_or(name, ""));
 }
 
+namespace {
+
+// The CORS fields of an answer to `req`: none unless its Origin is allowed.
+std::vector<std::pair<std::string, std::string>> cors_fields(const ServerContext& ctx,
+                                                             const RequestHandle& req) {
+  std::string origin = header_of(req, "Origin");
+  if (origin.empty()) return {};
+  for (const auto& allowed : ctx.config.allowed_origins) {
+    if (allowed == "*")
+      return {{"Access-Control-Allow-Origin", "*"}};  // never with credentials (the Fetch spec)
+    if (allowed == origin)
+      return {{"Access-Control-Allow-Origin", origin},
+              {"Access-Control-Allow-Credentials", "true"},
+              {"Vary", "Origin"}};
+  }
+  return {};
+}
+
+}  // namespace
+
 void add_cors(const ServerContext& ctx, const RequestHandle& req,
               restinio::response_builder_t<restinio::restinio_controlled_output_t>& resp) {
-  std::string origin = header_of(req, "Origin");
-  if (origin.empty()) return;
-  for (const auto& allowed : ctx.config.allowed_origins) {
-    if (allowed == "*") {
-      resp.append_header("Access-Control-Allow-Origin", "*");  // never with credentials (the Fetch spec)
-      return;
-    }
-    if (allowed == origin) {
-      resp.append_header("Access-Control-Allow-Origin", origin);
-      resp.append_header("Access-Control-Allow-Credentials", "true");
-      resp.append_header("Vary", "Origin");
-      return;
-    }
-  }
+  for (auto& [name, value] : cors_fields(ctx, req)) resp.append_header(name, value);
 }
 
 void respond(const ServerContext& ctx, const RequestHandle& req, const HttpResponse& r) {
@@ -87,6 +105,38 @@ void respond(const ServerContext& ctx, const RequestHandle& req, const HttpRespo
   if (r.close_connection || ctx.gate->closed()) resp.connection_close();
   resp.set_body(r.body);
   resp.done();
+}
+
+namespace {
+
+struct Stream {
+  restinio::response_builder_t<restinio::chunked_output_t> response;
+  std::function<Result<std::string>()> next_piece;
+};
+
+// Writes the next piece; the write's completion asks for the one after.
+void pump(const std::shared_ptr<Stream>& stream) {
+  auto piece = stream->next_piece();
+  if (!piece || piece->empty()) {
+    stream->response.done();
+    return;
+  }
+  stream->response.append_chunk(std::move(*piece));
+  stream->response.flush([stream](const asio::error_code& written) {
+    if (!written) pump(stream);  // else the client is gone: the rest is not produced
+  });
+}
+
+}  // namespace
+
+void stream_answer(const ServerContext& ctx, const RequestHandle& req, const std::string& content_type,
+                   std::function<Result<std::string>()> next_piece) {
+  auto resp = req->create_response<restinio::chunked_output_t>();
+  resp.append_header(restinio::http_field::content_type, content_type);
+  resp.append_header("Cache-Control", "no-store");
+  for (auto& [name, value] : cors_fields(ctx, req)) resp.append_header(name, value);
+  if (ctx.gate->closed()) resp.connection_close();
+  pump(std::make_shared<Stream>(Stream{std::move(resp), std::move(next_piece)}));
 }
 
 QueryParams query_of(const RequestHandle& req) {
@@ -110,6 +160,8 @@ bool screened_out(const ServerContext& ctx, const RequestHandle& req) {
   }
   if (head.request_target().size() > kMaxTargetBytes)
     return refuse(problem(414, "URI Too Long", "the request target exceeds 8192 bytes"));
+  if (has_bad_escape(head.path()))
+    return refuse(problem(400, "Bad Request", "the path has a malformed percent-escape", path));
   if (header_bytes(req) > ctx.config.max_header_bytes)
     return refuse(problem(431, "Request Header Fields Too Large",
                           "the request line and headers exceed MAX_HEADER_BYTES (" +
@@ -224,9 +276,12 @@ void answer_read(const ServerContext& ctx, const RequestHandle& req, std::functi
   ctx.metrics->http_request();
   if (!admit(ctx, req, needed)) return;
   const ServerContext* context = &ctx;  // outlives the waiting reads (main's shutdown order)
-  auto answer = [context, req, read = std::move(read)] { respond(*context, req, read()); };
-  if (!ctx.reads) return answer();
-  ctx.reads->when_committed(ctx.store->last_seq(), std::move(answer));
+  once_view_current(ctx, [context, req, read = std::move(read)] { respond(*context, req, read()); });
+}
+
+void once_view_current(const ServerContext& ctx, std::function<void()> then) {
+  if (!ctx.reads) return then();
+  ctx.reads->when_committed(ctx.store->last_seq(), std::move(then));
 }
 
 }  // namespace voxlog

@@ -34,7 +34,8 @@ QueryParams query_of(const restinio::request_handle_t& req);
 std::string header_of(const restinio::request_handle_t& req, restinio::string_view_t name);
 
 // The checks every request passes before routing, in this order: request line and headers within
-// MAX_HEADER_BYTES (431) and the target within 8 KiB (414); a Host this server answers to (421: stops DNS
+// MAX_HEADER_BYTES (431) and the target within 8 KiB (414); no malformed percent-escape in
+// the path (400); a Host this server answers to (421: stops DNS
 // rebinding); no foreign Origin (403: stops cross-site requests, WebSocket and Socket.IO upgrades
 // included); the body within its limit (413: MAX_BODY_BYTES for webhooks, MAX_API_BODY_BYTES for the
 // rest); a state-changing /api request's body in application/json (415: a cross-site form or text/plain
@@ -80,6 +81,17 @@ std::string client_address(const ServerContext& ctx, const restinio::request_han
 // barrier's (read_barrier.hpp).
 void answer_read(const ServerContext& ctx, const restinio::request_handle_t& req,
                  std::function<HttpResponse()> read, Role needed = Role::viewer);
+
+// Answers 200 with a body of any size in chunks (chunked transfer encoding): `next_piece()` gives each
+// chunk once the previous one is written, "" to end. Memory stays one piece per response, and a client
+// that reads slowly slows the producer. An error from `next_piece()` ends the body where it is (the
+// status is sent): the client's parser sees it incomplete. Call it once the request is admitted.
+void stream_answer(const ServerContext& ctx, const restinio::request_handle_t& req,
+                   const std::string& content_type, std::function<Result<std::string>()> next_piece);
+
+// Runs `then` once the calls view holds every event the log has committed now: at once on this thread
+// when it already does, else on the read barrier's (answer_read's wait, for answers it does not build).
+void once_view_current(const ServerContext& ctx, std::function<void()> then);
 
 // The handler of a read route: answer_read with what `fn(req, params)` computes, for callers with `needed`.
 template <class Fn>

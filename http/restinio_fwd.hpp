@@ -12,16 +12,27 @@
 
 #include <caf/all.hpp>
 
+#include "http/edge_socket.hpp"
+
 namespace voxlog::http {
 
 using Router = restinio::router::express_router_t<>;
 // The request handler is a plain function (server.cpp): webhooks are dispatched by exact path before
 // the express router, whose std::regex matching cost more than the rest of the webhook path.
-// The connection count limiter caps open connections (MAX_CONNECTIONS): past it, RESTinio accepts no
-// more until one closes, so the rest wait in the kernel's backlog instead of taking file descriptors.
-struct Traits : restinio::traits_t<restinio::asio_timer_manager_t, restinio::null_logger_t> {
+// Open connections are capped (MAX_CONNECTIONS, within the open-file limit) by voxlogd's own accept loop
+// (edge_acceptor.hpp): past the cap a connection gets 503; a full descriptor table does not stop it.
+// The logger and socket answer requests RESTinio cannot parse (edge_socket.hpp).
+struct Traits : restinio::traits_t<restinio::asio_timer_manager_t, EdgeLogger,
+                                   restinio::details::autodetect_request_handler_type,
+                                   restinio::default_strand_t, EdgeSocket> {
   static constexpr bool use_connection_count_limiter = true;
 };
+}  // namespace voxlog::http
+
+#include "http/edge_acceptor.hpp"  // voxlogd's accept loop and connection count, for these Traits
+
+namespace voxlog::http {
+
 using RequestHandle = restinio::request_handle_t;
 using RouteParams = restinio::router::route_params_t;
 namespace rws = restinio::websocket::basic;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <future>
 
+#include <sys/resource.h>
+
 #include "http/compat/legacy_routes.hpp"
 #include "http/compat/socketio.hpp"
 #include "http/respond.hpp"
@@ -77,7 +79,7 @@ std::unique_ptr<http::Router> make_router(const ServerContext& ctx) {
 
 // Webhooks, most of the traffic, go by exact path before the router, whose std::regex matching cost
 // more than the rest of a webhook's path. POST only; signature-verified; answered once durable.
-restinio::default_request_handler_t make_request_handler(const ServerContext& ctx) {
+std::function<restinio::request_handling_status_t(RequestHandle)> make_routing(const ServerContext& ctx) {
   std::shared_ptr<http::Router> router = make_router(ctx);
   auto status = routes::webhook(ctx, WebhookRoute::status);  // POST /api/calls/webhooks/status
   auto dtmf = routes::webhook(ctx, WebhookRoute::dtmf);      // POST /api/calls/webhooks/dtmf
@@ -95,26 +97,62 @@ restinio::default_request_handler_t make_request_handler(const ServerContext& ct
   };
 }
 
+// RESTinio 0.6 drops a connection with pipelined requests when an answer is written from inside its
+// handler call: the read it starts after that write and the one it starts after the handler returns
+// both take a request slot, and the slot table overflows. So requests are routed in the next turn of the
+// io loop (on `io`, the server's, known once it binds), their answers written from there. Upgrades
+// (WebSocket, Socket.IO) are routed at once: they take over the socket, which only the handler call may.
+restinio::default_request_handler_t make_request_handler(const ServerContext& ctx,
+                                                         std::shared_ptr<asio::any_io_executor> io) {
+  // Shared, not copied into each posted task: a copy of the route's handlers would allocate per request.
+  auto route = std::make_shared<const std::function<restinio::request_handling_status_t(RequestHandle)>>(
+      make_routing(ctx));
+  const ServerContext* context = &ctx;
+  return [context, route, io](RequestHandle req) {
+    http::note_request(req->connection_id(), req);  // a parse error behind it must not be answered
+    if (req->header().connection() == restinio::http_connection_header_t::upgrade) return (*route)(req);
+    asio::post(*io, [context, route, req = std::move(req)] {
+      if ((*route)(req) != restinio::request_accepted())
+        respond(*context, req, problem(404, "Not Found", "no route for this request"));
+    });
+    return restinio::request_accepted();
+  };
+}
+
+// Requests a connection may have under way at once (HTTP/1.1 pipelining); answers go out in order.
+constexpr std::size_t kPipelinedRequests = 32;
+
+// The connection cap, within the open-file limit: a quarter of the descriptors (at least 64) stay for the
+// log, the Twilio client, the simulator, the dashboard's files and the refusals (edge_acceptor.hpp).
+std::size_t connection_cap(const Config& c) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return c.max_connections;
+  std::size_t files = limit.rlim_cur;
+  std::size_t reserve = std::max<std::size_t>(64, files / 4);
+  return std::clamp<std::size_t>(files > reserve ? files - reserve : 1, 1, c.max_connections);
+}
+
 // The longest a handler may take to answer (see handle_request_timeout below).
 constexpr std::chrono::seconds kLongestAnswer{180};
 
-// RESTinio's limits: where it closes the connection without an answer. Four times ours (at least 4 MiB
-// of body, 256 KiB of a header field), so that what exceeds ours by a little or a lot gets its answer.
+// RESTinio's limits, past which it stops reading and EdgeSocket answers (413, 414, 431: edge_socket.hpp).
+// A body larger than every route allows is refused as soon as its Content-Length is read; smaller ones
+// are read and get their route's limit from screened_out(). Request line and headers may reach four times
+// MAX_HEADER_BYTES (at least 256 KiB) so that screened_out() answers them with its detail.
 std::size_t hard_header_limit(const Config& c) {
   return std::max<std::size_t>(4 * c.max_header_bytes, 256 << 10);
 }
 
 restinio::incoming_http_msg_limits_t hard_limits(const Config& c) {
   std::uint64_t body =
-      std::max<std::uint64_t>({4 * std::max(c.max_body_bytes, c.max_api_body_bytes), std::uint64_t{4} << 20,
-                               2 * std::uint64_t{c.max_import_bytes}});
+      std::max<std::uint64_t>({c.max_body_bytes, c.max_api_body_bytes, std::uint64_t{c.max_import_bytes}});
   std::size_t field = hard_header_limit(c);
   return restinio::incoming_http_msg_limits_t{}
       .max_body_size(body)
-      .max_url_size(64 << 10)
+      .max_url_size(field / 2)  // below http_parser's cap on line and headers: a long target gets 414
       .max_field_name_size(field)
       .max_field_value_size(field)
-      .max_field_count(256);
+      .max_field_count(field / 16);
 }
 
 }  // namespace
@@ -142,6 +180,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
   // above MAX_HEADER_BYTES, or a request a little over ours would lose its connection instead of a 431.
   http_parser_set_max_header_size(static_cast<std::uint32_t>(hard_header_limit(impl->ctx.config)));
   auto bound = std::make_shared<std::promise<int>>();
+  auto io = std::make_shared<asio::any_io_executor>();
   Impl* raw = impl.get();
   auto port_future = bound->get_future();
   try {
@@ -150,11 +189,13 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
         restinio::server_settings_t<http::Traits>{}
             .address(impl->ctx.config.bind_address)
             .port(static_cast<std::uint16_t>(impl->ctx.config.port))
-            .request_handler(make_request_handler(impl->ctx))
-            // Requests past the configured limits get 413/414/431 from screened_out(); RESTinio can only
-            // drop a connection, so its own limits sit well above ours and only stop abuse.
+            .request_handler(make_request_handler(impl->ctx, io))
+            // Requests past the configured limits get 413/414/431 from screened_out() or EdgeSocket.
             .incoming_http_msg_limits(hard_limits(impl->ctx.config))
-            .max_parallel_connections(impl->ctx.config.max_connections)
+            .max_parallel_connections(connection_cap(impl->ctx.config))
+            // RESTinio's default of one request at a time on a connection loses pipelined requests: the
+            // one read while the first answer is written finds no free slot and drops the connection.
+            .max_pipelined_requests(kPipelinedRequests)
             .read_next_http_message_timelimit(std::chrono::milliseconds(impl->ctx.config.header_timeout_ms))
             // A start is answered once Twilio has answered, retries included (StudioClient: up to five
             // attempts of 15 s with backoff), and an import of 100,000 rows takes seconds: RESTinio's
@@ -163,8 +204,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
             // RESTinio leaves Nagle's algorithm on: a WebSocket frame written while the previous one is
             // unacknowledged would wait for that ACK (up to the peer's delayed-ACK timeout).
             .socket_options_setter([](auto& options) { options.set_option(asio::ip::tcp::no_delay{true}); })
-            .acceptor_post_bind_hook([bound, raw](asio::ip::tcp::acceptor& acceptor) {
+            .acceptor_post_bind_hook([bound, raw, io](asio::ip::tcp::acceptor& acceptor) {
               raw->acceptor = &acceptor;
+              *io = acceptor.get_executor();  // before listen(): before any request
               bound->set_value(acceptor.local_endpoint().port());
             }),
         1);

@@ -11,6 +11,7 @@
 
 #include <lmdb++.h>
 
+#include "eventstore/lock_file.hpp"
 #include "projections/campaigns_table.hpp"
 #include "projections/event_types.hpp"
 
@@ -101,6 +102,7 @@ CallsView::~CallsView() {
 Result<std::unique_ptr<CallsView>> CallsView::open(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
     return failed_precondition("cannot create views directory " + dir + ": " + std::strerror(errno));
+  if (Status st = reserve_lock_file(dir); !st) return st;
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   try {

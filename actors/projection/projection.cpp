@@ -22,6 +22,9 @@ struct ProjectionState {
   std::size_t staged_events = 0;
   bool flush_armed = false;
   bool live = false;  // past start()'s catch-up
+  // The last view commit failed (a full disk): it dropped what was staged, so nothing would wake a read
+  // that waited now; reads are answered at once, against what the view has, until a commit succeeds.
+  bool failing = false;
   static inline const char* name = "voxlog.projection";
 };
 
@@ -45,6 +48,7 @@ Status commit(Self self) {
   Status s = st.projection->commit();
   if (s) {
     st.committed_through->store(through);
+    st.failing = false;
     release(self, false);
   }
   return s;
@@ -76,6 +80,7 @@ Status stage(Self self, const CommittedBatch& batch) {
 void failed(Self self, const Status& s) {
   std::cerr << "voxlogd: " << self->state.projection->name()
             << " update failed, will retry from the log: " << s.to_string() << '\n';
+  self->state.failing = true;
   release(self, true);  // answered from the last commit rather than left waiting
 }
 
@@ -134,7 +139,7 @@ projection_actor::behavior_type projection_behavior(Self self, EventStore* store
       },
       [=](await_atom, std::uint64_t seq) -> caf::result<std::uint64_t> {
         auto& st = self->state;
-        if (seq <= st.committed_through->load()) return st.committed_through->load();
+        if (seq <= st.committed_through->load() || st.failing) return st.committed_through->load();
         auto promise = self->make_response_promise<std::uint64_t>();
         st.waiting.push_back({seq, promise});
         commit_when_due(self);  // a waiting read wants what is staged committed now, not in 20 ms

@@ -178,17 +178,47 @@ HttpResponse call_history_of(const CallsView& view, const EventStore& store, con
                                {"timeline", std::move((*item)["events"])}}}});
 }
 
+std::function<Result<std::string>()> call_history_export_pieces(const CallsView& view,
+                                                                const EventStore& store,
+                                                                std::size_t rows_per_piece) {
+  struct Progress {
+    std::uint64_t next_id;  // the calls' ids count down from the newest
+    std::size_t total = 0;
+    bool started = false;
+    bool ended = false;
+  };
+  auto progress = std::make_shared<Progress>(Progress{view.count()});
+  return [&view, &store, progress, rows_per_piece]() -> Result<std::string> {
+    Progress& p = *progress;
+    if (p.ended) return std::string();
+    std::string out = p.started ? "" : R"({"success":true,"data":[)";
+    p.started = true;
+    for (std::size_t rows = 0; rows < rows_per_piece && p.next_id >= 1; --p.next_id) {
+      auto row = view.find(std::to_string(p.next_id));
+      if (!row) continue;
+      auto item = history_item(*row, store);
+      if (!item) return item.status();
+      if (p.total++ > 0) out += ',';
+      out += item->dump();
+      ++rows;
+    }
+    if (p.next_id == 0) {
+      out += R"(],"total":)" + std::to_string(p.total) + "}";
+      p.ended = true;
+    }
+    return out;
+  };
+}
+
 HttpResponse call_history_export(const CallsView& view, const EventStore& store) {
-  json data = json::array();
-  for (std::uint64_t id = view.count(); id >= 1; --id) {
-    auto row = view.find(std::to_string(id));
-    if (!row) continue;
-    auto item = history_item(*row, store);
-    if (!item) return problem_for(item.status());
-    data.push_back(std::move(*item));
+  auto next = call_history_export_pieces(view, store);
+  std::string body;
+  for (;;) {
+    auto piece = next();
+    if (!piece) return problem_for(piece.status());
+    if (piece->empty()) return {200, "application/json", std::move(body)};
+    body += *piece;
   }
-  std::size_t total = data.size();
-  return json_response(200, {{"success", true}, {"data", std::move(data)}, {"total", total}});
 }
 
 HttpResponse call_stats(const CallsView& view, std::int64_t now_ms) {

@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -60,6 +61,12 @@ namespace voxlog {
 HttpResponse call_history(const CallsView& view, const EventStore& store, const QueryParams& query);
 HttpResponse call_history_of(const CallsView& view, const EventStore& store, const std::string& id);
 HttpResponse call_history_export(const CallsView& view, const EventStore& store);
+// The same export a piece at a time, for a streamed answer: each call returns the next piece of the JSON
+// text (at most `rows_per_piece` calls), then "" once it is whole. Memory stays that of one piece however
+// many calls there are. The calls are those the view held at the first piece; each is read as it is then.
+std::function<Result<std::string>()> call_history_export_pieces(const CallsView& view,
+                                                                const EventStore& store,
+                                                                std::size_t rows_per_piece = 256);
 HttpResponse call_stats(const CallsView& view, std::int64_t now_ms);
 HttpResponse daily_summary(const CallsView& view, const QueryParams& query, std::int64_t now_ms);
 HttpResponse monthly_summary(const CallsView& view, const QueryParams& query, std::int64_t now_ms);

@@ -55,6 +55,39 @@ std::vector<std::string> export_header() {
           "lastStatus", "reason", "nextAt", "firstCallAt", "lastCallAt", "executionSid"};
 }
 
+// The export's CSV a piece at a time (1,000 contacts each), for stream_answer: its memory stays one piece.
+std::function<Result<std::string>()> contacts_csv(const CallsView& view, std::string id) {
+  struct Progress {
+    std::uint32_t after = 0;  // the next contact's index
+    bool started = false;
+    bool ended = false;
+  };
+  auto progress = std::make_shared<Progress>();
+  return [&view, id = std::move(id), progress]() -> Result<std::string> {
+    Progress& p = *progress;
+    if (p.ended) return std::string();
+    std::string out;
+    if (!p.started)
+      out = "\xEF\xBB\xBF" + csv_line(export_header());  // the BOM: spreadsheets read UTF-8 then
+    p.started = true;
+    ContactFilter page;
+    page.after = p.after;
+    page.limit = 1000;
+    auto rows = view.campaign_contacts(id, page);
+    auto time = [](std::int64_t ms) { return ms ? iso8601_ms(ms) : std::string(); };
+    for (const ContactRow& r : rows)
+      out += csv_line({std::to_string(r.index + 1), r.phone, r.fields.value("name", ""), r.state, r.outcome,
+                       std::to_string(r.attempts), r.digits, r.last_status, r.reason, time(r.next_at_ms),
+                       time(r.first_call_ms), time(r.last_call_ms), r.execution_sid});
+    if (rows.size() < page.limit)
+      p.ended = true;
+    else
+      p.after = rows.back().index + 1;
+    if (out.empty()) p.ended = true;  // nothing more: the previous piece was the last
+    return out;
+  };
+}
+
 }  // namespace
 
 ImportDefaults import_defaults(const ServerContext& ctx) {
@@ -192,19 +225,11 @@ Handler export_campaign(const ServerContext& ctx) {
     std::string id(params["id"]);
     std::string instance(req->header().path());
     const ServerContext* context = &ctx;
-    ctx.campaigns->run_detached([context, req, id, instance] {
+    // Once the view holds what was acknowledged (a campaign just created is found), like every read.
+    once_view_current(ctx, [context, req, id, instance] {
       auto c = context->view->find_campaign(id);
       if (!c) return respond(*context, req, no_campaign(id, instance));
-      std::string body = "\xEF\xBB\xBF" + csv_line(export_header());  // the BOM: spreadsheets read UTF-8 then
-      auto time = [](std::int64_t ms) { return ms ? iso8601_ms(ms) : std::string(); };
-      context->view->for_each_contact(id, [&](const ContactRow& r) {
-        body += csv_line({std::to_string(r.index + 1), r.phone, r.fields.value("name", ""), r.state,
-                          r.outcome, std::to_string(r.attempts), r.digits, r.last_status, r.reason,
-                          time(r.next_at_ms), time(r.first_call_ms), time(r.last_call_ms), r.execution_sid});
-        return true;
-      });
-      HttpResponse out{200, "text/csv; charset=utf-8", std::move(body)};
-      respond(*context, req, out);
+      stream_answer(*context, req, "text/csv; charset=utf-8", contacts_csv(*context->view, id));
     });
     return restinio::request_accepted();
   };

@@ -1,4 +1,7 @@
 // Reads: the calls view and the log (viewer), the live feed, health and metrics, the dashboard's files.
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,6 +31,19 @@ std::string content_type_for(const std::string& path) {
   return "application/octet-stream";
 }
 
+// The log's state for /healthz: its last write's, or, before any write has failed, a full disk under it (a
+// start on a full disk is degraded at once, not at the first refused write).
+Status log_health(const ServerContext& ctx) {
+  Status last = ctx.store->last_write_status();
+  if (!last) return last;
+  struct statvfs disk {};
+  // Blocks this process may use: root may also take the file system's reserve.
+  if (::statvfs(ctx.config.data_dir.c_str(), &disk) == 0 &&
+      (::geteuid() == 0 ? disk.f_bfree : disk.f_bavail) == 0)
+    return resource_exhausted("the disk holding " + ctx.config.data_dir + " is full");
+  return last;
+}
+
 HttpResponse static_file(const ServerContext& ctx, std::string path) {
   if (path.empty() || path == "/") path = "/index.html";
   if (path.find("..") != std::string::npos) return problem(404, "Not Found", "no such file");
@@ -47,7 +63,7 @@ Handler health(const ServerContext& ctx) {
   return [&ctx](const RequestHandle& req, auto) {
     // "degraded" while the log takes no write (full, or the disk failing): reads still work, appends get
     // 503. Without a credential a prober learns that word, and nothing else.
-    Status log = ctx.store->last_write_status();
+    Status log = log_health(ctx);
     const char* status = log ? "ok" : "degraded";
     if (!caller_for(ctx.config, header_of(req, "Authorization"))) {
       respond(ctx, req, json_response(200, {{"status", status}}));

@@ -306,3 +306,19 @@ test('a start whose Twilio create takes 12 s is answered when Twilio answers, no
   assert.equal(res.status, 200, JSON.stringify(res.body));
   assert.match(res.body.data.execution_sid, /^FN/);
 });
+
+test('the export of a 2,500-contact campaign is streamed in chunks, every contact once', async (t) => {
+  const vx = await startVoxlogd();
+  t.after(() => vx.stop());
+  const phones = Array.from({ length: 2500 }, (_, i) => `+447911${String(200000 + i)}`);
+  const startAt = new Date(Date.now() + 3600e3).toISOString();  // not started: nothing changes meanwhile
+  const created = await vx.post('/api/campaigns', { name: 'big export', start_at: startAt, contacts: phones.map((phone) => ({ phone })) });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const res = await fetch(`${vx.url}/api/campaigns/${created.body.data.id}/export.csv`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('transfer-encoding'), 'chunked');
+  const rows = (await res.text()).replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+  assert.equal(rows.length, 1 + phones.length, 'a header and every contact');
+  const exported = rows.slice(1).map((row) => row.split(',')[1]);
+  assert.deepEqual(exported, phones, 'every contact once, in import order');
+});

@@ -4,11 +4,11 @@
 // client that resume with the last seq they saw miss nothing and get nothing twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
-import { startVoxlogd, sleep, eventually } from '../lib/voxlogd.mjs';
+import { startVoxlogd, sleep, eventually, WEBHOOK_TOKEN } from '../lib/voxlogd.mjs';
 
 const CLI = process.env.VOXLOG_CLI || new URL('../../build/tools/voxlog/voxlog', import.meta.url).pathname;
 const sid = (i) => 'CA' + String(i).padStart(32, '0');
@@ -134,5 +134,95 @@ test('SIGKILL under webhook load, five times: nothing acknowledged is lost, noth
   const changeSeqs = statusChanges.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).seq);
   assert.deepEqual(sioFollower.offsets, changeSeqs, 'the Socket.IO follower got every statusUpdate once, in order');
   for (const i of [...acknowledged, ...unanswered]) assert.ok(stored.has(sid(i)), `webhook ${i} is in the log`);
+  spawnSync('rm', ['-rf', vx.dataDir]);
+});
+
+const SIM = process.env.VOXLOG_SIM || new URL('../../build/tools/simulator/voxlog-sim', import.meta.url).pathname;
+const FLOW = new URL('../../flow.json', import.meta.url).pathname;
+
+// Twilio as a separate voxlog-sim process, which outlives every crash of voxlogd: its record of executions
+// is the witness of what was dialled. It signs its webhooks with the token the test harness signs with.
+async function startTwilio(t) {
+  const account = 'AC' + '3'.repeat(32);
+  const proc = spawn(SIM, ['--port', '0', '--account-sid', account, '--auth-token', WEBHOOK_TOKEN, '--flow', FLOW,
+    '--time-scale', '0.05'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => proc.kill('SIGKILL'));
+  let output = '';
+  const info = await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d) => {
+      output += d;
+      const m = output.match(/listening on (http:\/\/[^ ]+) \(flow (FW\w+)/);
+      if (m) resolve({ url: m[1], flowSid: m[2] });
+    });
+    proc.stderr.on('data', (d) => { output += d; });
+    proc.on('exit', (code) => reject(new Error(`voxlog-sim exited ${code}: ${output}`)));
+  });
+  const executions = async () => (await (await fetch(info.url + '/__sim/executions')).json()).executions;
+  return { ...info, account, executions };
+}
+
+test('SIGKILL at random moments under webhook load while a campaign runs: the campaign completes, nobody is dialled twice', async (t) => {
+  const twilio = await startTwilio(t);
+  const vx = await startVoxlogd({
+    keepDataDir: true,
+    env: { TWILIO_ACCOUNT_SID: twilio.account, TWILIO_AUTH_TOKEN: WEBHOOK_TOKEN, TWILIO_FLOW_SID: twilio.flowSid,
+      TWILIO_PHONE_NUMBER: '+15005550006', TWILIO_API_BASE: twilio.url, TWILIO_CPS: '5', CAMPAIGN_CHECK_MS: '300' },
+  });
+  const phones = Array.from({ length: 24 }, (_, i) => `+4479111${String(31000 + i)}`);
+  const created = await vx.post('/api/campaigns', { name: 'crashes', cps: 5, contacts: phones.map((phone) => ({ phone })) });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.data.id;
+  const acknowledged = new Set();
+  const unanswered = [];
+  const statesAtCrash = [];
+  let next = 5e6;
+  try {
+    for (let round = 0; round < 4; round++) {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+      let running = true;
+      const senders = Array.from({ length: 8 }, async () => {
+        while (running) {
+          const i = next++;
+          const status = await deliver(vx, agent, i);
+          if (status === 200) acknowledged.add(i);
+          else unanswered.push(i);
+        }
+      });
+      await sleep(300 + Math.floor(Math.random() * 900));
+      statesAtCrash.push((await vx.get(`/api/campaigns/${id}`)).body.data.state);
+      await vx.crash();
+      running = false;
+      await Promise.all(senders);
+      agent.destroy();
+      await vx.relaunch();
+    }
+    assert.ok(statesAtCrash.includes('running'), `killed while the campaign ran: ${statesAtCrash.join(' ')}`);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    for (const i of unanswered) assert.equal(await deliver(vx, agent, i), 200, `redelivery of ${i}`);
+    agent.destroy();
+    const done = await eventually(async () => {
+      const c = (await vx.get(`/api/campaigns/${id}`)).body.data;
+      return c.state === 'completed' ? c : null;
+    }, 90000, 'the campaign to complete after the crashes');
+    const finals = ['confirmed', 'cancelled', 'voicemail', 'opted_out', 'no_outcome', 'unreachable'].reduce((n, k) => n + (done.counts[k] ?? 0), 0);
+    assert.equal(finals, phones.length, JSON.stringify(done.counts));
+  } finally {
+    await vx.stop({ removeData: false });
+  }
+  const attempts = (await twilio.executions()).map((e) => `${e.to}#${e.parameters.attempt}`);
+  assert.equal(new Set(attempts).size, attempts.length, `dialled twice for one attempt: ${attempts.sort().join(' ')}`);
+  for (const phone of phones) assert.ok(attempts.includes(`${phone}#1`), `${phone} was called`);
+  assert.ok(acknowledged.size > 50, `webhooks were acknowledged (${acknowledged.size})`);
+  const verify = spawnSync(CLI, ['--data', vx.dataDir, 'verify'], { encoding: 'utf8' });
+  assert.equal(verify.status, 0, `voxlog verify: ${verify.stdout}${verify.stderr}`);
+  const check = spawnSync(CLI, ['--data', vx.dataDir, 'replay', '--check'], { encoding: 'utf8' });
+  assert.equal(check.status, 0, `replay --check: ${check.stdout}${check.stderr}`);
+  const events = spawnSync(CLI, ['--data', vx.dataDir, 'events', '--type', 'WebhookReceived'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const stored = new Map();
+  for (const line of events.stdout.split('\n').filter(Boolean)) {
+    const callSid = JSON.parse(line).data.params.CallSid;
+    stored.set(callSid, (stored.get(callSid) ?? 0) + 1);
+  }
+  for (const i of [...acknowledged, ...unanswered]) assert.equal(stored.get(sid(i)), 1, `webhook ${i} is in the log once`);
   spawnSync('rm', ['-rf', vx.dataDir]);
 });

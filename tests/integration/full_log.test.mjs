@@ -5,9 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startVoxlogd } from '../lib/voxlogd.mjs';
 
-test('a full log refuses with 503 and Retry-After, never 500; reads go on', async (t) => {
-  const vx = await startVoxlogd({ env: { LOG_MAP_BYTES: String(1 << 20) } });
-  t.after(() => vx.stop());
+test('a full log refuses with 503 and Retry-After, never 500; reads go on; a restart on it too', async (t) => {
+  const vx = await startVoxlogd({ env: { LOG_MAP_BYTES: String(1 << 20) }, keepDataDir: true });
+  t.after(() => vx.stop({ removeData: true }));
   const results = [];
   let refused = 0;
   for (let wave = 0; wave < 400 && refused < 32; wave++) {
@@ -42,4 +42,18 @@ test('a full log refuses with 503 and Retry-After, never 500; reads go on', asyn
   assert.equal(health.status, 200, 'still serving');
   assert.equal(health.body.status, 'degraded');
   assert.match(health.body.log, /full/);
+
+  // Started again on the full log: it starts and serves what it has; a write finds it full (a small one
+  // may still fit) and gets 503 with Retry-After; /healthz says degraded.
+  await vx.restart();
+  let again;
+  for (let i = 0; i < 64; i++) {
+    again = await vx.post('/api/calls/webhooks/status', new URLSearchParams({
+      CallSid: 'CA' + String(i).padStart(32, 'f'), CallStatus: 'ringing', SequenceNumber: '1', To: '+447911123456', Pad: 'x'.repeat(200) }));
+    if (again.status !== 200) break;
+  }
+  assert.equal(again.status, 503, JSON.stringify(again.body));
+  assert.ok(Number(again.headers.get('retry-after')) >= 1);
+  assert.equal((await vx.get('/api/calls?limit=1')).status, 200);
+  assert.equal((await vx.get('/healthz')).body.status, 'degraded');
 });

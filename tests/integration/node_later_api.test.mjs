@@ -408,3 +408,35 @@ test('the later dashboard\'s requests, as it sends them from its origin with a t
   assert.equal(bad.status, 400);
   assert.match(bad.body.error, /100/);
 });
+
+test('the history export of thousands of calls is streamed in chunks and is one whole, valid JSON', async (t) => {
+  const vx = await startVoxlogd();
+  t.after(() => vx.stop());
+  const calls = 3000;
+  const sid = (i) => 'CA' + String(i).padStart(32, '0');
+  for (let i = 0; i < calls; i += 50) {
+    const batch = await Promise.all(Array.from({ length: Math.min(50, calls - i) }, (_, k) => vx.post('/api/calls/webhooks/status',
+      new URLSearchParams({ CallSid: sid(i + k), CallStatus: 'completed', SequenceNumber: '1', To: '+447911123456' }))));
+    for (const r of batch) assert.equal(r.status, 200);
+  }
+  const res = await fetch(vx.url + '/api/calls/history/export/all');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('transfer-encoding'), 'chunked', 'streamed, not built whole');
+  assert.match(res.headers.get('content-type'), /application\/json/);
+  let pieces = 0;
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body) {
+    pieces++;
+    text += decoder.decode(chunk, { stream: true });
+  }
+  const body = JSON.parse(text);
+  assert.ok(pieces > 1, 'more than one piece');
+  assert.equal(body.success, true);
+  assert.equal(body.total, calls);
+  assert.equal(body.data.length, calls);
+  const seen = new Set(body.data.map((item) => item.callSid ?? item.executionSid));
+  assert.equal(seen.size, calls, 'every call once');
+  const history = await vx.get('/api/calls/history?limit=50');
+  assert.deepEqual(body.data.slice(0, 50), history.body.data, 'in the order of the history, newest first');
+});

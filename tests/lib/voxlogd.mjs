@@ -3,6 +3,7 @@
 // Contract: `startVoxlogd({env, dataDir})` spawns the binary named by VOXLOGD (ctest sets it), with PORT=0
 // so the OS picks a free port, waits for its "listening on" line and resolves to a handle:
 //   {url, port, dataDir, proc, stop(), restart(), get(path), post(path, body, headers), ws(path)}.
+// `openFiles: {soft, hard}` starts it under those open-file limits (the shell's ulimit, then exec).
 // stop() sends SIGTERM and waits for a clean exit (rejects on a non-zero exit code). Every test must stop
 // what it starts (use t.after / finally).
 // Webhooks are verified as in production: voxlogd runs with TWILIO_AUTH_TOKEN=WEBHOOK_TOKEN (the embedded
@@ -23,8 +24,10 @@ export function tempDir(prefix = 'voxlog-test-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-function launch(env, dataDir, port) {
-  const proc = spawn(VOXLOGD, ['/nonexistent.env'], {
+function launch(env, dataDir, port, openFiles) {
+  const limits = openFiles ? `ulimit -S -n ${openFiles.soft}; ulimit -H -n ${openFiles.hard ?? openFiles.soft}; ` : '';
+  const [file, args] = openFiles ? ['/bin/sh', ['-c', `${limits}exec "$0" "$@"`, VOXLOGD, '/nonexistent.env']] : [VOXLOGD, ['/nonexistent.env']];
+  const proc = spawn(file, args, {
     env: {
       PATH: process.env.PATH,
       DATA_DIR: dataDir,
@@ -58,8 +61,8 @@ function launch(env, dataDir, port) {
   return { proc, listening, exited, output: () => output };
 }
 
-export async function startVoxlogd({ env = {}, dataDir = tempDir(), keepDataDir = false } = {}) {
-  let current = launch(env, dataDir, 0);
+export async function startVoxlogd({ env = {}, dataDir = tempDir(), keepDataDir = false, openFiles } = {}) {
+  let current = launch(env, dataDir, 0, openFiles);
   const port = await current.listening;
   const url = `http://127.0.0.1:${port}`;
   const handle = {
@@ -83,13 +86,13 @@ export async function startVoxlogd({ env = {}, dataDir = tempDir(), keepDataDir 
     },
     // Starts again on the same port and data dir after a crash.
     async relaunch() {
-      current = launch(env, dataDir, port);
+      current = launch(env, dataDir, port, openFiles);
       await current.listening;
     },
     // Stops and starts again on the same port and data dir (a restart keeps everything).
     async restart() {
       await handle.stop({ removeData: false });
-      current = launch(env, dataDir, port);
+      current = launch(env, dataDir, port, openFiles);
       await current.listening;
     },
     async get(path, headers = {}) {
