@@ -92,9 +92,10 @@ std::shared_ptr<LiveSocket> take_websocket(const restinio::request_handle_t& req
   if (!connection) return nullptr;
   auto internals = dynamic_cast<Connection&>(*connection).move_upgrade_internals();
   asio::error_code ec;
-  auto protocol = internals.m_socket.local_endpoint(ec).protocol();
+  auto& socket = internals.m_socket.lowest_layer();  // the plain TCP socket under the edge's wrapper
+  auto protocol = socket.local_endpoint(ec).protocol();
   if (ec) return nullptr;
-  int fd = internals.m_socket.release(ec);
+  int fd = socket.release(ec);
   if (ec) return nullptr;
   auto slot = std::make_shared<Monitor>(std::move(internals.m_lifetime_monitor));
   return LiveSocket::adopt(loops, protocol, fd, limits, std::move(slot));
