@@ -96,10 +96,10 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
   w.received_ms = received_ms;
   w.content_type = body_kind(content_type);
   if (w.content_type == "json") {
-    auto parsed = nlohmann::json::parse(body, nullptr, false);
-    if (parsed.is_discarded()) return invalid_argument("the body is not valid JSON");
-    if (!parsed.is_object()) return invalid_argument("the JSON body must be an object");
-    w.params = std::move(parsed);
+    auto parsed = parse_untrusted_json(body);
+    if (!parsed) return invalid_argument("the body is " + parsed.status().message());
+    if (!parsed->is_object()) return invalid_argument("the JSON body must be an object");
+    w.params = std::move(*parsed);
   } else if (w.content_type == "form") {
     if (form) {
       w.params = form_to_json(std::move(*form));

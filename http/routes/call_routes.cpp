@@ -4,6 +4,7 @@
 
 #include "actors/campaign/campaigns.hpp"
 #include "actors/dialer.hpp"
+#include "eventstore/json_fields.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
 
@@ -14,9 +15,9 @@ using http::RequestHandle;
 
 // The body of a start route as a JSON object, or the 400 that says why not.
 Result<nlohmann::json> json_object_body(const RequestHandle& req, const char* example) {
-  auto body = nlohmann::json::parse(req->body(), nullptr, false);
-  if (body.is_discarded() || !body.is_object())
-    return invalid_argument(std::string("the body must be a JSON object such as ") + example);
+  auto body = parse_untrusted_json(req->body());
+  if (!body) return invalid_argument("the body is " + body.status().message());
+  if (!body->is_object()) return invalid_argument(std::string("the body must be a JSON object such as ") + example);
   return body;
 }
 

@@ -4,6 +4,7 @@
 
 #include "actors/campaign/campaigns.hpp"
 #include "actors/campaign/csv.hpp"
+#include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
@@ -83,12 +84,13 @@ Handler create_campaign(const ServerContext& ctx) {
     ctx.campaigns->run_detached([context, req, turn, instance, query, dry_run, csv, defaults, by] {
       Result<CampaignImport> import = [&]() -> Result<CampaignImport> {
         if (csv) return import_csv(req->body(), {query.begin(), query.end()}, defaults);
-        auto body = json::parse(req->body(), nullptr, false);
-        if (body.is_discarded() || !body.is_object())
+        auto body = parse_untrusted_json(req->body());
+        if (!body) return invalid_argument("the body is " + body.status().message());
+        if (!body->is_object())
           return invalid_argument(
               "the body must be a JSON object {\"name\", \"contacts\": [{\"phone\"}], ...} "
               "or text/csv with a header row");
-        return import_json(body, defaults);
+        return import_json(*body, defaults);
       }();
       if (!import) return respond(*context, req, problem_for(import.status(), instance));
       json data = {{"accepted", import->contacts.size()},
