@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(reparsed && *reparsed == *parsed);
 
   std::size_t values = 0;
-  for (const auto& [name, value] : voxlog::form_to_json(*parsed).items())
+  nlohmann::json params = voxlog::form_to_json(*parsed);  // items() of a temporary would dangle
+  for (const auto& [name, value] : params.items())
     values += value.is_array() ? value.size() : 1;
   FUZZ_CHECK(values == parsed->size());
   return 0;
