@@ -20,8 +20,9 @@ int hex_value(char c) {
 // A call's identity names its stream and its aliases: printable UTF-8 (Twilio's SIDs are 34 letters and
 // digits), never a control byte or broken UTF-8 that a log reader would trip over.
 bool is_printable_id(std::string_view id) {
-  return id.size() <= 64 && is_valid_utf8(id) &&
-         std::none_of(id.begin(), id.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  return id.size() <= 64 && is_valid_utf8(id) && std::none_of(id.begin(), id.end(), [](char c) {
+           return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+         });
 }
 
 // Percent-decodes `s` ('+' is a space) into *out. Returns npos, or the offset of a bad percent-escape.
@@ -122,9 +123,12 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
       if (value.is_string()) {
         text = text && is_valid_utf8(value.get_ref<const std::string&>());
       } else {
-        for (const auto& repeated : value) text = text && is_valid_utf8(repeated.get_ref<const std::string&>());
+        for (const auto& repeated : value)
+          text = text && is_valid_utf8(repeated.get_ref<const std::string&>());
       }
-      if (!text) return invalid_argument("the form body is not UTF-8 text (a %-escape spells a byte UTF-8 does not allow)");
+      if (!text)
+        return invalid_argument(
+            "the form body is not UTF-8 text (a %-escape spells a byte UTF-8 does not allow)");
     }
   } else {
     return invalid_argument("unsupported Content-Type '" + std::string(content_type.substr(0, 100)) +

@@ -257,8 +257,9 @@ struct StudioClient::Impl {
         if (r.body.empty()) return json::object();
         auto body = parse_untrusted_json(r.body);
         if (!body) {
-          return ApiError{internal_error("Twilio answered " + path + " with a body " + body.status().message()),
-                          static_cast<int>(r.http_status), 0};
+          return ApiError{
+              internal_error("Twilio answered " + path + " with a body " + body.status().message()),
+              static_cast<int>(r.http_status), 0};
         }
         return std::move(*body);
       }

@@ -17,7 +17,8 @@ using http::RequestHandle;
 Result<nlohmann::json> json_object_body(const RequestHandle& req, const char* example) {
   auto body = parse_untrusted_json(req->body());
   if (!body) return invalid_argument("the body is " + body.status().message());
-  if (!body->is_object()) return invalid_argument(std::string("the body must be a JSON object such as ") + example);
+  if (!body->is_object())
+    return invalid_argument(std::string("the body must be a JSON object such as ") + example);
   return body;
 }
 

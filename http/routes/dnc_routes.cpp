@@ -131,8 +131,9 @@ Handler dnc_import(const ServerContext& ctx) {
         json body = parsed ? std::move(*parsed) : json();
         auto phones = body.is_object() ? body.find("phones") : body.end();
         if (!body.is_object() || phones == body.end() || !phones->is_array()) {
-          std::string why = parsed ? std::string("send {\"phones\": [\"+44...\"]} or text/csv with a phone column")
-                                   : "the body is " + parsed.status().message();
+          std::string why =
+              parsed ? std::string("send {\"phones\": [\"+44...\"]} or text/csv with a phone column")
+                     : "the body is " + parsed.status().message();
           respond(*context, req, problem(400, "Bad Request", why, instance));
           return;
         }

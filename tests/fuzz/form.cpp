@@ -30,14 +30,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto parsed = voxlog::parse_form(as_text(data, size));
   if (!parsed) return 0;
   std::string again;
-  for (const auto& [name, value] : *parsed) again += (again.empty() ? "" : "&") + encode(name) + "=" + encode(value);
+  for (const auto& [name, value] : *parsed)
+    again += (again.empty() ? "" : "&") + encode(name) + "=" + encode(value);
   auto reparsed = voxlog::parse_form(again);
   FUZZ_CHECK(reparsed && *reparsed == *parsed);
 
   std::size_t values = 0;
   nlohmann::json params = voxlog::form_to_json(*parsed);  // items() of a temporary would dangle
-  for (const auto& [name, value] : params.items())
-    values += value.is_array() ? value.size() : 1;
+  for (const auto& [name, value] : params.items()) values += value.is_array() ? value.size() : 1;
   FUZZ_CHECK(values == parsed->size());
   return 0;
 }
