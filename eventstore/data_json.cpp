@@ -1,5 +1,7 @@
 #include "eventstore/data_json.hpp"
 
+#include "eventstore/text.hpp"
+
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -108,17 +110,22 @@ class FastReader {
     }
   }
 
-  // A string without escapes or control characters (the bytes are UTF-8 as written by dump()).
+  // A string without escapes or control characters. Bytes above ASCII are checked as nlohmann checks
+  // them: a record whose checksum holds may still carry broken UTF-8 (written by hand), and data that
+  // dump() would later refuse must not come out of the log.
   bool read_string(std::string_view* out) {
     const char* start = ++p_;
+    bool ascii = true;
     while (p_ != end_ && *p_ != '"') {
-      if (*p_ == '\\' || static_cast<unsigned char>(*p_) < 0x20) return false;
+      auto c = static_cast<unsigned char>(*p_);
+      if (c == '\\' || c < 0x20) return false;
+      ascii &= c < 0x80;
       ++p_;
     }
     if (p_ == end_) return false;
     *out = std::string_view(start, static_cast<std::size_t>(p_ - start));
     ++p_;
-    return true;
+    return ascii || voxlog::is_valid_utf8(*out);
   }
 
   bool read_literal(std::string_view word, json value, json* out) {

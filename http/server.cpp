@@ -157,9 +157,20 @@ restinio::incoming_http_msg_limits_t hard_limits(const Config& c) {
 
 }  // namespace
 
+// The server's io_context, with asio's shutdown() (protected in asio) reachable. RESTinio's http_server_t
+// frees its acceptor, which holds the connection counter, before its io_context: the reads still pending
+// on open connections were then destroyed with the io_context and each connection decremented the freed
+// counter (a use-after-free under ASan; the "pthread_mutex_lock: Assertion" abort seen on SIGTERM).
+// stop() shuts it down while the acceptor lives; it is destroyed after the server.
+class ServerIoContext : public asio::io_context {
+ public:
+  using asio::execution_context::shutdown;
+};
+
 struct HttpServer::Impl {
   ServerContext ctx;
   int port = 0;
+  ServerIoContext io;  // before `server`: destroyed after it
   restinio::running_server_handle_t<http::Traits> server;
   asio::ip::tcp::acceptor* acceptor = nullptr;  // RESTinio's, set when it binds; lives as long as `server`
   bool stopped = false;
@@ -185,7 +196,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(ServerContext context) {
   auto port_future = bound->get_future();
   try {
     impl->server = restinio::run_async<http::Traits>(
-        restinio::own_io_context(),
+        restinio::external_io_context(impl->io),
         restinio::server_settings_t<http::Traits>{}
             .address(impl->ctx.config.bind_address)
             .port(static_cast<std::uint16_t>(impl->ctx.config.port))
@@ -242,9 +253,11 @@ void HttpServer::stop() {
     impl_->ctx.gate->wait_quiet(std::chrono::milliseconds(100), std::chrono::seconds(2));
   impl_->server->stop();
   impl_->server->wait();
-  // The io_context stays alive until the destructor: a request handle that an actor still holds (a
-  // webhook whose commit was under way) cancels its timers on it when it is released: destroying the
-  // io_context first would crash.
+  // The handlers still pending (reads on open connections) are destroyed now, while RESTinio's acceptor,
+  // which each connection reports its end to, still lives. The io_context itself stays alive until the
+  // destructor: a request handle that an actor still holds (a webhook whose commit was under way)
+  // cancels its timers on it when it is released: destroying the io_context first would crash.
+  impl_->io.shutdown();
   impl_->stopped = true;
 }
 

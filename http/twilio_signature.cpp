@@ -205,10 +205,11 @@ std::string url_with_body_hash(std::string_view url, std::string_view raw_body) 
     url = url.substr(0, hash);
   }
   std::string out(url);
-  if (url.find('?') == std::string_view::npos) {
+  size_t question = url.find('?');
+  if (question == std::string_view::npos) {
     out += '?';
-  } else if (url.back() != '?' && url.back() != '&') {
-    out += '&';
+  } else if (question + 1 != url.size() && url.back() != '&') {
+    out += '&';  // a '?' at the end of a query is part of its last value, not a separator
   }
   out += "bodySHA256=";
   out += sha256_hex(raw_body);

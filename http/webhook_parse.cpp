@@ -17,6 +17,14 @@ int hex_value(char c) {
   return -1;
 }
 
+// A call's identity names its stream and its aliases: printable UTF-8 (Twilio's SIDs are 34 letters and
+// digits), never a control byte or broken UTF-8 that a log reader would trip over.
+bool is_printable_id(std::string_view id) {
+  return id.size() <= 64 && is_valid_utf8(id) && std::none_of(id.begin(), id.end(), [](char c) {
+           return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+         });
+}
+
 // Percent-decodes `s` ('+' is a space) into *out. Returns npos, or the offset of a bad percent-escape.
 std::size_t decode_component(std::string_view s, std::string* out) {
   out->reserve(s.size());
@@ -96,10 +104,10 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
   w.received_ms = received_ms;
   w.content_type = body_kind(content_type);
   if (w.content_type == "json") {
-    auto parsed = nlohmann::json::parse(body, nullptr, false);
-    if (parsed.is_discarded()) return invalid_argument("the body is not valid JSON");
-    if (!parsed.is_object()) return invalid_argument("the JSON body must be an object");
-    w.params = std::move(parsed);
+    auto parsed = parse_untrusted_json(body);
+    if (!parsed) return invalid_argument("the body is " + parsed.status().message());
+    if (!parsed->is_object()) return invalid_argument("the JSON body must be an object");
+    w.params = std::move(*parsed);
   } else if (w.content_type == "form") {
     if (form) {
       w.params = form_to_json(std::move(*form));
@@ -107,6 +115,20 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
       auto parsed = parse_form(body);
       if (!parsed) return parsed.status();
       w.params = form_to_json(std::move(*parsed));
+    }
+    // JSON bodies are UTF-8 by the parser's rules; a form's %-escapes can spell any byte, and the stored
+    // event must be text. Twilio sends UTF-8.
+    for (const auto& [name, value] : w.params.items()) {
+      bool text = is_valid_utf8(name);
+      if (value.is_string()) {
+        text = text && is_valid_utf8(value.get_ref<const std::string&>());
+      } else {
+        for (const auto& repeated : value)
+          text = text && is_valid_utf8(repeated.get_ref<const std::string&>());
+      }
+      if (!text)
+        return invalid_argument(
+            "the form body is not UTF-8 text (a %-escape spells a byte UTF-8 does not allow)");
     }
   } else {
     return invalid_argument("unsupported Content-Type '" + std::string(content_type.substr(0, 100)) +
@@ -116,15 +138,20 @@ Result<Webhook> parse_webhook(WebhookRoute route, std::string_view content_type,
   w.call_sid = webhook_param(w.params, {"CallSid", "call_sid"});
   if (w.execution_sid.empty() && w.call_sid.empty())
     return invalid_argument("the webhook names no call: expected execution_sid or CallSid");
-  if (w.execution_sid.size() > 64 || w.call_sid.size() > 64)
-    return invalid_argument("execution_sid/CallSid too long");
+  if (!is_printable_id(w.execution_sid) || !is_printable_id(w.call_sid))
+    return invalid_argument("execution_sid/CallSid must be printable text of at most 64 bytes");
 
   w.idempotency_token = std::string(idempotency_token);
   std::string sequence = webhook_param(w.params, {"SequenceNumber"});
   std::string status = webhook_param(w.params, {"CallStatus"});
   // The key comes from what the signature covers: the idempotency header is not signed, so it is only
   // recorded (a replay with a new header value must still be a duplicate).
-  if (route == WebhookRoute::status && w.content_type == "form" && !sequence.empty() && !status.empty()) {
+  // Twilio's SequenceNumber is an integer and CallStatus a short word; anything else is keyed by its body,
+  // so the key always stays short printable text the store takes.
+  bool keyed_by_status = !sequence.empty() && sequence.size() <= 20 &&
+                         sequence.find_first_not_of("0123456789") == std::string::npos && !status.empty() &&
+                         is_printable_id(status);
+  if (route == WebhookRoute::status && w.content_type == "form" && keyed_by_status) {
     w.dedupe = "status:" + w.call_sid + ":" + sequence + ":" + status;
   } else {
     w.dedupe = std::string("body:") + to_string(route) + ":" + twilio::sha256_hex(body);

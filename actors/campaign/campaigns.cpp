@@ -39,14 +39,17 @@ void Campaigns::spawn_locked(const std::string& id) {
     actors_.erase(it);
     if (reason && reason != caf::exit_reason::user_shutdown && !stopped_) {
       // A timer actor, not a thread: the actor system (which main awaits) outlives it, not this object.
-      system_.spawn([this, id](caf::event_based_actor* self) -> caf::behavior {
-        self->delayed_send(self, std::chrono::seconds(1), caf::atom("again"));
-        return {[this, self, id](caf::atom_value) {
-          std::lock_guard<std::mutex> again(mu_);
-          spawn_locked(id);
-          self->quit();
-        }};
-      });
+      // `id` is a spawn argument, not a capture: see run_detached.
+      system_.spawn(
+          [this](caf::event_based_actor* self, std::string id) -> caf::behavior {
+            self->delayed_send(self, std::chrono::seconds(1), caf::atom("again"));
+            return {[this, self, id](caf::atom_value) {
+              std::lock_guard<std::mutex> again(mu_);
+              spawn_locked(id);
+              self->quit();
+            }};
+          },
+          id);
     }
   });
   actors_.emplace(id, std::move(actor));
@@ -171,7 +174,10 @@ void Campaigns::stop_all() {
 }
 
 void Campaigns::run_detached(std::function<void()> work) {
-  system_.spawn<caf::detached>([work = std::move(work)] { work(); });
+  // The work is a spawn argument: CAF 0.17 keeps a function actor's arguments in a shared_ptr that is
+  // null when there are none, and binds a reference to it anyway (undefined behaviour, which UBSan
+  // stops the process for).
+  system_.spawn<caf::detached>([](std::function<void()> run) { run(); }, std::move(work));
 }
 
 std::size_t Campaigns::running() const {

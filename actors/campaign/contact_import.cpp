@@ -307,6 +307,10 @@ Result<CampaignImport> import_json(const json& body, const ImportDefaults& defau
 
 Result<CampaignImport> import_csv(std::string_view body, const std::map<std::string, std::string>& query,
                                   const ImportDefaults& defaults) {
+  // The query's values become event data, which must be UTF-8 like the CSV (a URL may carry %FF).
+  for (const auto& [key, value] : query)
+    if (!is_valid_utf8(value))
+      return invalid_argument("the query parameter " + utf8_prefix(key, 64) + " is not UTF-8 text");
   json options = json::object();
   auto q = [&](const char* key) -> const std::string* {
     auto it = query.find(key);

@@ -74,7 +74,10 @@ std::string csv_field(std::string_view value) {
     bool number = v[0] == '+' && v.size() > 1 && v.find_first_not_of("0123456789 ", 1) == std::string::npos;
     if (!number) v = "'" + v;
   }
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  // A leading byte-order mark is quoted too: at the start of a file a reader (this one, spreadsheets)
+  // would drop it as the file's own.
+  bool leading_bom = v.compare(0, 3, "\xEF\xBB\xBF") == 0;
+  if (!leading_bom && v.find_first_of(",\"\r\n") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) {
     if (c == '"') out += '"';

@@ -6,7 +6,8 @@
 // "" for a quote. A UTF-8 byte-order mark at the start is skipped. Blank lines are skipped. A quoted field
 // that never ends, or text after a closing quote, is invalid_argument naming the line. It reads in place:
 // memory is one record's fields, whatever the size of the text. csv_field() quotes a field when it must
-// (comma, quote, CR, LF, or a leading =+-@ that a spreadsheet would run as a formula: then prefixed by ').
+// (comma, quote, CR, LF, a leading byte-order mark, or a leading =+-@ that a spreadsheet would run as a
+// formula: then prefixed by ').
 //
 // Thread-safety: pure functions.
 #pragma once

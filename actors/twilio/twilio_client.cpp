@@ -81,7 +81,8 @@ ApiError error_from_response(const HttpResponse& r) {
   ApiError error;
   error.http_status = static_cast<int>(r.http_status);
   std::string text;
-  json body = json::parse(r.body, nullptr, false);
+  auto parsed = parse_untrusted_json(r.body);
+  json body = parsed ? std::move(*parsed) : json();
   if (body.is_object()) {
     if (body.contains("code") && body["code"].is_number_integer())
       error.twilio_code = body["code"].get<int>();
@@ -254,12 +255,13 @@ struct StudioClient::Impl {
       HttpResponse r = perform(method, path, form_body);
       if (r.curl == CURLE_OK && r.http_status >= 200 && r.http_status < 300) {
         if (r.body.empty()) return json::object();
-        json body = json::parse(r.body, nullptr, false);
-        if (body.is_discarded()) {
-          return ApiError{internal_error("Twilio answered " + path + " with a body that is not JSON"),
-                          static_cast<int>(r.http_status), 0};
+        auto body = parse_untrusted_json(r.body);
+        if (!body) {
+          return ApiError{
+              internal_error("Twilio answered " + path + " with a body " + body.status().message()),
+              static_cast<int>(r.http_status), 0};
         }
-        return body;
+        return std::move(*body);
       }
       ApiError error =
           r.curl == CURLE_OK ? error_from_response(r) : error_from_transport(r, options.base_url);

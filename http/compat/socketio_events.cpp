@@ -152,10 +152,9 @@ Result<ConnectRequest> parse_connect(std::string_view packet) {
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
   }
   if (!rest.empty()) {
-    auto auth = json::parse(rest, nullptr, false);
-    if (auth.is_discarded() || !auth.is_object())
-      return invalid_argument("the CONNECT auth must be a JSON object");
-    request.auth = std::move(auth);
+    auto auth = parse_untrusted_json(rest);
+    if (!auth || !auth->is_object()) return invalid_argument("the CONNECT auth must be a JSON object");
+    request.auth = std::move(*auth);
   }
   return request;
 }

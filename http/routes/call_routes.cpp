@@ -16,8 +16,9 @@ using http::RequestHandle;
 
 // The body of a start route as a JSON object, or the 400 that says why not.
 Result<nlohmann::json> json_object_body(const RequestHandle& req, const char* example) {
-  auto body = nlohmann::json::parse(req->body(), nullptr, false);
-  if (body.is_discarded() || !body.is_object())
+  auto body = parse_untrusted_json(req->body());
+  if (!body) return invalid_argument("the body is " + body.status().message());
+  if (!body->is_object())
     return invalid_argument(std::string("the body must be a JSON object such as ") + example);
   return body;
 }

@@ -126,14 +126,15 @@ Handler create_campaign(const ServerContext& ctx) {
           if (imported) imported->account = (*account)->name, imported->region = (*account)->region;
           return imported;
         }
-        auto body = json::parse(req->body(), nullptr, false);
-        if (body.is_discarded() || !body.is_object())
+        auto body = parse_untrusted_json(req->body());
+        if (!body) return invalid_argument("the body is " + body.status().message());
+        if (!body->is_object())
           return invalid_argument(
               "the body must be a JSON object {\"name\", \"contacts\": [{\"phone\"}], ...} "
               "or text/csv with a header row");
-        auto account = chosen_account(*context, body);
+        auto account = chosen_account(*context, *body);
         if (!account) return account.status();
-        auto imported = import_json(body, defaults);
+        auto imported = import_json(*body, defaults);
         if (imported) imported->account = (*account)->name, imported->region = (*account)->region;
         return imported;
       }();

@@ -127,12 +127,14 @@ Handler dnc_import(const ServerContext& ctx) {
           return;
         }
       } else {
-        auto body = json::parse(req->body(), nullptr, false);
+        auto parsed = parse_untrusted_json(req->body());
+        json body = parsed ? std::move(*parsed) : json();
         auto phones = body.is_object() ? body.find("phones") : body.end();
-        if (body.is_discarded() || !body.is_object() || phones == body.end() || !phones->is_array()) {
-          respond(*context, req,
-                  problem(400, "Bad Request",
-                          "send {\"phones\": [\"+44...\"]} or text/csv with a phone column", instance));
+        if (!body.is_object() || phones == body.end() || !phones->is_array()) {
+          std::string why =
+              parsed ? std::string("send {\"phones\": [\"+44...\"]} or text/csv with a phone column")
+                     : "the body is " + parsed.status().message();
+          respond(*context, req, problem(400, "Bad Request", why, instance));
           return;
         }
         std::size_t row = 0;

@@ -50,12 +50,13 @@ Handler create_list(const ServerContext& ctx) {
       Result<CampaignImport> import = [&]() -> Result<CampaignImport> {
         if (csv)
           return import_csv(req->body(), {{"name", query.count("name") ? query.at("name") : ""}}, defaults);
-        auto body = json::parse(req->body(), nullptr, false);
-        if (body.is_discarded() || !body.is_object())
+        auto body = parse_untrusted_json(req->body());
+        if (!body) return invalid_argument("the body is " + body.status().message());
+        if (!body->is_object())
           return invalid_argument(
               "send {\"name\", \"contacts\": [{\"phone\", ...}]} or text/csv with a phone column");
-        json only = {{"name", body.value("name", json(nullptr))},
-                     {"contacts", body.value("contacts", json(nullptr))}};
+        json only = {{"name", body->value("name", json(nullptr))},
+                     {"contacts", body->value("contacts", json(nullptr))}};
         return import_json(only, defaults);
       }();
       if (!import) return respond(*context, req, problem_for(import.status(), instance));
@@ -121,7 +122,12 @@ Handler start_bulk_from_list(const ServerContext& ctx) {
     auto caller = admit(ctx, req, Role::operator_);
     if (!caller || over_rate_limit(ctx, req, *caller)) return restinio::request_accepted();
     std::string instance(req->header().path());
-    auto body = json::parse(req->body(), nullptr, false);
+    auto parsed = parse_untrusted_json(req->body());
+    if (!parsed) {
+      respond(ctx, req, problem(400, "Bad Request", "the body is " + parsed.status().message(), instance));
+      return restinio::request_accepted();
+    }
+    json body = std::move(*parsed);
     std::string list_id = body.is_object() ? string_field(body, "listId") : "";
     if (list_id.empty()) {
       respond(

@@ -24,6 +24,12 @@ export function tempDir(prefix = 'voxlog-test-') {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+// A sanitized build's settings (tools/dev test-sanitized sets them) reach every voxlogd a test starts.
+function sanitizerEnv() {
+  const names = ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'];
+  return Object.fromEntries(names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]]));
+}
+
 function launch(env, dataDir, port, openFiles) {
   const limits = openFiles ? `ulimit -S -n ${openFiles.soft}; ulimit -H -n ${openFiles.hard ?? openFiles.soft}; ` : '';
   const [file, args] = openFiles ? ['/bin/sh', ['-c', `${limits}exec "$0" "$@"`, VOXLOGD, '/nonexistent.env']] : [VOXLOGD, ['/nonexistent.env']];
@@ -35,6 +41,7 @@ function launch(env, dataDir, port, openFiles) {
       BIND_ADDRESS: '127.0.0.1',
       SIM_TIME_SCALE: '0.01',
       TWILIO_AUTH_TOKEN: WEBHOOK_TOKEN,
+      ...sanitizerEnv(),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -192,7 +199,7 @@ export class WebSocketClient {
 export function runUntilExit(env) {
   return new Promise((resolve, reject) => {
     const proc = spawn(VOXLOGD, ['/nonexistent.env'], {
-      env: { PATH: process.env.PATH, DATA_DIR: tempDir(), PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      env: { PATH: process.env.PATH, DATA_DIR: tempDir(), PORT: '0', ...sanitizerEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d) => (stdout += d));

@@ -1,5 +1,6 @@
 #include "tools/simulator/flow_walker.hpp"
 
+#include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
 #include "tools/simulator/liquid.hpp"
 
@@ -206,8 +207,8 @@ Transition run_http_request(Execution& execution, const json& properties, json& 
   outputs = {
       {"status_code", result.status_code}, {"body", result.body}, {"content_type", result.content_type}};
   if (result.content_type.find("json") != std::string::npos) {
-    json parsed = json::parse(result.body, nullptr, false);
-    if (parsed.is_object()) outputs["parsed"] = parsed;
+    auto parsed = parse_untrusted_json(result.body);
+    if (parsed && parsed->is_object()) outputs["parsed"] = std::move(*parsed);
   }
   bool success = result.status_code >= 200 && result.status_code < 300;
   return {success ? "success" : "failed", 0};

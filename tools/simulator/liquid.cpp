@@ -131,6 +131,10 @@ bool is_blank(const json& value) {
          (value.is_boolean() && !value.get<bool>());
 }
 
+// The dates `date` formats: years 1 to 9999. A number outside (1e300, nan) is not a date: converting it
+// to time_t would be undefined, and it is left as it is like any other text that is not a date.
+constexpr double kFirstDate = -62135596800.0, kLastDate = 253402300799.0;
+
 std::string format_date(const json& value, const std::string& format,
                         std::chrono::system_clock::time_point now) {
   std::time_t when;
@@ -138,7 +142,7 @@ std::string format_date(const json& value, const std::string& format,
     when = std::chrono::system_clock::to_time_t(now);
   } else if (value.is_string() && value.get_ref<const std::string&>() == "now") {
     when = std::chrono::system_clock::to_time_t(now);
-  } else if (auto seconds = to_number(value)) {
+  } else if (auto seconds = to_number(value); seconds && *seconds >= kFirstDate && *seconds <= kLastDate) {
     when = static_cast<std::time_t>(*seconds);
   } else {
     return to_text(value);  // Studio leaves a date it cannot parse as it is

@@ -2,6 +2,8 @@
 // simulation.
 #include "tools/simulator/studio_service.hpp"
 
+#include "eventstore/json_fields.hpp"
+
 namespace voxlog::sim {
 namespace {
 
@@ -54,8 +56,9 @@ ApiReply StudioService::handle_admin(const ApiRequest& request, const std::strin
   if (request.method != "POST" || (route != "script" && route != "faults")) {
     return twilio_error(404, 20404, "No admin route " + request.method + " /__sim/" + route);
   }
-  json body = json::parse(request.body, nullptr, false);
-  if (!body.is_object()) return twilio_error(400, 20001, "The body must be a JSON object");
+  auto parsed = parse_untrusted_json(request.body);
+  if (!parsed || !parsed->is_object()) return twilio_error(400, 20001, "The body must be a JSON object");
+  json body = std::move(*parsed);
 
   if (route == "faults") {
     FaultBudget budget;

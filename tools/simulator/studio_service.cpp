@@ -1,4 +1,5 @@
 #include "tools/simulator/studio_service.hpp"
+#include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
 
 #include <openssl/crypto.h>
@@ -231,8 +232,9 @@ ApiReply StudioService::create_execution(const std::string& flow_sid, const ApiR
     return reject(400, 21212, "The 'From' number " + *from + " is not a valid phone number.");
   json parameters = json::object();
   if (auto text = param(request.form, "Parameters"); text && !text->empty()) {
-    parameters = json::parse(*text, nullptr, false);
-    if (!parameters.is_object()) return reject(400, 20001, "Parameters must be a JSON object");
+    auto parsed = parse_untrusted_json(*text);
+    if (!parsed || !parsed->is_object()) return reject(400, 20001, "Parameters must be a JSON object");
+    parameters = std::move(*parsed);
   }
   if (active_by_contact_.count(*to)) {
     return reject(409, 20409,
@@ -359,7 +361,8 @@ ApiReply StudioService::save_flow(const std::string& flow_sid, const ApiRequest&
   }
   if (!definition_text)
     return twilio_error(400, 20001, "Missing required parameter Definition in the post body");
-  json definition = json::parse(*definition_text, nullptr, false);
+  auto parsed = parse_untrusted_json(*definition_text);
+  json definition = parsed ? std::move(*parsed) : json(nullptr);
   std::vector<std::string> errors = validate_flow_definition(definition);
   if (!errors.empty()) {
     ApiReply reply = twilio_error(400, 20001, "Invalid Flow Definition");
