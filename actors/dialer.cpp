@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <deque>
+#include <iostream>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -22,6 +24,8 @@ using work_atom = caf::atom_constant<caf::atom("dialwork")>;
 // A call placed by this server counts as in flight until it is over; one that has been silent this long
 // is assumed lost (Studio would still refuse a second active execution for the contact).
 constexpr std::int64_t kInFlightSilenceMs = 15 * 60 * 1000;
+// Tries at recording a placed call's ExecutionCreated: 100 ms, doubling, about 3 s in all.
+constexpr int kRecordTries = 6;
 
 // One piece of work for a worker: a create, a lookup or a fetch.
 struct Job {
@@ -131,11 +135,23 @@ DialOutcome place(Worker* self, const DialerSettings& s, const std::string& publ
   name_account(created, account);
   tag(created, r, job.to);
   out.execution_sid = execution->sid;
-  // No expected version: the flow may already have reported steps of this call.
-  if (Status w =
-          append(*s.store, stream_prefix::call + execution->sid, event_type::execution_created, created);
-      !w)
-    out.status = w;
+  // Studio has placed the call: that is the outcome, whether or not its record can be written now. An
+  // outcome saying "failed" would have the number dialled again (a campaign asks again for an attempt that
+  // was not placed): the callee would get two calls. So the record is retried for a few seconds (a full
+  // disk may clear; the worker may block, it has a thread of its own), and the call counts as placed
+  // either way. No expected version: the flow may already have reported steps of this call.
+  auto wait = std::chrono::milliseconds(100);
+  for (int tries = 1;; ++tries) {
+    Status w = append(*s.store, stream_prefix::call + execution->sid, event_type::execution_created, created);
+    if (w) break;
+    if (tries == kRecordTries) {
+      std::cerr << "voxlogd: call " << execution->sid << " to " << job.to
+                << " was placed, but its ExecutionCreated could not be recorded: " << w.to_string() << '\n';
+      break;
+    }
+    std::this_thread::sleep_for(wait);
+    wait *= 2;
+  }
   return out;
 }
 
