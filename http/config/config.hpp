@@ -84,15 +84,15 @@ struct Config {
   std::size_t max_body_bytes = 64 * 1024;  // MAX_BODY_BYTES: a webhook's body (> 0)
   std::size_t max_api_body_bytes = 1 << 20;  // MAX_API_BODY_BYTES: any other request's body
   std::size_t max_header_bytes = 16 * 1024;  // MAX_HEADER_BYTES: request line and headers together
-  std::size_t max_connections = 512;         // MAX_CONNECTIONS: open at once; more wait to be accepted
-  long header_timeout_ms = 10000;            // HEADER_TIMEOUT_MS: to receive a whole request
-  double rate_limit_per_min = 120;  // RATE_LIMIT_PER_MIN: call-placing requests per client per minute
-  double rate_limit_burst = 30;     // RATE_LIMIT_BURST: how many of them may come at once
-  double sim_time_scale = 1.0;      // SIM_TIME_SCALE: embedded simulator speed (> 0)
-  std::string flow_file;            // FLOW_FILE: the flow the embedded simulator runs; empty: flow.json
-  std::string static_dir;           // STATIC_DIR: the dashboard's files; empty: the sources' http/static
-  long ws_ping_ms = 30000;          // WS_PING_MS: /ws heartbeat (10 to 9999999)
-  std::size_t ws_max_queue = 1024;  // WS_MAX_QUEUE: frames a /ws client may leave unread (>= 1)
+  std::size_t max_connections = 10000;  // MAX_CONNECTIONS: open at once (dashboards included); more get 503
+  long header_timeout_ms = 10000;       // HEADER_TIMEOUT_MS: to receive a whole request
+  double rate_limit_per_min = 120;      // RATE_LIMIT_PER_MIN: call-placing requests per client per minute
+  double rate_limit_burst = 30;         // RATE_LIMIT_BURST: how many of them may come at once
+  double sim_time_scale = 1.0;          // SIM_TIME_SCALE: embedded simulator speed (> 0)
+  std::string flow_file;                // FLOW_FILE: the flow the embedded simulator runs; empty: flow.json
+  std::string static_dir;               // STATIC_DIR: the dashboard's files; empty: the sources' http/static
+  long ws_ping_ms = 30000;              // WS_PING_MS: /ws heartbeat (10 to 9999999)
+  std::size_t ws_max_queue = 1024;      // WS_MAX_QUEUE: frames a /ws client may leave unread (>= 1)
   std::size_t ws_max_queue_bytes = 1 << 20;   // WS_MAX_QUEUE_BYTES: bytes a live client may leave unread
   std::size_t live_io_threads = 1;            // LIVE_IO_THREADS: io threads of the live subscribers (1 to 16)
   std::size_t socketio_max_sessions = 10000;  // SOCKETIO_MAX_SESSIONS: Engine.IO sessions open at once
