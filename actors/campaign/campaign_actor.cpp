@@ -2,13 +2,9 @@
 
 #include <algorithm>
 #include <iostream>
-#include <set>
-#include <unordered_map>
-#include <unordered_set>
 
-#include "actors/call_actor.hpp"  // Result<AppendResult> as a message
 #include "actors/call_decider.hpp"
-#include "actors/campaign/campaign_rules.hpp"
+#include "actors/campaign/campaign_state.hpp"
 #include "actors/dialer.hpp"
 #include "eventstore/json_fields.hpp"
 #include "eventstore/text.hpp"
@@ -17,19 +13,27 @@
 namespace voxlog {
 namespace {
 
+// Declarations, not a using-directive: call_actor.hpp has a tick_atom and an appended_atom of its own.
+using campaign_internal::Actor;
+using campaign_internal::appended_atom;
+using campaign_internal::Behavior;
+using campaign_internal::campaign_actor_impl;
+using campaign_internal::check_atom;
+using campaign_internal::Clock;
+using campaign_internal::contact_ref;
+using campaign_internal::dialed_atom;
+using campaign_internal::fetched_atom;
+using campaign_internal::fold;
+using campaign_internal::in_flight_count;
+using campaign_internal::looked_atom;
+using campaign_internal::rebuild;
+using campaign_internal::recover_atom;
+using campaign_internal::rewrite_atom;
+using campaign_internal::State;
+using campaign_internal::tick_atom;
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 namespace t = event_type;
 namespace cs = contact_state;
-
-using tick_atom = caf::atom_constant<caf::atom("ctick")>;
-using check_atom = caf::atom_constant<caf::atom("ccheck")>;
-using appended_atom = caf::atom_constant<caf::atom("cappended")>;
-using rewrite_atom = caf::atom_constant<caf::atom("crewrite")>;
-using dialed_atom = caf::atom_constant<caf::atom("cdialed")>;
-using looked_atom = caf::atom_constant<caf::atom("clooked")>;
-using fetched_atom = caf::atom_constant<caf::atom("cfetched")>;
-using recover_atom = caf::atom_constant<caf::atom("crecover")>;
 
 constexpr std::int64_t kWaitForOtherCallMs = 10 * 1000;  // campaign time before a busy number is asked again
 constexpr std::int64_t kWaitForTwilioMs = 60 * 1000;
@@ -40,116 +44,25 @@ constexpr std::chrono::seconds kMaxWriteBackoff{30};
 constexpr std::chrono::seconds kFinalReportGrace{5};
 constexpr std::size_t kUnpacedPerWrite = 500;  // skips and deferrals decided in one append, at most
 
-struct State {
-  CampaignActorSettings s;
-  std::string id, stream;
-  CampaignRow row;
-  CampaignPolicy policy;
-  std::vector<ContactRow> contacts;
-  json rejected = json::array();  // ContactsRejected rows, for start-bulk's bulkCallComplete
-  std::set<std::pair<std::int64_t, std::uint32_t>> ready;  // (next_at, index) of contacts waiting their turn
-  std::unordered_map<std::string, std::uint32_t> by_sid;
-  std::unordered_map<std::string, CallRow> early_rows;  // rows of calls whose CallPlaced is not written yet
-  std::unordered_set<std::string> ended_unreported;     // Studio said ended, the final report is awaited
-  Clock::time_point next_dial = Clock::now();
-  std::uint64_t tick_token = 0;
-  bool batch_dialled = false;
-  std::uint64_t contacts_seq =
-      0;  // the last ContactsAdded: the view must hold it before a dial reads columns
-  // The write under way.
-  std::vector<NewEvent> writing;
-  std::function<void()> after_write;
-  std::chrono::milliseconds backoff{250};
-  static inline const char* name = "voxlog.campaign";
-};
-using Actor = caf::stateful_actor<State>;
-
-bool waits(const ContactRow& c) {
-  return c.state == cs::pending || c.state == cs::deferred || c.state == cs::retry_scheduled;
-}
-
-ContactRow& contact_at(State& st, std::uint32_t i) {
-  if (st.contacts.size() <= i) st.contacts.resize(i + 1);
-  return st.contacts[i];
-}
-
-// Folds one event of the stream into the state, keeping the ready set and the SID index in step.
-void fold(State& st, const Event& e) {
-  std::int64_t i = contact_index(e);
-  std::optional<std::pair<std::int64_t, std::uint32_t>> was;
-  if (i >= 0 && static_cast<std::size_t>(i) < st.contacts.size() && waits(st.contacts[i]))
-    was = std::make_pair(st.contacts[i].next_at_ms, static_cast<std::uint32_t>(i));
-  apply(st.row, e, [&](std::uint32_t k) -> ContactRow& { return contact_at(st, k); });
-  if (e.type == t::campaign_created) st.policy = campaign_policy_from_json(st.row.policy);
-  if (e.type == t::contacts_added) {
-    st.contacts_seq = e.seq;
-    auto first = static_cast<std::uint32_t>(e.data.value("first", 0));
-    for (std::uint32_t k = first; k < st.contacts.size(); ++k) {
-      // The columns are read from the view when the contact is dialled: 100,000 JSON objects kept here
-      // for the whole campaign would be most of its memory.
-      st.contacts[k].fields = json();
-      if (waits(st.contacts[k])) st.ready.emplace(st.contacts[k].next_at_ms, k);
-    }
-  }
-  if (e.type == t::contacts_rejected)
-    for (const json& r : e.data.value("rows", json::array())) st.rejected.push_back(r);
-  if (e.type == t::batch_dialled) st.batch_dialled = true;
-  if (i < 0) return;
-  const ContactRow& c = st.contacts[static_cast<std::size_t>(i)];
-  if (was) st.ready.erase(*was);
-  if (waits(c)) st.ready.emplace(c.next_at_ms, static_cast<std::uint32_t>(i));
-  if (!c.execution_sid.empty()) {
-    if (c.state == cs::in_flight) {
-      st.by_sid[c.execution_sid] = static_cast<std::uint32_t>(i);
-    } else {
-      st.by_sid.erase(c.execution_sid);
-    }
-  }
-}
-
-Status rebuild(State& st) {
-  std::uint64_t from = 1;
-  for (;;) {
-    auto page = st.s.store->read_stream(st.stream, from, 4096);
-    if (!page) return page.status();
-    if (page->empty()) return Status::ok();
-    for (const Event& e : *page) fold(st, e);
-    from = page->back().version + 1;
-  }
-}
-
-std::size_t in_flight_count(const State& st) {
-  auto it = st.row.counts.find(cs::in_flight);
-  return it == st.row.counts.end() ? 0 : it->second;
-}
-
-json contact_ref(const ContactRow& c, int attempt) {
-  return {{"i", c.index}, {"phone", c.phone}, {"attempt", attempt}};
-}
-
-caf::behavior running(Actor* self);
+Behavior running(Actor* self);
 
 // ---- writing: every decision is appended before it takes effect ----
 
 void append_now(Actor* self) {
   auto& st = self->state;
   AppendRequest request{st.stream, st.writing, st.row.version, {}, source::system, now_ms()};
-  caf::actor me = caf::actor_cast<caf::actor>(self);
+  auto me = caf::actor_cast<campaign_actor_impl>(self);
   auto ts = request.ts;
   st.s.store->append(std::move(request), [me, ts](const Result<AppendResult>& r) {
     caf::anon_send(me, appended_atom::value, r, ts);
   });
 }
 
-// Appends `events`, then folds them and runs `then`. Meanwhile no other message is taken.
-void write(Actor* self, std::vector<NewEvent> events, std::function<void()> then = {}) {
-  auto& st = self->state;
-  st.writing = std::move(events);
-  st.after_write = std::move(then);
-  st.backoff = std::chrono::milliseconds(250);
-  append_now(self);
-  self->become(
-      caf::keep_behavior,
+// While a write is under way: its result, or a retry; every other message waits its turn in the mailbox.
+Behavior writing(Actor* self) {
+  using Skipped = caf::result<void>;
+  using SkippedControl = caf::result<ControlOutcome>;
+  return {
       [self](appended_atom, const Result<AppendResult>& r, std::int64_t ts) {
         auto& st = self->state;
         if (!r && r.status().code() == StatusCode::conflict) {
@@ -185,7 +98,31 @@ void write(Actor* self, std::vector<NewEvent> events, std::function<void()> then
         if (then) then();
         self->send(self, tick_atom::value, ++st.tick_token);
       },
-      [self](rewrite_atom) { append_now(self); });
+      [self](rewrite_atom) { append_now(self); },
+      [](tick_atom, std::uint64_t) -> Skipped { return caf::skip; },
+      [](check_atom) -> Skipped { return caf::skip; },
+      [](call_row_atom, const CallRow&) -> Skipped { return caf::skip; },
+      [](recover_atom, std::uint32_t) -> Skipped { return caf::skip; },
+      [](dialed_atom, std::uint32_t, const std::string&, const DialOutcome&) -> Skipped { return caf::skip; },
+      [](looked_atom, std::uint32_t, const std::string&, bool, const std::string&) -> Skipped {
+        return caf::skip;
+      },
+      [](fetched_atom, std::uint32_t, const std::string&, const std::string&, const std::string&,
+         const std::string&) -> Skipped { return caf::skip; },
+      [](pause_atom, const std::string&) -> SkippedControl { return caf::skip; },
+      [](resume_atom, const std::string&) -> SkippedControl { return caf::skip; },
+      [](cancel_atom, const std::string&) -> SkippedControl { return caf::skip; },
+  };
+}
+
+// Appends `events`, then folds them and runs `then`. Meanwhile no other message is taken.
+void write(Actor* self, std::vector<NewEvent> events, std::function<void()> then = {}) {
+  auto& st = self->state;
+  st.writing = std::move(events);
+  st.after_write = std::move(then);
+  st.backoff = std::chrono::milliseconds(250);
+  append_now(self);
+  self->become(caf::keep_behavior, writing(self));
 }
 
 // ---- timers ----
@@ -465,7 +402,6 @@ StudioReport report_of(const json& context) {
 // Calls in flight whose end never reached us (a lost webhook, a crash): the view first, then Studio.
 void check_in_flight(Actor* self, bool at_start) {
   auto& st = self->state;
-  caf::actor me = caf::actor_cast<caf::actor>(self);
   for (auto [sid, i] : st.by_sid) {
     auto row = st.s.view->find(sid);
     if (row && is_terminal_status(row->status)) {
@@ -497,7 +433,7 @@ caf::typed_response_promise<ControlOutcome> decide_control(Actor* self, NewEvent
   return promise;
 }
 
-caf::behavior running(Actor* self) {
+Behavior running(Actor* self) {
   return {
       [self](tick_atom, std::uint64_t token) {
         if (token == self->state.tick_token) tick(self);
@@ -549,6 +485,9 @@ caf::behavior running(Actor* self) {
         check_in_flight(self, false);
         self->delayed_send(self, self->state.s.check_interval, check_atom::value);
       },
+      // No write is under way: a result or a retry arriving now belongs to none.
+      [](appended_atom, const Result<AppendResult>&, std::int64_t) {},
+      [](rewrite_atom) {},
       [self](pause_atom, const std::string& by) -> caf::result<ControlOutcome> {
         auto& st = self->state;
         if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
@@ -569,16 +508,15 @@ caf::behavior running(Actor* self) {
   };
 }
 
-caf::behavior campaign(Actor* self, CampaignActorSettings settings, std::string id) {
+Behavior campaign(Actor* self, CampaignActorSettings settings, std::string id) {
   auto& st = self->state;
   st.s = std::move(settings);
   st.id = std::move(id);
   st.stream = stream_prefix::campaign + st.id;
-  self->set_default_handler(caf::skip);
   if (Status s = rebuild(st); !s) {
     std::cerr << "voxlogd: campaign " << st.id << " cannot be read: " << s.to_string() << '\n';
     self->quit(caf::sec::runtime_error);
-    return {};
+    return running(self);  // never runs: the actor is already done
   }
   // Attempts that were under way when the server stopped.
   for (const ContactRow& c : st.contacts)
@@ -593,7 +531,7 @@ caf::behavior campaign(Actor* self, CampaignActorSettings settings, std::string 
 
 campaign_actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
                               const std::string& id) {
-  return caf::actor_cast<campaign_actor>(system.spawn(campaign, settings, id));
+  return caf::actor_cast<campaign_actor>(system.spawn(campaign, settings, id));  // the narrower handle
 }
 
 }  // namespace voxlog

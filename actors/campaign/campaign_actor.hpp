@@ -61,10 +61,9 @@ struct ControlResult {
 // A control's answer: the result, or conflict (the campaign is over) and the like.
 using ControlOutcome = Result<ControlResult>;
 
-// The campaign actor's interface. Its other messages (its timers, the results of its own writes, the
-// dialer's answers handed to itself) are its own business and not part of it: CAF's typed behaviours need
-// every message in one exact list, the writing state's included, so the actor is written as an untyped
-// behaviour that handles exactly these messages, and handed out through this interface.
+// The campaign actor's interface. The actor itself is typed with this list extended by the messages it sends
+// itself (its timers, the results of its own writes, the dialer's answers handed to itself: see
+// campaign_actor.cpp); those are its own business, so the handle handed out is this narrower one.
 using campaign_actor = caf::typed_actor<
     // A row of one of its calls (from the calls projection, through Campaigns).
     caf::reacts_to<call_row_atom, CallRow>,
