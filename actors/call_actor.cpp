@@ -96,10 +96,8 @@ void on_idle_tick(CallActor* self, const CallActorSettings& settings, CallDirect
   directory->wake_at(deadline, self->address(), ++state.idle_generation);
 }
 
-using SharedReply = std::shared_ptr<const WebhookReply>;
-
 Behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
-                 std::string received, SharedReply reply, CallRow next, int attempt);
+                 std::string received, WebhookReply reply, CallRow next, int attempt);
 
 // decide() moved the webhook's parameters into the WebhookReceived event, and the store takes the events.
 // Its text is kept instead (the store writes that very text, so it is serialised once): a retry after a
@@ -125,7 +123,7 @@ bool will_retry(const Result<AppendResult>& r, int attempt) {
 }
 
 void write(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
-           SharedReply reply, int attempt) {
+           WebhookReply reply, int attempt) {
   auto events = decide(self->state.row, w);
   std::string received = keep_received_text(events.front());
   CallRow next = fold_ahead(self, events, w);
@@ -136,7 +134,7 @@ void write(CallActor* self, CallActorSettings settings, CallDirectory* directory
   // needs nothing from this actor, and a round trip through the scheduler would queue it behind new work.
   // Only a conflict that will be retried is left to the actor.
   settings.store->append(std::move(request), [me, reply, attempt](const Result<AppendResult>& r) {
-    if (!will_retry(r, attempt)) (*reply)(r);
+    if (!will_retry(r, attempt)) reply(r);
     caf::anon_send(me, appended_atom::value, r);
   });
   self->become(writing(self, settings, directory, std::move(w), std::move(received), std::move(reply),
@@ -144,7 +142,7 @@ void write(CallActor* self, CallActorSettings settings, CallDirectory* directory
 }
 
 Behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* directory, Webhook w,
-                 std::string received, SharedReply reply, CallRow next, int attempt) {
+                 std::string received, WebhookReply reply, CallRow next, int attempt) {
   return {
       [=, w = std::move(w), received = std::move(received), next = std::move(next)](
           appended_atom, const Result<AppendResult>& result) mutable {
@@ -156,7 +154,7 @@ Behavior writing(CallActor* self, CallActorSettings settings, CallDirectory* dir
         }
         if (will_retry(result, attempt)) {
           if (Status s = recover(self, *settings.store); !s) {
-            (*reply)(s);
+            reply(s);
             self->become(ready(self, settings, directory));
             return;
           }
@@ -188,7 +186,7 @@ Behavior ready(CallActor* self, CallActorSettings settings, CallDirectory* direc
   return {
       [=](webhook_atom, Webhook& w, WebhookReply& reply) {  // mutable: the message is ours, no copy
         if (Status s = same_account(self->state.row, w); !s) return reply(s);
-        write(self, settings, directory, std::move(w), std::make_shared<const WebhookReply>(std::move(reply)),
+        write(self, settings, directory, std::move(w), std::move(reply),
               0);
       },
       [=](tick_atom, std::uint64_t generation) {

@@ -1,6 +1,26 @@
 #include "actors/webhook.hpp"
 
+#include <atomic>
+
 namespace voxlog {
+
+struct WebhookReply::Once {
+  explicit Once(Answer a) : answer(std::move(a)) {}
+  ~Once() {
+    if (!answered.exchange(true))
+      answer(unavailable("the webhook was dropped before it was written (voxlogd is stopping, or its call "
+                         "failed); Twilio will retry it"));
+  }
+  Answer answer;
+  std::atomic<bool> answered{false};
+};
+
+WebhookReply::WebhookReply(Answer answer)
+    : once_(answer ? std::make_shared<Once>(std::move(answer)) : nullptr) {}
+
+void WebhookReply::operator()(const Result<AppendResult>& result) const {
+  if (once_ && !once_->answered.exchange(true)) once_->answer(result);
+}
 
 const char* to_string(WebhookRoute route) {
   switch (route) {

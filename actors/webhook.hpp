@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -42,8 +43,23 @@ struct Webhook {
   std::int64_t received_ms = 0;
 };
 
-// How the actors answer the edge: called once, on any thread, after the webhook's events are durable
-// (or with the reason they could not be written).
-using WebhookReply = std::function<void(const Result<AppendResult>&)>;
+// How the actors answer the edge: exactly once, on any thread, after the webhook's events are durable (or
+// with the reason they could not be written). It is a completion, not a CAF response: a response needs an
+// actor to receive it, one more hand-off per webhook (tools/bench/README.md, "Answering a webhook"). Like a
+// response promise it cannot be lost: a reply dropped unanswered (its actor failed with the webhook in its
+// mailbox, the actor system stopped) answers `unavailable` when its last copy goes, so Twilio retries.
+//
+// Thread-safety: copies share one answer; the first call answers and later ones do nothing, from any thread.
+class WebhookReply {
+ public:
+  using Answer = std::function<void(const Result<AppendResult>&)>;
+  WebhookReply() = default;  // answers nothing: for a moved-from or unused value only
+  explicit WebhookReply(Answer answer);
+  void operator()(const Result<AppendResult>& result) const;
+
+ private:
+  struct Once;
+  std::shared_ptr<Once> once_;
+};
 
 }  // namespace voxlog

@@ -105,7 +105,7 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route) {
     if (!turn) return restinio::request_accepted();
     Metrics* metrics = ctx.metrics;
     const ServerContext* context = &ctx;
-    WebhookReply reply = [req, metrics, route, context, instance, turn](const Result<AppendResult>& r) {
+    WebhookReply reply([req, metrics, route, context, instance, turn](const Result<AppendResult>& r) {
       if (!r) {
         metrics->webhook(route, result_for(r.status()));
         respond(*context, req, problem_for(r.status(), instance));
@@ -114,7 +114,7 @@ Handler webhook(const ServerContext& ctx, WebhookRoute route) {
       metrics->webhook(route, r->duplicate ? WebhookResult::duplicate : WebhookResult::accepted);
       respond(*context, req,
               json_response(200, {{"success", true}, {"seq", r->last_seq}, {"duplicate", r->duplicate}}));
-    };
+    });
     ctx.calls->route(std::move(*webhook), std::move(reply));
     return restinio::request_accepted();
   };

@@ -25,7 +25,7 @@ struct Replies {
   std::vector<std::string> failures;
 
   WebhookReply reply() {
-    return [this](const Result<AppendResult>& r) {
+    return WebhookReply([this](const Result<AppendResult>& r) {
       std::lock_guard<std::mutex> lock(mu);
       ++answered;
       if (r && !r->duplicate) {
@@ -34,7 +34,7 @@ struct Replies {
         failures.push_back(r ? "duplicate" : r.status().to_string());
       }
       cv.notify_all();
-    };
+    });
   }
   bool wait_for(int n, std::chrono::seconds limit) {
     std::unique_lock<std::mutex> lock(mu);
@@ -211,4 +211,28 @@ TEST_CASE("the directory forgets retired calls' SIDs beyond its bound and finds 
   CHECK(split->empty());
   directory.stop_all();
   f.system->await_all_actors_done();
+}
+
+TEST_CASE("a webhook reply answers exactly once, and one dropped unanswered answers unavailable") {
+  std::vector<std::string> answers;
+  auto record = [&answers](const Result<AppendResult>& r) {
+    answers.push_back(r ? "seq " + std::to_string(r->last_seq) : r.status().to_string());
+  };
+  {
+    WebhookReply reply(record);
+    WebhookReply copy = reply;  // as CAF copies a message
+    copy(AppendResult{7, 7, 1, false});
+    reply(AppendResult{8, 8, 2, false});
+    REQUIRE(answers == std::vector<std::string>{"seq 7"});
+  }
+  REQUIRE(answers.size() == 1);  // answered: nothing more when the last copy goes
+  answers.clear();
+  {
+    WebhookReply dropped(record);
+    WebhookReply copy = dropped;
+    (void)copy;
+  }
+  REQUIRE(answers.size() == 1);
+  REQUIRE(answers[0].find("unavailable") != std::string::npos);
+  REQUIRE(answers[0].find("Twilio will retry") != std::string::npos);
 }
