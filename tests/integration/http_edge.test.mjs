@@ -146,7 +146,14 @@ test('the open-file soft limit is raised to the hard limit at start', async (t) 
   assert.match(limits, /Max open files\s+2048\s+2048/);
 });
 
-test('more connections than the open-file limit: the surplus gets 503, nothing stops accepting, all recovers', async (t) => {
+// Not in the sanitized build: UBSan checks an object's dynamic type, the first time it meets that type, by
+// reading its vtable through a pipe(2); with the descriptor table full the pipe fails and UBSan stops voxlogd
+// for "an object with an invalid vptr" (a valid connection, a valid error_category: seen in both).
+const sanitizersNeedDescriptors = process.env.VOXLOG_SANITIZED
+  ? 'the sanitizers cannot check types once the descriptor table is full' : false;
+
+test('more connections than the open-file limit: the surplus gets 503, nothing stops accepting, all recovers',
+  { skip: sanitizersNeedDescriptors }, async (t) => {
   // 256 descriptors: the cap is 192 connections; 600 at once also exhaust the descriptor table (the
   // refused ones linger a moment to be read), which used to stop RESTinio's accept loop for good.
   const vx = await startVoxlogd({ openFiles: { soft: 256, hard: 256 }, env: { HEADER_TIMEOUT_MS: '60000' } });
@@ -156,8 +163,18 @@ test('more connections than the open-file limit: the surplus gets 503, nothing s
     const served = (c) => c.text.startsWith('HTTP/1.1 200 ');
     const refused = (c) => c.text.startsWith('HTTP/1.1 503 ');
     // Every connection is kept (and its request answered) or refused with a 503, and at most 192 are kept.
-    await eventually(() => connections.every((c) => served(c) || refused(c) || (!c.sent && !c.closed)), 20000,
-      `round ${round}: every connection answered`);
+    const answered = (c) => served(c) || refused(c) || (!c.sent && !c.closed);
+    await eventually(() => connections.every(answered), 20000, `round ${round}: every connection answered`)
+      .catch((e) => {
+        const left = connections.filter((c) => !answered(c));
+        const kinds = {};
+        for (const c of left) {
+          const kind = `${c.sent ? 'sent' : 'idle'}, ${c.closed ? 'closed' : 'open'}, ${c.error ?? 'no error'}, ` +
+            `${JSON.stringify(c.text.slice(0, 40))}`;
+          kinds[kind] = (kinds[kind] ?? 0) + 1;
+        }
+        throw new Error(`${e.message}; unanswered: ${JSON.stringify(kinds)}`);
+      });
     const kept = connections.filter((c) => !refused(c));
     assert.ok(kept.length <= 192, `round ${round}: ${kept.length} connections kept; the cap is 192`);
     assert.ok(connections.filter(refused).length >= 600 - 192);
