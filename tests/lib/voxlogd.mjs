@@ -27,7 +27,7 @@ export function tempDir(prefix = 'voxlog-test-') {
 // A sanitized build's settings (tools/dev test-sanitized sets them) reach every voxlogd a test starts. A
 // voxlogd with a library in LD_PRELOAD has that library, not ASan's runtime, first in its list: allowed (an
 // unsanitized voxlogd ignores the option).
-function sanitizerEnv({ preload }) {
+function sanitizerEnv({ preload } = {}) {
   const names = ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS'];
   const env = Object.fromEntries(names.filter((n) => process.env[n] !== undefined).map((n) => [n, process.env[n]]));
   if (preload) env.ASAN_OPTIONS = [env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':');
@@ -203,7 +203,7 @@ export class WebSocketClient {
 export function runUntilExit(env) {
   return new Promise((resolve, reject) => {
     const proc = spawn(VOXLOGD, ['/nonexistent.env'], {
-      env: { PATH: process.env.PATH, DATA_DIR: tempDir(), PORT: '0', ...sanitizerEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      env: { PATH: process.env.PATH, DATA_DIR: tempDir(), PORT: '0', ...sanitizerEnv({ preload: env?.LD_PRELOAD }), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d) => (stdout += d));
