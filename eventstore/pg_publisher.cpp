@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
@@ -21,6 +22,22 @@ std::size_t events_of(const WrittenBatch& batch) {
   for (const auto& a : batch.answers)
     if (a && !a->duplicate) n += a->last_seq - a->first_seq + 1;
   return n;
+}
+
+// The first seq a batch wrote; 0 when it wrote none.
+std::uint64_t first_seq_of(const WrittenBatch& batch) {
+  std::uint64_t first = 0;
+  if (!batch.committed) return 0;
+  for (const auto& a : batch.answers)
+    if (a && !a->duplicate && (first == 0 || a->first_seq < first)) first = a->first_seq;
+  return first;
+}
+
+std::uint64_t last_seq_of(const WrittenBatch& batch) {
+  std::uint64_t last = 0;
+  for (const auto& a : batch.answers)
+    if (a && !a->duplicate && a->last_seq > last) last = a->last_seq;
+  return last;
 }
 
 }  // namespace
@@ -103,24 +120,32 @@ void PgEventStore::Impl::publisher_loop() {
       held_from = in_flight_first ? in_flight_first : std::numeric_limits<std::uint64_t>::max();
       done = writer_done;
     }
-    for (WrittenBatch& batch : ready) {
-      for (std::size_t i = 0; i < batch.requests.size(); ++i) batch.requests[i].done(batch.answers[i]);
-    }
-
     // Only what follows published_through without a gap, and nothing of a batch still in flight.
-    auto events = std::make_shared<std::vector<Event>>();
+    std::vector<Event> events;
     for (Event& e : page) {
-      if (e.seq != published_through + events->size() + 1 || e.seq >= held_from) break;
-      events->push_back(std::move(e));
+      if (e.seq != published_through + events.size() + 1 || e.seq >= held_from) break;
+      events.push_back(std::move(e));
     }
-    bool all_taken = events->size() == page.size();
-    if (!events->empty()) {
-      published_through = events->back().seq;
+    bool all_taken = events.size() == page.size();
+    // In seq order, as LMDB does commit by commit: what precedes a batch goes out before the batch is
+    // answered, and the batch's own events after (a client that appends again once answered finds its
+    // earlier events already published).
+    std::size_t next = 0;
+    auto publish_below = [&](std::uint64_t bound) {
+      auto part = std::make_shared<std::vector<Event>>();
+      while (next < events.size() && events[next].seq < bound) part->push_back(std::move(events[next++]));
+      if (part->empty()) return;
+      published_through = part->back().seq;
       std::uint64_t known = known_last_seq.load();
       while (published_through > known && !known_last_seq.compare_exchange_weak(known, published_through)) {
       }
-      publish(events);
+      publish(part);
+    };
+    for (WrittenBatch& batch : ready) {
+      if (std::uint64_t first = first_seq_of(batch); first != 0) publish_below(first);
+      for (std::size_t i = 0; i < batch.requests.size(); ++i) batch.requests[i].done(batch.answers[i]);
     }
+    publish_below(std::numeric_limits<std::uint64_t>::max());
     CommitObserver observer;
     {
       std::lock_guard<std::mutex> lock(subscribers_mu);
@@ -136,6 +161,11 @@ void PgEventStore::Impl::publisher_loop() {
       }
     }
     more = read_ok && all_taken && page.size() == static_cast<std::size_t>(kTailPage);
+    // This node's commits that the read came too early for: read again at once, not at the next poll.
+    std::uint64_t local_last = 0;
+    for (const WrittenBatch& batch : ready)
+      if (batch.committed) local_last = std::max<std::uint64_t>(local_last, first_seq_of(batch) ? last_seq_of(batch) : 0);
+    if (read_ok && published_through < local_last) more = true;
     if (done && !more) {
       std::lock_guard<std::mutex> lock(written_mu);
       // Everything this node committed is answered; what it committed is published if the database let

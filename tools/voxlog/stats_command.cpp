@@ -25,7 +25,7 @@ int stats_command(const Args& args) {
   });
   if (!scanned) return report_failure(args, scanned);
 
-  nlohmann::json j = {{"dir", args.log_dir()},
+  nlohmann::json j = {{"dir", (*store)->describe()},
                       {"events", stats->events},
                       {"last_seq", last_seq},
                       {"streams", stats->streams},

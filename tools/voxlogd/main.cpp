@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
   StoreOptions store_options;
   store_options.max_map_size = (config->log_map_bytes + 4095) / 4096 * 4096;  // LMDB maps whole pages
   store_options.initial_map_size = std::min(store_options.initial_map_size, store_options.max_map_size);
-  auto store = EventStore::open(config->data_dir + "/log", store_options);
+  // LOG_URL names the log (PostgreSQL); without it the log is LMDB in DATA_DIR, which keeps the views either way.
+  auto store = EventStore::open_url(config->log_url, config->data_dir + "/log", store_options);
   if (!store) return fail(store.status().to_string());
   auto view = CallsView::open(config->data_dir + "/views");
   if (!view) return fail(view.status().to_string());
@@ -254,7 +255,8 @@ int main(int argc, char** argv) {
   if (!config->verify_webhooks)
     std::cout << "voxlogd: WARNING: VERIFY_WEBHOOKS=off: webhooks are NOT verified; anything that reaches "
               << config->bind_address << " can forge a call's status and key presses\n";
-  std::cout << "voxlogd: log at seq " << (*store)->last_seq() << ", " << (*view)->count() << " calls\n";
+  std::cout << "voxlogd: log " << (*store)->describe() << " at seq " << (*store)->last_seq() << ", "
+            << (*view)->count() << " calls\n";
   std::cout << "voxlogd listening on http://" << config->bind_address << ":" << (*server)->port()
             << std::endl;
 
