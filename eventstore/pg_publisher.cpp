@@ -111,6 +111,14 @@ void PgEventStore::Impl::publisher_loop() {
         }
       }
     }
+    // A NOTIFY that came in with the rows may be for a commit after the read's snapshot: look again.
+    bool notified = false;
+    if (options.pg_listen && listen_conn.usable()) {
+      while (PGnotify* note = PQnotifies(listen_conn.get())) {
+        PQfreemem(note);
+        notified = true;
+      }
+    }
     std::deque<WrittenBatch> ready;
     std::uint64_t held_from;
     bool done;
@@ -165,7 +173,7 @@ void PgEventStore::Impl::publisher_loop() {
     std::uint64_t local_last = 0;
     for (const WrittenBatch& batch : ready)
       if (batch.committed) local_last = std::max<std::uint64_t>(local_last, first_seq_of(batch) ? last_seq_of(batch) : 0);
-    if (read_ok && published_through < local_last) more = true;
+    if (read_ok && (published_through < local_last || notified)) more = true;
     if (done && !more) {
       std::lock_guard<std::mutex> lock(written_mu);
       // Everything this node committed is answered; what it committed is published if the database let

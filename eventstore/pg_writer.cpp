@@ -32,8 +32,9 @@ WITH e AS (
 d AS (
   INSERT INTO voxlog.dedupe (key, first_seq, last_seq, stream_version)
   SELECT * FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::bigint[]))
-UPDATE voxlog.log_head SET last_seq = $14, streams = streams + $15, dedupe_keys = dedupe_keys + $16
-RETURNING pg_notify('voxlog_log', $14::text))sql";
+UPDATE voxlog.log_head SET last_seq = $14::bigint, streams = streams + $15::bigint,
+                           dedupe_keys = dedupe_keys + $16::bigint
+RETURNING pg_notify('voxlog_log', $14::bigint::text))sql";
 
 // The writer's session: a lock held by a node that stopped answering must not stop every other node.
 constexpr const char* kWriterSession =
@@ -115,6 +116,7 @@ WrittenBatch PgEventStore::Impl::commit_batch(std::vector<PendingAppend> batch) 
     // (only possible if something appends without the log_head lock): decide the whole batch again under
     // the lock, where that row is a dedupe hit or a version conflict, answered as such. A connection lost
     // before COMMIT rolled everything back: try once more on a new one.
+    if (failure.code() == StatusCode::unavailable) writer_conn = pg::Conn();  // connect afresh
     bool again = failure.code() == StatusCode::conflict || failure.code() == StatusCode::unavailable;
     if (!again || attempt >= 2) break;
   }
