@@ -1,11 +1,16 @@
 // The PostgreSQL log beyond the shared backend suite: several stores ("nodes", each its own connections)
 // racing on one database, lost connections, a unique violation that must not be swallowed, schema
 // checks. Run by the PostgreSQL ctest entry only (tag [postgres]); each test gets a new database.
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -13,6 +18,7 @@
 #include "eventstore/pg_conn.hpp"
 #include "eventstore/store.hpp"
 #include "tests/eventstore/pg_cluster.hpp"
+#include "tests/eventstore/temp_dir.hpp"
 #include "tests/eventstore/test_log.hpp"
 
 using namespace voxlog;
@@ -218,6 +224,33 @@ TEST_CASE("a connection lost before COMMIT is retried on a new one, and the appe
   CHECK(store->last_write_status().is_ok());
 }
 
+TEST_CASE("a follower whose connection is lost reconnects and misses nothing", "[postgres]") {
+  TestLog log;
+  StoreOptions options;
+  options.pg_poll_ms = 50;
+  auto a = log.open(options);
+  auto b = log.open(options);
+  Follower seen;
+  a->subscribe([&seen](const std::shared_ptr<const std::vector<Event>>& events) {
+    std::lock_guard<std::mutex> lock(seen.mu);
+    for (const Event& e : *events) seen.seqs.push_back(e.seq);
+  });
+  REQUIRE(b->append_sync(request("s", 1)).is_ok());
+  REQUIRE(PgCluster::shared()
+              .exec(database_of(log.url()),
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                    "'voxlog follower' AND datname = current_database()")
+              .is_ok());
+  // Committed while node a's follower is away: its NOTIFYs are lost, the rows are not.
+  REQUIRE(b->append_sync(request("s", 2)).is_ok());
+  REQUIRE(a->append_sync(request("t", 1)).is_ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (seen.last() < 4 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::lock_guard<std::mutex> lock(seen.mu);
+  CHECK(seen.seqs == std::vector<std::uint64_t>{1, 2, 3, 4});
+}
+
 TEST_CASE("a row the writer did not expect fails the append with conflict, never a silent success",
           "[postgres]") {
   TestLog log;
@@ -275,3 +308,55 @@ TEST_CASE("a read-only store reads what a writer committed, and refuses appends"
   CHECK(reader->append_sync(request("s", 1)).status().code() == StatusCode::failed_precondition);
   CHECK(reader->verify().is_ok());
 }
+
+TEST_CASE("of several hosts in LOG_URL, the store uses the one that answers and takes writes", "[postgres]") {
+  TestLog log;
+  // libpq tries the hosts in order: the first has nothing listening (a primary that died).
+  std::string url = log.url();
+  std::string multi = url.substr(0, url.find('@') + 1) + "127.0.0.1:1," + url.substr(url.find('@') + 1);
+  auto store = EventStore::open_url(multi, "");
+  INFO(multi << ": " << store.status().to_string());
+  REQUIRE(store.is_ok());
+  auto r = (*store)->append_sync(request("s", 2, "k"));
+  REQUIRE(r.is_ok());
+  CHECK(r->last_seq == 2);
+  CHECK((*store)->describe() == multi);
+}
+
+#ifdef VOXLOG_CLI
+TEST_CASE("the voxlog commands read the PostgreSQL log that LOG_URL names", "[postgres]") {
+  TestLog log;
+  {
+    auto store = log.open();
+    REQUIRE(store->append_sync(request("call-A", 2, "k1")).is_ok());
+    REQUIRE(store->append_sync(request("call-B", 1)).is_ok());
+  }
+  voxlog::test::TempDir out;
+  auto run = [&](const std::string& env, const std::string& args) {
+    std::string command = env + " " + VOXLOG_CLI + std::string(" --data ") + out.sub("data") + " " + args +
+                          " >" + out.sub("stdout") + " 2>" + out.sub("stderr");
+    int status = std::system(command.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  auto slurp = [&](const std::string& name) {
+    std::ifstream in(out.sub(name));
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  std::string env = "LOG_URL='" + log.url() + "'";
+  CHECK(run(env, "verify") == 0);
+  CHECK(run(env, "events") == 0);
+  std::string events = slurp("stdout");
+  CHECK(std::count(events.begin(), events.end(), '\n') == 3);
+  CHECK(events.find("\"dedupe\":\"k1\"") != std::string::npos);
+  CHECK(run(env, "stats --json") == 0);
+  auto stats = nlohmann::json::parse(slurp("stdout"));
+  CHECK(stats["events"] == 3);
+  CHECK(stats["streams"] == 2);
+  CHECK(stats["dir"] == log.url());
+  CHECK(run("LOG_URL='mysql://root:pw-secret@db/x'", "verify") == 1);
+  CHECK(slurp("stderr").find("'mysql'") != std::string::npos);
+  CHECK(slurp("stderr").find("pw-secret") == std::string::npos);
+}
+#endif
