@@ -2,6 +2,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -148,6 +149,9 @@ int main(int argc, char** argv) {
   // LOG_URL names the log (PostgreSQL); without it the log is LMDB in DATA_DIR, which keeps the views either way.
   auto store = EventStore::open_url(config->log_url, config->data_dir + "/log", store_options);
   if (!store) return fail(store.status().to_string());
+  // With a PostgreSQL log nothing else has created DATA_DIR, which still holds the views.
+  if (std::error_code made; !std::filesystem::create_directories(config->data_dir, made) && made)
+    return fail("cannot create DATA_DIR " + config->data_dir + ": " + made.message());
   auto view = CallsView::open(config->data_dir + "/views");
   if (!view) return fail(view.status().to_string());
   Metrics metrics;
