@@ -13,7 +13,8 @@ Result<Backend> backend_of(const std::string& url) {
   auto colon = url.find("://");
   std::string scheme = colon == std::string::npos ? std::string() : url.substr(0, colon);
   bool plain = !scheme.empty() && scheme.size() <= 32;
-  for (char c : scheme) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-');
+  for (char c : scheme)
+    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-');
   if (!plain) {
     return invalid_argument("LOG_URL must be empty (the LMDB log in DATA_DIR) or a postgresql:// URL");
   }

@@ -11,16 +11,17 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
   return LmdbEventStore::open(dir, options);
 }
 
-Result<std::unique_ptr<EventStore>> EventStore::open_url(const std::string& log_url, const std::string& lmdb_dir,
-                                                         StoreOptions options) {
+Result<std::unique_ptr<EventStore>> EventStore::open_url(const std::string& log_url,
+                                                         const std::string& lmdb_dir, StoreOptions options) {
   auto backend = log_url::backend_of(log_url);
   if (!backend) return backend.status();
   if (*backend == log_url::Backend::lmdb) return LmdbEventStore::open(lmdb_dir, options);
 #ifdef VOXLOG_WITH_POSTGRES
   return PgEventStore::open(log_url, options);
 #else
-  return failed_precondition("LOG_URL names a PostgreSQL log (" + log_url::redact(log_url) +
-                             "), but this build has no PostgreSQL support: install libpq-dev and build again");
+  return failed_precondition(
+      "LOG_URL names a PostgreSQL log (" + log_url::redact(log_url) +
+      "), but this build has no PostgreSQL support: install libpq-dev and build again");
 #endif
 }
 

@@ -26,9 +26,11 @@ Conn::~Conn() {
 Result<Conn> Conn::connect(const std::string& url, const std::string& shown, const std::string& application) {
   // libpq applies keywords in order, the last value winning: defaults the URL may override come before
   // it, what the log relies on comes after it.
-  const char* keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count",
-                        "application_name", "dbname", "target_session_attrs", "client_encoding", nullptr};
-  const char* values[] = {"5", "5", "2", "3", application.c_str(), url.c_str(), "read-write", "UTF8", nullptr};
+  const char* keys[] = {"connect_timeout",      "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count",     "application_name", "dbname",
+                        "target_session_attrs", "client_encoding",  nullptr};
+  const char* values[] = {"5",         "5",          "2",    "3",    application.c_str(),
+                          url.c_str(), "read-write", "UTF8", nullptr};
   Conn conn;
   conn.shown_ = shown;
   conn.c_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
@@ -64,8 +66,9 @@ Status Conn::error(const PGresult* r, const char* what) const {
   }
   const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
   std::string code = state ? state : "";
-  std::string why = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                                                                   : PQresultErrorMessage(r);
+  std::string why = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                        ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                        : PQresultErrorMessage(r);
   message += why + (code.empty() ? "" : " (SQLSTATE " + code + ")");
   std::string klass = code.substr(0, 2);
   if (code == "23505") return conflict(message);

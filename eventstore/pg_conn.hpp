@@ -49,7 +49,8 @@ class Conn {
  public:
   // `url` is LOG_URL; `shown` its redacted form, for messages. `application` names the connection in
   // pg_stat_activity ("voxlog writer").
-  static Result<Conn> connect(const std::string& url, const std::string& shown, const std::string& application);
+  static Result<Conn> connect(const std::string& url, const std::string& shown,
+                              const std::string& application);
   Conn() = default;
   Conn(Conn&& other) noexcept : c_(other.c_), shown_(std::move(other.shown_)) { other.c_ = nullptr; }
   Conn& operator=(Conn&& other) noexcept;

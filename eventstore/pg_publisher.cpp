@@ -97,7 +97,8 @@ void PgEventStore::Impl::publisher_loop() {
       auto rows = listen_conn.exec(
           std::string("SELECT ") + kPgEventColumns +
               " FROM voxlog.events WHERE seq > $1 AND seq <= (SELECT last_seq FROM voxlog.log_head)"
-              " ORDER BY seq LIMIT " + std::to_string(kTailPage),
+              " ORDER BY seq LIMIT " +
+              std::to_string(kTailPage),
           {std::to_string(published_through)}, "follow the log");
       if (rows) {
         read_ok = true;
@@ -172,7 +173,8 @@ void PgEventStore::Impl::publisher_loop() {
     // This node's commits that the read came too early for: read again at once, not at the next poll.
     std::uint64_t local_last = 0;
     for (const WrittenBatch& batch : ready)
-      if (batch.committed) local_last = std::max<std::uint64_t>(local_last, first_seq_of(batch) ? last_seq_of(batch) : 0);
+      if (batch.committed)
+        local_last = std::max<std::uint64_t>(local_last, first_seq_of(batch) ? last_seq_of(batch) : 0);
     if (read_ok && (published_through < local_last || notified)) more = true;
     if (done && !more) {
       std::lock_guard<std::mutex> lock(written_mu);

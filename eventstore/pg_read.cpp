@@ -61,10 +61,11 @@ Result<std::vector<Event>> PgEventStore::read_stream(const std::string& stream, 
   if (limit == 0) return std::vector<Event>{};
   auto conn = impl_->lease();
   if (!conn) return conn.status();
-  return events_of((*conn)->exec(std::string("SELECT ") + kPgEventColumns +
-                                     " FROM voxlog.events WHERE stream = $1 AND version >= $2 ORDER BY version "
-                                     "LIMIT $3",
-                                 {stream, std::to_string(from_version), limit_of(limit)}, "read a stream"));
+  return events_of(
+      (*conn)->exec(std::string("SELECT ") + kPgEventColumns +
+                        " FROM voxlog.events WHERE stream = $1 AND version >= $2 ORDER BY version "
+                        "LIMIT $3",
+                    {stream, std::to_string(from_version), limit_of(limit)}, "read a stream"));
 }
 
 Result<std::optional<AppendResult>> PgEventStore::find_dedupe(const std::string& key) const {
@@ -100,16 +101,18 @@ Status PgEventStore::scan(std::uint64_t after_seq, const std::function<bool(cons
     {
       auto conn = impl_->lease();
       if (!conn) return conn.status();
-      events = events_of((*conn)->exec(std::string("SELECT ") + kPgEventColumns +
-                                           " FROM voxlog.events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
-                                       {std::to_string(after), std::to_string(through), std::to_string(page)},
-                                       "scan the log"));
+      events = events_of((*conn)->exec(
+          std::string("SELECT ") + kPgEventColumns +
+              " FROM voxlog.events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+          {std::to_string(after), std::to_string(through), std::to_string(page)}, "scan the log"));
     }
     if (!events) return events.status();
-    if (events->empty()) return data_loss("events after seq " + std::to_string(after) + " up to the head are missing");
+    if (events->empty())
+      return data_loss("events after seq " + std::to_string(after) + " up to the head are missing");
     for (const Event& e : *events) {
-      if (e.seq != after + 1) return data_loss("seq gap: expected seq " + std::to_string(after + 1) + ", found " +
-                                               std::to_string(e.seq));
+      if (e.seq != after + 1)
+        return data_loss("seq gap: expected seq " + std::to_string(after + 1) + ", found " +
+                         std::to_string(e.seq));
       after = e.seq;
       if (!fn(e)) return Status::ok();
     }

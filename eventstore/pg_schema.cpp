@@ -79,13 +79,15 @@ Status pg_prepare_schema(pg::Conn& conn, const std::string& shown, bool create) 
       "schema meta");
   if (!meta) return finish(meta.status());
   if (meta->null(0, 0) || meta->text(0, 0) != kMagic) {
-    return finish(failed_precondition("database at " + shown +
-                                      " has voxlog.meta without the voxlog event store magic; refusing to use it"));
+    return finish(
+        failed_precondition("database at " + shown +
+                            " has voxlog.meta without the voxlog event store magic; refusing to use it"));
   }
   if (meta->null(0, 1) || meta->text(0, 1) != kFormat) {
-    return finish(failed_precondition("the log at " + shown + " has format " +
-                                      (meta->null(0, 1) ? std::string("(none)") : std::string(meta->text(0, 1))) +
-                                      "; this build reads format " + kFormat));
+    return finish(
+        failed_precondition("the log at " + shown + " has format " +
+                            (meta->null(0, 1) ? std::string("(none)") : std::string(meta->text(0, 1))) +
+                            "; this build reads format " + kFormat));
   }
   return finish(Status::ok());
 }

@@ -25,15 +25,17 @@ const Check kChecks[] = {
      [](const pg::Rows& r) { return "seq gap: expected seq " + col(r, 0) + ", found " + col(r, 1); }},
     {"SELECT h.last_seq, (SELECT coalesce(max(seq), 0) FROM voxlog.events) FROM voxlog.log_head h"
      " WHERE h.last_seq <> (SELECT coalesce(max(seq), 0) FROM voxlog.events)",
-     [](const pg::Rows& r) { return "log_head.last_seq is " + col(r, 0) + " but the last event is " + col(r, 1); }},
+     [](const pg::Rows& r) {
+       return "log_head.last_seq is " + col(r, 0) + " but the last event is " + col(r, 1);
+     }},
     // Each stream's versions, taken in seq order, are 1, 2, 3, ...: dense and in the order they were
     // appended.
     {"SELECT seq, stream, version, prev FROM (SELECT seq, stream, version,"
      " lag(version, 1, 0::bigint) OVER (PARTITION BY stream ORDER BY seq) AS prev FROM voxlog.events) t"
      " WHERE version <> prev + 1 ORDER BY seq LIMIT 1",
      [](const pg::Rows& r) {
-       return "event seq " + col(r, 0) + " (" + col(r, 1) + " v" + col(r, 2) + "): follows version " + col(r, 3) +
-              " of its stream";
+       return "event seq " + col(r, 0) + " (" + col(r, 1) + " v" + col(r, 2) + "): follows version " +
+              col(r, 3) + " of its stream";
      }},
     {"SELECT seq FROM voxlog.events WHERE json_typeof(data) <> 'object' ORDER BY seq LIMIT 1",
      [](const pg::Rows& r) { return "event seq " + col(r, 0) + ": data is not a JSON object"; }},
@@ -57,7 +59,9 @@ const Check kChecks[] = {
      [](const pg::Rows& r) { return "log_head.streams is " + col(r, 0) + " but the log has " + col(r, 1); }},
     {"SELECT h.dedupe_keys, (SELECT count(*) FROM voxlog.dedupe) FROM voxlog.log_head h"
      " WHERE h.dedupe_keys <> (SELECT count(*) FROM voxlog.dedupe)",
-     [](const pg::Rows& r) { return "log_head.dedupe_keys is " + col(r, 0) + " but there are " + col(r, 1); }},
+     [](const pg::Rows& r) {
+       return "log_head.dedupe_keys is " + col(r, 0) + " but there are " + col(r, 1);
+     }},
 };
 
 }  // namespace

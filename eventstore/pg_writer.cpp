@@ -107,8 +107,9 @@ WrittenBatch PgEventStore::Impl::commit_batch(std::vector<PendingAppend> batch) 
     if (commit_sent) {
       // The COMMIT went out and no answer came back: it may have committed.
       if (failure.code() == StatusCode::unavailable) {
-        failure = unavailable(failure.message() + "; whether the batch committed is unknown: retry with the "
-                                                  "same dedupe key");
+        failure = unavailable(failure.message() +
+                              "; whether the batch committed is unknown: retry with the "
+                              "same dedupe key");
       }
       break;
     }
@@ -159,11 +160,13 @@ Status PgEventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
     std::unordered_map<std::string_view, bool> seen_keys, seen_names;
     for (const PendingAppend& p : batch) {
       if (!p.precheck) continue;
-      if (!p.request.dedupe.empty() && seen_keys.emplace(p.request.dedupe, true).second) keys.add(p.request.dedupe);
+      if (!p.request.dedupe.empty() && seen_keys.emplace(p.request.dedupe, true).second)
+        keys.add(p.request.dedupe);
       if (seen_names.emplace(p.request.stream, true).second) names.add(p.request.stream);
     }
   }
-  auto found = c.exec(kLookup, {std::move(keys).finish(), std::move(names).finish()}, "look up keys and streams");
+  auto found =
+      c.exec(kLookup, {std::move(keys).finish(), std::move(names).finish()}, "look up keys and streams");
   if (!found) return fail(found.status());
   std::unordered_map<std::string, AppendResult> taken;
   std::unordered_map<std::string, std::uint64_t> versions;
@@ -194,8 +197,8 @@ Status PgEventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
     }
     std::uint64_t& version = versions[r.stream];
     if (r.expected_version && *r.expected_version != version) {
-      answers->push_back(conflict("expected version " + std::to_string(*r.expected_version) + " of " + r.stream +
-                                  ", stream is at " + std::to_string(version)));
+      answers->push_back(conflict("expected version " + std::to_string(*r.expected_version) + " of " +
+                                  r.stream + ", stream is at " + std::to_string(version)));
       continue;
     }
     AppendResult result;
@@ -236,12 +239,13 @@ Status PgEventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
   *events_written = next_seq - last - 1;
   if (next_seq == last + 1) return fail(Status::ok());  // only duplicates, conflicts and refusals
 
-  pg::Params params{std::move(seqs).finish(),      std::move(streams).finish(), std::move(event_versions).finish(),
-                    std::move(types).finish(),     std::move(vs).finish(),      std::move(tss).finish(),
-                    std::move(sources).finish(),   std::move(dedupes).finish(), std::move(datas).finish(),
-                    std::move(key_names).finish(), std::move(key_first).finish(), std::move(key_last).finish(),
-                    std::move(key_version).finish(), std::to_string(next_seq - 1), std::to_string(new_streams),
-                    std::to_string(new_keys)};
+  pg::Params params{
+      std::move(seqs).finish(),        std::move(streams).finish(),   std::move(event_versions).finish(),
+      std::move(types).finish(),       std::move(vs).finish(),        std::move(tss).finish(),
+      std::move(sources).finish(),     std::move(dedupes).finish(),   std::move(datas).finish(),
+      std::move(key_names).finish(),   std::move(key_first).finish(), std::move(key_last).finish(),
+      std::move(key_version).finish(), std::to_string(next_seq - 1),  std::to_string(new_streams),
+      std::to_string(new_keys)};
   auto wrote = c.exec(kWrite, params, "append events");
   if (!wrote) return fail(wrote.status());
   *commit_sent = true;

@@ -61,7 +61,7 @@ Result<std::vector<Event>> LmdbEventStore::read_all(std::uint64_t after_seq, std
 }
 
 Result<std::vector<Event>> LmdbEventStore::read_stream(const std::string& stream, std::uint64_t from_version,
-                                                   std::size_t limit) const {
+                                                       std::size_t limit) const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
   Cursor cursor;

@@ -104,7 +104,7 @@ Status LmdbEventStore::Impl::grow_map() {
 }
 
 Status LmdbEventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
-                                     std::vector<Result<AppendResult>>* answers, bool* map_full) {
+                                         std::vector<Result<AppendResult>>* answers, bool* map_full) {
   MDB_txn* raw = nullptr;
   if (int rc = mdb_txn_begin(env, nullptr, 0, &raw); rc != 0) return lmdb_status("mdb_txn_begin", rc);
   Txn txn(raw);

@@ -22,7 +22,7 @@ namespace {
 
 const std::set<std::string>& secret_names() {
   static const std::set<std::string> names{"TWILIO_AUTH_TOKEN", "API_TOKEN", "API_TOKENS", "METRICS_TOKEN",
-                                                "LOG_URL"};
+                                           "LOG_URL"};
   return names;
 }
 

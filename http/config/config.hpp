@@ -7,9 +7,9 @@
 // empty value means "use the default". A missing env file is not an error. Every value is validated; the
 // first invalid one yields invalid_argument naming the variable. The value is quoted in the message only
 // for non-secret variables: no token or secret (TWILIO_AUTH_TOKEN, API_TOKEN, API_TOKENS, METRICS_TOKEN,
-// the lines of API_TOKENS_FILE, any TWILIO_<NAME>_AUTH_TOKEN, LOG_URL's password) ever appears in errors or in describe(), not
-// even its length. Twilio accounts: see TwilioAccount below. Unknown names in the env file are ignored (the
-// file may be shared with other tools).
+// the lines of API_TOKENS_FILE, any TWILIO_<NAME>_AUTH_TOKEN, LOG_URL's password) ever appears in errors or
+// in describe(), not even its length. Twilio accounts: see TwilioAccount below. Unknown names in the env file
+// are ignored (the file may be shared with other tools).
 //
 // Thread-safety: load_config() reads the process environment (getenv): call it at start-up, before
 // threads that may call setenv. Config is a plain value; describe() is pure.

@@ -30,7 +30,8 @@ std::string find_bin() {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
     fs::path initdb = entry.path() / "bin" / "initdb";
-    if (fs::exists(initdb, ec) && (best.empty() || entry.path().string() > best)) best = entry.path().string();
+    if (fs::exists(initdb, ec) && (best.empty() || entry.path().string() > best))
+      best = entry.path().string();
   }
   return best.empty() ? std::string() : best + "/bin";
 }
@@ -69,8 +70,9 @@ Result<std::unique_ptr<PgCluster>> PgCluster::start() {
   std::unique_ptr<PgCluster> c(new PgCluster());
   c->bin_ = find_bin();
   if (c->bin_.empty()) {
-    return failed_precondition("no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): "
-                               "apt-get install postgresql-15, or set VOXLOG_PG_BIN");
+    return failed_precondition(
+        "no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb): "
+        "apt-get install postgresql-15, or set VOXLOG_PG_BIN");
   }
   std::string pattern = "/tmp/voxlog-pg-XXXXXX";
   if (!mkdtemp(pattern.data())) return internal_error("mkdtemp failed");
@@ -86,7 +88,8 @@ Result<std::unique_ptr<PgCluster>> PgCluster::start() {
   // deletes the directory. Its own session, so a signal to the test's process group does not take it too.
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return internal_error("pipe2 failed");
-  std::string cleanup = c->as_user_ + c->bin_ + "/pg_ctl -D " + c->dir_ + "/data stop -m immediate >/dev/null 2>&1; rm -rf " + c->dir_;
+  std::string cleanup = c->as_user_ + c->bin_ + "/pg_ctl -D " + c->dir_ +
+                        "/data stop -m immediate >/dev/null 2>&1; rm -rf " + c->dir_;
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setsid();
@@ -116,11 +119,12 @@ Result<std::unique_ptr<PgCluster>> PgCluster::start() {
     std::string options = "-p " + std::to_string(c->port_) + " -k " + c->dir_ +
                           " -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=60"
                           " -c shared_buffers=16MB -c log_min_messages=warning";
-    std::string start = c->as_user_ + c->bin_ + "/pg_ctl -D " + data + " -l " + c->dir_ + "/server.log -w -t 60 -o '" +
-                        options + "' start >/dev/null 2>&1";
+    std::string start = c->as_user_ + c->bin_ + "/pg_ctl -D " + data + " -l " + c->dir_ +
+                        "/server.log -w -t 60 -o '" + options + "' start >/dev/null 2>&1";
     c->started_ = run(start) == 0;
   }
-  if (!c->started_) return internal_error("the PostgreSQL server did not start: " + slurp(c->dir_ + "/server.log"));
+  if (!c->started_)
+    return internal_error("the PostgreSQL server did not start: " + slurp(c->dir_ + "/server.log"));
   return c;
 }
 
@@ -155,7 +159,8 @@ std::string PgCluster::url(const std::string& database) const {
 Result<std::string> PgCluster::create_database() {
   static std::atomic<int> counter{0};
   std::string name = "log" + std::to_string(++counter);
-  if (Status st = exec("postgres", "CREATE DATABASE " + name + " ENCODING 'UTF8' TEMPLATE template0"); !st) return st;
+  if (Status st = exec("postgres", "CREATE DATABASE " + name + " ENCODING 'UTF8' TEMPLATE template0"); !st)
+    return st;
   return name;
 }
 

@@ -212,8 +212,9 @@ TEST_CASE("a connection lost before COMMIT is retried on a new one, and the appe
   REQUIRE(store->append_sync(request("s", 1)).is_ok());
   std::string db = database_of(log.url());
   REQUIRE(PgCluster::shared()
-              .exec(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
-                        "'voxlog writer' AND datname = current_database()")
+              .exec(db,
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                    "'voxlog writer' AND datname = current_database()")
               .is_ok());
   auto r = store->append_sync(request("s", 2, "after-loss"));
   INFO(r.status().to_string());

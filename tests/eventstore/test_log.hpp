@@ -23,7 +23,7 @@ class TestLog {
 
   Result<std::unique_ptr<EventStore>> try_open(StoreOptions options = {}) const;
   std::unique_ptr<EventStore> open(StoreOptions options = {}) const;
-  const std::string& url() const { return url_; }        // PostgreSQL: the log's URL; LMDB: empty
+  const std::string& url() const { return url_; }         // PostgreSQL: the log's URL; LMDB: empty
   const std::string& dir() const { return dir_.path(); }  // LMDB: the store's directory
 
  private:

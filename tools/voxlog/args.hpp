@@ -58,8 +58,8 @@ class Options {
 
 Result<Options> parse_options(const std::vector<std::string>& words, const std::vector<OptionSpec>& specs);
 
-// Opens the event store (args.log_url's, else the one in args.log_dir()) read-only: nothing is created or changed, a missing store is
-// not_found, and voxlogd may be appending at the same time.
+// Opens the event store (args.log_url's, else the one in args.log_dir()) read-only: nothing is created or
+// changed, a missing store is not_found, and voxlogd may be appending at the same time.
 Result<std::unique_ptr<EventStore>> open_log_read_only(const Args& args);
 
 // Prints "voxlog <command>: <status>" on stderr and returns the exit code that goes with it.

@@ -146,7 +146,8 @@ int main(int argc, char** argv) {
   StoreOptions store_options;
   store_options.max_map_size = (config->log_map_bytes + 4095) / 4096 * 4096;  // LMDB maps whole pages
   store_options.initial_map_size = std::min(store_options.initial_map_size, store_options.max_map_size);
-  // LOG_URL names the log (PostgreSQL); without it the log is LMDB in DATA_DIR, which keeps the views either way.
+  // LOG_URL names the log (PostgreSQL); without it the log is LMDB in DATA_DIR, which keeps the views either
+  // way.
   auto store = EventStore::open_url(config->log_url, config->data_dir + "/log", store_options);
   if (!store) return fail(store.status().to_string());
   // With a PostgreSQL log nothing else has created DATA_DIR, which still holds the views.
