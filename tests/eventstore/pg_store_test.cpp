@@ -206,6 +206,47 @@ TEST_CASE("appenders racing on three nodes get dense seqs, committed in order, e
   }
 }
 
+TEST_CASE("two nodes: a stale expected version is a conflict, a repeated key the original's answer",
+          "[postgres]") {
+  TestLog log;
+  auto a = log.open();
+  auto b = log.open();
+  REQUIRE(*a->stream_version("call-X") == 0);
+  REQUIRE(*b->stream_version("call-X") == 0);
+  auto first = a->append_sync(request("call-X", 2, "status:CA1:1", 0));
+  REQUIRE(first.is_ok());
+  // Node b decided on version 0 too: the database has moved on, and b is told so.
+  auto stale = b->append_sync(request("call-X", 1, {}, 0));
+  REQUIRE_FALSE(stale.is_ok());
+  CHECK(stale.status().code() == StatusCode::conflict);
+  CHECK(stale.status().message() == "expected version 0 of call-X, stream is at 2");
+  // The same webhook delivered to node b: nothing written, a's seqs.
+  auto again = b->append_sync(request("call-X", 1, "status:CA1:1", 0));
+  REQUIRE(again.is_ok());
+  CHECK(again->duplicate);
+  CHECK(again->first_seq == first->first_seq);
+  CHECK(again->last_seq == first->last_seq);
+  CHECK(again->stream_version == 2);
+  auto next = b->append_sync(request("call-X", 1, {}, 2));
+  REQUIRE(next.is_ok());
+  CHECK(next->first_seq == 3);
+  CHECK(a->verify().is_ok());
+}
+
+TEST_CASE("every session commits synchronously, whatever the server's default", "[postgres]") {
+  TestLog log;
+  std::string db = database_of(log.url());
+  REQUIRE(PgCluster::shared().exec(db, "ALTER DATABASE " + db + " SET synchronous_commit = off").is_ok());
+  auto plain = pg::Conn::connect(log.url(), log.url(), "test");
+  REQUIRE(plain.is_ok());
+  // The same connect() every connection of the store goes through.
+  auto setting = plain->exec("SHOW synchronous_commit", "show");
+  REQUIRE(setting.is_ok());
+  CHECK(setting->text(0, 0) == "on");
+  auto isolation = plain->exec("SHOW default_transaction_isolation", "show");
+  CHECK(isolation->text(0, 0) == "read committed");
+}
+
 TEST_CASE("a connection lost before COMMIT is retried on a new one, and the append succeeds", "[postgres]") {
   TestLog log;
   auto store = log.open();

@@ -417,3 +417,34 @@ TEST_CASE("a new LMDB store is created in a missing directory", "[eventstore]") 
   CHECK(store->read_all(0, 10)->empty());
   CHECK(store->verify().is_ok());
 }
+
+TEST_CASE("awkward text in every field reads back exactly", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
+  AppendRequest r = request("call-\"quoted\" {braces}, commas\\back", {"Type,With{Odd}\"Chars\\"},
+                            "key \"with\" {odd}, chars\\ NULL");
+  r.events[0].data = {{"nul", std::string("a\0b", 3)},
+                      {"quotes", "\"'`"},
+                      {"backslash", "\\\\n"},
+                      {"braces", "{\"not\": \"json\"}"},
+                      {"unicode", "ğüşıöç €𝄞"},
+                      {"ctrl", "\t\n\r"},
+                      {"null", nullptr},
+                      {"numbers", {0, -1, 1.5, 1e300}},
+                      {"NULL", "NULL"}};
+  auto res = store->append_sync(r);
+  INFO(res.status().to_string());
+  REQUIRE(res.is_ok());
+  auto all = store->read_all(0, 10);
+  REQUIRE(all.is_ok());
+  REQUIRE(all->size() == 1);
+  const Event& e = all->front();
+  CHECK(e.stream == r.stream);
+  CHECK(e.type == r.events[0].type);
+  CHECK(e.dedupe == r.dedupe);
+  CHECK(e.data == r.events[0].data);
+  CHECK(e.data.dump() == r.events[0].data.dump());  // byte for byte
+  CHECK(store->find_dedupe(r.dedupe)->has_value());
+  CHECK(*store->stream_version(r.stream) == 1);
+  CHECK(store->verify().is_ok());
+}
