@@ -206,6 +206,24 @@ TEST_CASE("appenders racing on three nodes get dense seqs, committed in order, e
   }
 }
 
+TEST_CASE("the trap the log_head lock avoids: a BIGSERIAL position is seen out of order", "[postgres]") {
+  // Not the store: the design it does not use, so that the race test's unbounded tailer is known to see
+  // such a gap when there is one.
+  TestLog log;
+  auto a = pg::Conn::connect(log.url(), "a", "test a");
+  auto b = pg::Conn::connect(log.url(), "b", "test b");
+  REQUIRE(a.is_ok());
+  REQUIRE(b.is_ok());
+  REQUIRE(a->exec("CREATE TABLE serial_log (seq bigserial PRIMARY KEY, x int)", "create").is_ok());
+  REQUIRE(a->exec("BEGIN; INSERT INTO serial_log (x) VALUES (1)", "a takes seq 1").is_ok());
+  REQUIRE(b->exec("INSERT INTO serial_log (x) VALUES (2)", "b takes seq 2 and commits").is_ok());
+  auto seen = b->exec("SELECT seq FROM serial_log WHERE seq > 0 ORDER BY seq", "tail");
+  REQUIRE(seen.is_ok());
+  REQUIRE(seen->size() == 1);
+  CHECK(seen->u64(0, 0) == 2);  // a tailer now at 2 will never read 1, committed next
+  REQUIRE(a->exec("COMMIT", "a commits seq 1").is_ok());
+}
+
 TEST_CASE("two nodes: a stale expected version is a conflict, a repeated key the original's answer",
           "[postgres]") {
   TestLog log;
