@@ -17,6 +17,7 @@
 
 #include "eventstore/pg_conn.hpp"
 #include "eventstore/store.hpp"
+#include "tests/eventstore/cut_proxy.hpp"
 #include "tests/eventstore/pg_cluster.hpp"
 #include "tests/eventstore/temp_dir.hpp"
 #include "tests/eventstore/test_log.hpp"
@@ -309,6 +310,46 @@ TEST_CASE("a follower whose connection is lost reconnects and misses nothing", "
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::lock_guard<std::mutex> lock(seen.mu);
   CHECK(seen.seqs == std::vector<std::uint64_t>{1, 2, 3, 4});
+}
+
+TEST_CASE("a COMMIT whose answer is lost is unavailable, outcome unknown; the retry with its key finds it",
+          "[postgres]") {
+  TestLog log;
+  voxlog::test::CutProxy proxy(PgCluster::shared().port());
+  std::string url = log.url();
+  std::string port = ":" + std::to_string(PgCluster::shared().port()) + "/";
+  url.replace(url.find(port), port.size(), ":" + std::to_string(proxy.port()) + "/");
+  auto opened = EventStore::open_url(url, "");
+  INFO(opened.status().to_string());
+  REQUIRE(opened.is_ok());
+  auto& store = *opened;
+  Follower seen;
+  store->subscribe([&seen](const std::shared_ptr<const std::vector<Event>>& events) {
+    std::lock_guard<std::mutex> lock(seen.mu);
+    for (const Event& e : *events) seen.seqs.push_back(e.seq);
+  });
+  REQUIRE(store->append_sync(request("call-A", 1)).is_ok());
+  proxy.arm();
+  auto lost = store->append_sync(request("call-A", 2, "status:CA1:2"));
+  REQUIRE_FALSE(lost.is_ok());
+  CHECK(proxy.cuts() == 1);
+  CHECK(lost.status().code() == StatusCode::unavailable);  // a webhook would get 503, never a false 200
+  CHECK_THAT(lost.status().message(), Catch::Contains("unknown"));
+  CHECK(store->last_write_status().code() == StatusCode::unavailable);
+  // Twilio (or the caller) tries again: the key finds what did commit, nothing is written twice.
+  auto retry = store->append_sync(request("call-A", 2, "status:CA1:2"));
+  INFO(retry.status().to_string());
+  REQUIRE(retry.is_ok());
+  CHECK(retry->duplicate);
+  CHECK(retry->first_seq == 2);
+  CHECK(retry->last_seq == 3);
+  CHECK(store->verify().is_ok());
+  // The events committed, so the subscribers get them, answer or no answer.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (seen.last() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::lock_guard<std::mutex> lock(seen.mu);
+  CHECK(seen.seqs == std::vector<std::uint64_t>{1, 2, 3});
 }
 
 TEST_CASE("a row the writer did not expect fails the append with conflict, never a silent success",
