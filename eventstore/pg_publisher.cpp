@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <limits>
 
 #include "eventstore/pg_store_impl.hpp"
@@ -88,9 +89,21 @@ void PgEventStore::Impl::publisher_loop() {
       while (PGnotify* note = PQnotifies(listen_conn.get())) PQfreemem(note);
     }
 
-    // Read first, then take the answered batches and the in-flight mark: a local batch that committed
-    // before the read is either among the batches taken (answered below, before its events go out) or
-    // still in flight (its seqs held back), never published before its appenders hear of it.
+    // This node's finished batches are answered at once, without waiting for the read below (their
+    // events go out after it, so still after the answer).
+    std::deque<WrittenBatch> answered;
+    {
+      std::lock_guard<std::mutex> lock(written_mu);
+      answered.swap(written);
+    }
+    for (WrittenBatch& batch : answered) {
+      for (std::size_t i = 0; i < batch.requests.size(); ++i) batch.requests[i].done(batch.answers[i]);
+    }
+
+    // Read, then take the batches finished meanwhile and the in-flight mark: a local batch that committed
+    // before the read is either answered above, or among the batches taken now (answered below, before
+    // its events go out), or still in flight (its seqs held back): never published before its appenders
+    // hear of it.
     std::vector<Event> page;
     bool read_ok = false;
     if (listen_conn.usable()) {
@@ -155,6 +168,8 @@ void PgEventStore::Impl::publisher_loop() {
       for (std::size_t i = 0; i < batch.requests.size(); ++i) batch.requests[i].done(batch.answers[i]);
     }
     publish_below(std::numeric_limits<std::uint64_t>::max());
+    ready.insert(ready.begin(), std::make_move_iterator(answered.begin()),  // for the observer, in order
+                 std::make_move_iterator(answered.end()));
     CommitObserver observer;
     {
       std::lock_guard<std::mutex> lock(subscribers_mu);
