@@ -36,3 +36,13 @@ TEST_CASE("open_url refuses an unknown scheme before touching anything", "[event
   REQUIRE_FALSE(r.is_ok());
   CHECK(r.status().code() == StatusCode::invalid_argument);
 }
+
+#ifndef VOXLOG_WITH_POSTGRES
+TEST_CASE("a build without libpq refuses a PostgreSQL LOG_URL clearly", "[eventstore]") {
+  auto r = EventStore::open_url("postgresql://app:pw-secret@db/voxlog", "/nonexistent/never-created");
+  REQUIRE_FALSE(r.is_ok());
+  CHECK(r.status().code() == StatusCode::failed_precondition);
+  CHECK(r.status().message().find("libpq-dev") != std::string::npos);
+  CHECK(r.status().message().find("pw-secret") == std::string::npos);
+}
+#endif
