@@ -5,7 +5,7 @@
 // first write to an unallocated page of the mapping kills the process with SIGBUS (a start-up on a full
 // disk did exactly that). With the blocks reserved beforehand, a full disk is an error LMDB returns.
 // Returns resource_exhausted naming the file when the disk has no room for it; other failures (a file
-// system without fallocate, a read-only one) are left to LMDB. Called by EventStore::open and
+// system without fallocate, a read-only one) are left to LMDB. Called by LmdbEventStore::open and
 // CallsView::open.
 //
 // Thread-safety: a free function; call it before mdb_env_open.

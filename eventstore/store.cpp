@@ -1,6 +1,6 @@
-// EventStore: opening the LMDB environment and the single writer (group commit). Reads are in
+// LmdbEventStore: opening the LMDB environment and the single writer (group commit). Reads are in
 // store_read.cpp, verify() in store_verify.cpp; the byte layout is codec.cpp and FORMAT.md.
-#include "eventstore/store.hpp"
+#include "eventstore/lmdb_store.hpp"
 
 #include <pthread.h>
 
@@ -100,38 +100,13 @@ Status check_not_truncated(MDB_env* env, const fs::path& data) {
   return Status::ok();
 }
 
-Status validate_request(const AppendRequest& r) {
-  if (r.events.empty()) return invalid_argument("append to '" + r.stream + "' has no events");
-  if (r.stream.empty()) return invalid_argument("stream is empty");
-  if (auto why = codec::check_name("stream", r.stream, codec::kMaxStreamBytes); !why.empty()) {
-    return invalid_argument(why);
-  }
-  if (auto why = codec::check_name("dedupe key", r.dedupe, codec::kMaxDedupeBytes); !why.empty()) {
-    return invalid_argument(why);
-  }
-  if (r.source.empty()) return invalid_argument("source is empty");
-  if (auto why = codec::check_name("source", r.source, codec::kMaxSourceBytes); !why.empty()) {
-    return invalid_argument(why);
-  }
-  for (std::size_t i = 0; i < r.events.size(); ++i) {
-    const NewEvent& e = r.events[i];
-    std::string where = "event " + std::to_string(i) + " of '" + r.stream + "': ";
-    if (e.type.empty()) return invalid_argument(where + "type is empty");
-    if (auto why = codec::check_name("type", e.type, codec::kMaxTypeBytes); !why.empty()) {
-      return invalid_argument(where + why);
-    }
-    if (!e.data.is_object()) return invalid_argument(where + "data is not a JSON object");
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
-EventStore::Impl::~Impl() {
+LmdbEventStore::Impl::~Impl() {
   if (env) mdb_env_close(env);
 }
 
-Result<ReadTxn> EventStore::Impl::begin_read() const {
+Result<ReadTxn> LmdbEventStore::Impl::begin_read() const {
   for (;;) {
     std::shared_lock<std::shared_mutex> hold(resize_mu);
     MDB_txn* raw = nullptr;
@@ -145,7 +120,7 @@ Result<ReadTxn> EventStore::Impl::begin_read() const {
   }
 }
 
-Status EventStore::Impl::open_databases() {
+Status LmdbEventStore::Impl::open_databases() {
   const std::string path = (fs::path(dir) / kDataFile).string();
   MDB_txn* raw = nullptr;
   if (int rc = mdb_txn_begin(env, nullptr, options.read_only ? MDB_RDONLY : 0, &raw); rc != 0) {
@@ -234,7 +209,7 @@ Status EventStore::Impl::open_databases() {
   return Status::ok();
 }
 
-Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, StoreOptions options) {
+Result<std::unique_ptr<EventStore>> LmdbEventStore::open(const std::string& dir, StoreOptions options) {
   if (options.max_batch == 0) return invalid_argument("max_batch must be at least 1");
   if (options.index_batch == 0) return invalid_argument("index_batch must be at least 1");
   if (options.initial_map_size == 0) return invalid_argument("initial_map_size must be positive");
@@ -289,12 +264,12 @@ Result<std::unique_ptr<EventStore>> EventStore::open(const std::string& dir, Sto
     });
     raw->publisher_id = raw->publisher.get_id();
   }
-  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+  return std::unique_ptr<EventStore>(new LmdbEventStore(std::move(impl)));
 }
 
-EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LmdbEventStore::LmdbEventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-EventStore::~EventStore() {
+LmdbEventStore::~LmdbEventStore() {
   {
     std::lock_guard<std::mutex> lock(impl_->queue_mu);
     impl_->stopping = true;
@@ -304,26 +279,12 @@ EventStore::~EventStore() {
   if (impl_->publisher.joinable()) impl_->publisher.join();
 }
 
-const std::string& EventStore::dir() const {
+const std::string& LmdbEventStore::dir() const {
   return impl_->dir;
 }
 
-void EventStore::append(AppendRequest request, AppendCallback done) {
-  PendingAppend pending;
-  if (request.ts == 0) request.ts = now_ms();
-  pending.precheck = validate_request(request);
-  if (pending.precheck) {
-    pending.data_json.reserve(request.events.size());
-    try {
-      for (NewEvent& e : request.events)
-        pending.data_json.push_back(e.data_json.empty() ? codec::dump_data_json(e.data)
-                                                        : std::move(e.data_json));
-    } catch (const nlohmann::json::exception& e) {  // dump() refuses strings that are not UTF-8
-      pending.precheck = invalid_argument("data of '" + request.stream + "': " + e.what());
-    }
-  }
-  pending.request = std::move(request);
-  pending.done = std::move(done);
+void LmdbEventStore::append(AppendRequest request, AppendCallback done) {
+  PendingAppend pending = prepare_append(std::move(request), std::move(done));
   {
     std::lock_guard<std::mutex> lock(impl_->queue_mu);
     if (impl_->options.read_only) {
@@ -340,7 +301,7 @@ void EventStore::append(AppendRequest request, AppendCallback done) {
   pending.done(pending.precheck);  // no writer will ever run it
 }
 
-Result<AppendResult> EventStore::append_sync(AppendRequest request) {
+Result<AppendResult> LmdbEventStore::append_sync(AppendRequest request) {
   if (std::this_thread::get_id() == impl_->publisher_id) {
     return failed_precondition("append_sync called from a store callback would deadlock the publisher");
   }
@@ -350,14 +311,14 @@ Result<AppendResult> EventStore::append_sync(AppendRequest request) {
   return answer.get();
 }
 
-std::uint64_t EventStore::subscribe(Subscriber subscriber) {
+std::uint64_t LmdbEventStore::subscribe(Subscriber subscriber) {
   std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
   std::uint64_t id = impl_->next_subscriber_id++;
   impl_->subscribers.emplace(id, std::move(subscriber));
   return id;
 }
 
-void EventStore::unsubscribe(std::uint64_t id) {
+void LmdbEventStore::unsubscribe(std::uint64_t id) {
   {
     std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
     impl_->subscribers.erase(id);
@@ -366,7 +327,7 @@ void EventStore::unsubscribe(std::uint64_t id) {
   if (std::this_thread::get_id() != impl_->publisher_id) std::lock_guard<std::mutex> wait(impl_->publish_mu);
 }
 
-void EventStore::on_commit(CommitObserver observer) {
+void LmdbEventStore::on_commit(CommitObserver observer) {
   std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
   impl_->commit_observer = std::move(observer);
 }

@@ -1,17 +1,19 @@
-// EventStore: voxlog's append-only event log on LMDB (layout in FORMAT.md).
+// EventStore: voxlog's append-only event log, behind one interface with two backends: LMDB (the default,
+// one machine; lmdb_store.hpp, FORMAT.md) and PostgreSQL (a log shared by several nodes; pg_store.hpp,
+// SQL.md). open() opens LMDB in a directory; open_url() picks the backend from LOG_URL.
 //
-// Contract:
-// - Appends go through one writer thread owned by the store. It takes everything pending, writes it in
-//   ONE LMDB write transaction and commits (durable: default LMDB sync). A publisher thread then answers
-//   every appender of that commit and publishes its events to subscribers, commit after commit in seq
+// Contract (both backends):
+// - Appends go through one writer thread per store (per node), which takes everything pending and
+//   commits it in ONE transaction (group commit), durably, before anyone is answered. A publisher thread
+//   then answers every appender of that commit and publishes committed events to subscribers, in seq
 //   order, while the writer goes on with the next transaction. Seq numbers are dense from 1.
 // - An AppendRequest writes 1..n events to one stream atomically. With `expected_version` the stream must
 //   be exactly at that version (0: the stream must not exist yet), else the answer is StatusCode::conflict
 //   and nothing is written. With a `dedupe` key that was seen before, nothing is written and the answer
 //   carries the ORIGINAL seq range with `duplicate = true`.
-// - A full map grows by itself; if the disk is full the batch fails with resource_exhausted and the log
-//   stays as it was. A directory holding anything that is not a voxlog event store is refused, never
-//   overwritten.
+// - A failed commit writes nothing. The answer's code says whether to retry: resource_exhausted (disk or
+//   map full), unavailable (the disk failed, the database connection was lost: after a lost COMMIT the
+//   outcome is unknown, so retry with the same dedupe key).
 // - Reads may run on any thread, concurrently with appends, and never wait for the writer.
 //
 // Thread-safety: every public member may be called from any thread. Append callbacks and subscriber
@@ -57,16 +59,21 @@ struct StoreOptions {
   // For tools that only look (voxlog events/verify/stats): no writer thread, appends fail with
   // failed_precondition, and a missing store is not_found instead of being created.
   bool read_only = false;
+  // PostgreSQL only: how often a node looks for other nodes' commits when no NOTIFY wakes it (NOTIFY is a
+  // wake-up, not a guarantee), and whether to LISTEN at all (off: polling alone, as tests prove enough).
+  int pg_poll_ms = 200;
+  bool pg_listen = true;
 };
 
 struct StoreStats {
   std::uint64_t events = 0;
   std::uint64_t streams = 0;
   std::uint64_t dedupe_keys = 0;
+  // LMDB only (0 on PostgreSQL):
   std::uint64_t indexed_through = 0;  // events after this seq are not in the streams/dedupe DBIs yet
   std::uint64_t file_bytes = 0;       // data.mdb size on disk
   std::uint64_t map_bytes = 0;
-  std::uint64_t commits = 0;  // write transactions since open
+  std::uint64_t commits = 0;  // write transactions since open (this node's)
 };
 
 // What the writer did in one commit; for metrics.
@@ -82,51 +89,59 @@ class EventStore {
   using Subscriber = std::function<void(const std::shared_ptr<const std::vector<Event>>& committed)>;
   using CommitObserver = std::function<void(const CommitInfo&)>;
 
-  // Opens (creating if missing or empty) the store in `dir`.
+  // Opens (creating if missing or empty) the LMDB store in `dir` (lmdb_store.hpp).
   static Result<std::unique_ptr<EventStore>> open(const std::string& dir, StoreOptions options = {});
-  ~EventStore();  // drains pending appends, then stops the writer
+  // Opens the log that `log_url` names (Config's LOG_URL): empty, the LMDB store in `lmdb_dir`;
+  // postgresql://... (or postgres://), the PostgreSQL log (created if the database has none). Any other
+  // scheme, or PostgreSQL in a build without libpq, is invalid_argument / failed_precondition. Messages
+  // never carry the URL's password (log_url.hpp).
+  static Result<std::unique_ptr<EventStore>> open_url(const std::string& log_url, const std::string& lmdb_dir,
+                                                      StoreOptions options = {});
+  virtual ~EventStore() = default;  // drains pending appends, then stops the writer
 
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  void append(AppendRequest request, AppendCallback done);
-  Result<AppendResult> append_sync(AppendRequest request);
+  virtual void append(AppendRequest request, AppendCallback done) = 0;
+  virtual Result<AppendResult> append_sync(AppendRequest request) = 0;
 
   // Called after every commit, in seq order, with the events of that commit. Returns an id for unsubscribe.
   // A subscriber sees only commits made after subscribe() returns. To follow the log from a checkpoint
   // without a gap: subscribe first (buffering), then read_all() from the checkpoint until caught up, and
-  // drop buffered events whose seq was already read.
-  std::uint64_t subscribe(Subscriber subscriber);
+  // drop buffered events whose seq was already read. (PostgreSQL: every node's subscribers see every
+  // node's commits, in seq order, in batches that need not match commits.)
+  virtual std::uint64_t subscribe(Subscriber subscriber) = 0;
   // When it returns (off the publisher thread), the subscriber is not running and is never called again, so
   // what it captured may be destroyed. Called from a subscriber, it takes effect after the current commit.
-  void unsubscribe(std::uint64_t id);
-  void on_commit(CommitObserver observer);  // one observer; for metrics
+  virtual void unsubscribe(std::uint64_t id) = 0;
+  virtual void on_commit(CommitObserver observer) = 0;  // one observer; for metrics (this node's commits)
 
   // Reads.
-  Result<std::vector<Event>> read_all(std::uint64_t after_seq, std::size_t limit) const;
-  Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
-                                         std::size_t limit) const;
-  Result<std::optional<AppendResult>> find_dedupe(const std::string& key) const;
-  // Calls fn for each event with seq > after_seq in order, in one read transaction, until fn returns false.
-  // fn may append, but an append that must grow the map waits until every open read (this one too) ends.
-  Status scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const;
-  std::uint64_t last_seq() const;  // highest committed seq (0 when empty)
+  virtual Result<std::vector<Event>> read_all(std::uint64_t after_seq, std::size_t limit) const = 0;
+  virtual Result<std::vector<Event>> read_stream(const std::string& stream, std::uint64_t from_version,
+                                                 std::size_t limit) const = 0;
+  virtual Result<std::optional<AppendResult>> find_dedupe(const std::string& key) const = 0;
+  // Calls fn for each event with seq > after_seq in order, as of one snapshot, until fn returns false.
+  // fn may append (LMDB: an append that must grow the map waits until every open read, this one too, ends).
+  virtual Status scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const = 0;
+  // Highest committed seq this store knows of (0 when empty); never waits for I/O on a writable store.
+  virtual std::uint64_t last_seq() const = 0;
   // How the latest write transaction ended: ok, or why it committed nothing (the log is full, the disk
-  // failed). A health check reads it: it stays not-ok until a later write succeeds and 10 s have passed
-  // since the last failure (a nearly full log takes small batches between refusals).
-  Status last_write_status() const;
-  Result<std::uint64_t> stream_version(const std::string& stream) const;  // 0 when absent
-  Result<StoreStats> stats() const;
+  // failed, the database is unreachable). A health check reads it: it stays not-ok until a later write
+  // succeeds and 10 s have passed since the last failure.
+  virtual Status last_write_status() const = 0;
+  virtual Result<std::uint64_t> stream_version(const std::string& stream) const = 0;  // 0 when absent
+  virtual Result<StoreStats> stats() const = 0;
 
-  // Checks every invariant of FORMAT.md. ok, or data_loss naming the first violation.
-  Status verify() const;
+  // Checks every invariant of FORMAT.md (LMDB) or SQL.md (PostgreSQL). ok, or data_loss naming the first
+  // violation.
+  virtual Status verify() const = 0;
 
-  const std::string& dir() const;
+  // Where the log is, safe to print: the directory, or the URL without its password.
+  virtual std::string describe() const = 0;
 
- private:
-  struct Impl;
-  explicit EventStore(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+ protected:
+  EventStore() = default;
 };
 
 }  // namespace voxlog

@@ -1,4 +1,4 @@
-// EventStore::Impl: the state shared by the store's translation units (store.cpp: open and append;
+// LmdbEventStore::Impl: the state shared by the store's translation units (store.cpp: open and append;
 // store_writer.cpp: the writer and publisher threads;
 // store_read.cpp: reads and stats; store_verify.cpp: verify).
 //
@@ -20,8 +20,9 @@
 #include <shared_mutex>
 #include <thread>
 
+#include "eventstore/append_queue.hpp"
 #include "eventstore/lmdb_handle.hpp"
-#include "eventstore/store.hpp"
+#include "eventstore/lmdb_store.hpp"
 #include "eventstore/store_index.hpp"
 
 namespace voxlog {
@@ -38,22 +39,7 @@ class ReadTxn {
   lmdb_handle::Txn txn_;
 };
 
-struct PendingAppend {
-  AppendRequest request;
-  std::vector<std::string> data_json;  // one per event, serialised on the caller's thread
-  Status precheck;                     // not ok: answered with this, nothing written
-  EventStore::AppendCallback done;
-};
-
-// A batch on its way from the writer to the publisher thread: committed, or failed as a whole.
-struct WrittenBatch {
-  std::vector<PendingAppend> requests;
-  std::vector<Result<AppendResult>> answers;  // one per request
-  bool committed = false;
-  CommitInfo info;
-};
-
-struct EventStore::Impl {
+struct LmdbEventStore::Impl {
   std::string dir;
   StoreOptions options;
   MDB_env* env = nullptr;

@@ -1,4 +1,4 @@
-// EventStore reads: each runs in its own LMDB read transaction and never waits for the writer.
+// LmdbEventStore reads: each runs in its own LMDB read transaction and never waits for the writer.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -14,7 +14,7 @@ using lmdb_handle::lmdb_status;
 using lmdb_handle::to_val;
 using lmdb_handle::to_view;
 
-Result<std::uint64_t> EventStore::Impl::last_seq_in(MDB_txn* txn) const {
+Result<std::uint64_t> LmdbEventStore::Impl::last_seq_in(MDB_txn* txn) const {
   Cursor cursor;
   if (int rc = cursor.open(txn, events_dbi); rc != 0) return lmdb_status("mdb_cursor_open events", rc);
   MDB_val key, value;
@@ -26,7 +26,7 @@ Result<std::uint64_t> EventStore::Impl::last_seq_in(MDB_txn* txn) const {
   return seq;
 }
 
-Result<TailBounds> EventStore::Impl::tail_bounds(MDB_txn* txn) const {
+Result<TailBounds> LmdbEventStore::Impl::tail_bounds(MDB_txn* txn) const {
   auto last = last_seq_in(txn);
   if (!last) return last.status();
   auto through = indexed_through(txn, index_dbis(), *last);
@@ -49,7 +49,7 @@ Status get_event(MDB_txn* txn, MDB_dbi events_dbi, std::string_view seq_key, Eve
 
 }  // namespace
 
-Result<std::vector<Event>> EventStore::read_all(std::uint64_t after_seq, std::size_t limit) const {
+Result<std::vector<Event>> LmdbEventStore::read_all(std::uint64_t after_seq, std::size_t limit) const {
   std::vector<Event> events;
   Status st = scan(after_seq, [&](const Event& e) {
     if (events.size() >= limit) return false;
@@ -60,8 +60,8 @@ Result<std::vector<Event>> EventStore::read_all(std::uint64_t after_seq, std::si
   return events;
 }
 
-Result<std::vector<Event>> EventStore::read_stream(const std::string& stream, std::uint64_t from_version,
-                                                   std::size_t limit) const {
+Result<std::vector<Event>> LmdbEventStore::read_stream(const std::string& stream, std::uint64_t from_version,
+                                                       std::size_t limit) const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
   Cursor cursor;
@@ -102,7 +102,7 @@ Result<std::vector<Event>> EventStore::read_stream(const std::string& stream, st
   return events;
 }
 
-Result<std::optional<AppendResult>> EventStore::find_dedupe(const std::string& dedupe_key) const {
+Result<std::optional<AppendResult>> LmdbEventStore::find_dedupe(const std::string& dedupe_key) const {
   if (dedupe_key.empty() || dedupe_key.size() > codec::kMaxDedupeBytes) return std::optional<AppendResult>{};
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
@@ -138,7 +138,7 @@ std::size_t decode_range(const std::vector<RawEvent>& raw, std::vector<Event>& e
 
 }  // namespace
 
-Status EventStore::scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const {
+Status LmdbEventStore::scan(std::uint64_t after_seq, const std::function<bool(const Event&)>& fn) const {
   if (after_seq == ~std::uint64_t{0}) return Status::ok();
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
@@ -184,7 +184,7 @@ Status EventStore::scan(std::uint64_t after_seq, const std::function<bool(const 
   }
 }
 
-Status EventStore::last_write_status() const {
+Status LmdbEventStore::last_write_status() const {
   // A nearly full log refuses big batches and takes small ones: one success says little about the next
   // write, so a failure is reported for a while after it (health checks would flap otherwise).
   constexpr std::chrono::seconds kFailureRemembered{10};
@@ -195,7 +195,7 @@ Status EventStore::last_write_status() const {
   return impl_->last_write;
 }
 
-std::uint64_t EventStore::last_seq() const {
+std::uint64_t LmdbEventStore::last_seq() const {
   if (!impl_->options.read_only) return impl_->last_seq.load();
   // Read-only: another process may be the writer, so ask the log itself.
   auto txn = impl_->begin_read();
@@ -204,7 +204,7 @@ std::uint64_t EventStore::last_seq() const {
   return last ? *last : 0;
 }
 
-Result<std::uint64_t> EventStore::stream_version(const std::string& stream) const {
+Result<std::uint64_t> LmdbEventStore::stream_version(const std::string& stream) const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
   auto bounds = impl_->tail_bounds(txn->get());
@@ -212,7 +212,7 @@ Result<std::uint64_t> EventStore::stream_version(const std::string& stream) cons
   return stream_version_in(txn->get(), impl_->index_dbis(), impl_->recent_for_readers(), *bounds, stream);
 }
 
-Result<StoreStats> EventStore::stats() const {
+Result<StoreStats> LmdbEventStore::stats() const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
   StoreStats s;

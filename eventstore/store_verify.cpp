@@ -1,4 +1,4 @@
-// EventStore::verify(): checks every invariant of FORMAT.md in one read transaction and names the first
+// LmdbEventStore::verify(): checks every invariant of FORMAT.md in one read transaction and names the first
 // violation it finds.
 #include <unordered_map>
 
@@ -178,7 +178,7 @@ Status verify_dedupe(MDB_txn* txn, const IndexDbis& s, std::uint64_t events) {
 
 }  // namespace
 
-Status EventStore::verify() const {
+Status LmdbEventStore::verify() const {
   auto txn = impl_->begin_read();
   if (!txn) return txn.status();
   const IndexDbis dbis = impl_->index_dbis();

@@ -15,7 +15,7 @@ using lmdb_handle::to_val;
 using lmdb_handle::to_view;
 using lmdb_handle::Txn;
 
-void EventStore::Impl::writer_loop() {
+void LmdbEventStore::Impl::writer_loop() {
   for (;;) {
     std::vector<PendingAppend> batch;
     {
@@ -43,7 +43,7 @@ void EventStore::Impl::writer_loop() {
   }
 }
 
-WrittenBatch EventStore::Impl::commit_batch(std::vector<PendingAppend> batch) {
+WrittenBatch LmdbEventStore::Impl::commit_batch(std::vector<PendingAppend> batch) {
   WrittenBatch out;
   auto start = std::chrono::steady_clock::now();
   Status failure;
@@ -76,7 +76,7 @@ WrittenBatch EventStore::Impl::commit_batch(std::vector<PendingAppend> batch) {
   return out;
 }
 
-void EventStore::Impl::publisher_loop() {
+void LmdbEventStore::Impl::publisher_loop() {
   for (;;) {
     std::deque<WrittenBatch> ready;
     {
@@ -89,7 +89,7 @@ void EventStore::Impl::publisher_loop() {
   }
 }
 
-Status EventStore::Impl::grow_map() {
+Status LmdbEventStore::Impl::grow_map() {
   std::unique_lock<std::shared_mutex> exclusive(resize_mu);  // no read txn of ours may be alive
   MDB_envinfo info;
   mdb_env_info(env, &info);
@@ -103,8 +103,8 @@ Status EventStore::Impl::grow_map() {
   return Status::ok();
 }
 
-Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
-                                     std::vector<Result<AppendResult>>* answers, bool* map_full) {
+Status LmdbEventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
+                                         std::vector<Result<AppendResult>>* answers, bool* map_full) {
   MDB_txn* raw = nullptr;
   if (int rc = mdb_txn_begin(env, nullptr, 0, &raw); rc != 0) return lmdb_status("mdb_txn_begin", rc);
   Txn txn(raw);
@@ -206,7 +206,7 @@ Status EventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
   return Status::ok();
 }
 
-void EventStore::Impl::publish(WrittenBatch& batch) {
+void LmdbEventStore::Impl::publish(WrittenBatch& batch) {
   const auto& answers = batch.answers;
   for (std::size_t i = 0; i < batch.requests.size(); ++i) batch.requests[i].done(answers[i]);
   if (!batch.committed) return;

@@ -1,5 +1,6 @@
 #include "http/config/config.hpp"
 
+#include "eventstore/log_url.hpp"
 #include "eventstore/text.hpp"
 #include "http/config/twilio_accounts.hpp"
 
@@ -20,7 +21,8 @@ namespace voxlog {
 namespace {
 
 const std::set<std::string>& secret_names() {
-  static const std::set<std::string> names{"TWILIO_AUTH_TOKEN", "API_TOKEN", "API_TOKENS", "METRICS_TOKEN"};
+  static const std::set<std::string> names{"TWILIO_AUTH_TOKEN", "API_TOKEN", "API_TOKENS", "METRICS_TOKEN",
+                                           "LOG_URL"};
   return names;
 }
 
@@ -313,6 +315,7 @@ const std::vector<std::string>& config_variable_names() {
                                               "PUBLIC_URL",
                                               "NGROK_URL",
                                               "DATA_DIR",
+                                              "LOG_URL",
                                               "API_TOKEN",
                                               "API_TOKENS",
                                               "API_TOKENS_FILE",
@@ -405,6 +408,11 @@ Result<Config> config_from(const std::map<std::string, std::string>& environment
     c.public_url = strip_trailing_slashes(v);
   }
   if (auto v = lookup("DATA_DIR"); !v.empty()) c.data_dir = v;
+  if (auto v = lookup("LOG_URL"); !v.empty()) {
+    // Its errors name the scheme at most: the URL may hold a password.
+    if (auto backend = log_url::backend_of(v); !backend) return backend.status();
+    c.log_url = v;
+  }
   auto tokens = collect_tokens(lookup);
   if (!tokens) return tokens.status();
   c.tokens = std::move(*tokens);
@@ -571,7 +579,7 @@ std::string describe(const Config& c) {
   std::ostringstream out;
   out << "port=" << c.port << " bind=" << c.bind_address
       << " public_url=" << (c.public_url.empty() ? "(unset)" : c.public_url) << " data_dir=" << c.data_dir
-      << " tokens=";
+      << " log=" << (c.log_url.empty() ? "lmdb" : log_url::redact(c.log_url)) << " tokens=";
   if (c.tokens.empty()) out << "(none)";
   for (std::size_t i = 0; i < c.tokens.size(); ++i)
     out << (i ? "," : "") << c.tokens[i].name << ':' << to_string(c.tokens[i].role);

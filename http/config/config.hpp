@@ -7,9 +7,9 @@
 // empty value means "use the default". A missing env file is not an error. Every value is validated; the
 // first invalid one yields invalid_argument naming the variable. The value is quoted in the message only
 // for non-secret variables: no token or secret (TWILIO_AUTH_TOKEN, API_TOKEN, API_TOKENS, METRICS_TOKEN,
-// the lines of API_TOKENS_FILE, any TWILIO_<NAME>_AUTH_TOKEN) ever appears in errors or in describe(), not
-// even its length. Twilio accounts: see TwilioAccount below. Unknown names in the env file are ignored (the
-// file may be shared with other tools).
+// the lines of API_TOKENS_FILE, any TWILIO_<NAME>_AUTH_TOKEN, LOG_URL's password) ever appears in errors or
+// in describe(), not even its length. Twilio accounts: see TwilioAccount below. Unknown names in the env file
+// are ignored (the file may be shared with other tools).
 //
 // Thread-safety: load_config() reads the process environment (getenv): call it at start-up, before
 // threads that may call setenv. Config is a plain value; describe() is pure.
@@ -61,6 +61,10 @@ struct Config {
   std::string bind_address;         // BIND_ADDRESS; default 127.0.0.1 without tokens, 0.0.0.0 with them
   std::string public_url;           // PUBLIC_URL, else NGROK_URL (the Node app's name); no trailing '/'
   std::string data_dir = "./data";  // DATA_DIR
+  // LOG_URL: empty, the LMDB log in DATA_DIR/log; postgresql://... (libpq URI, several hosts allowed),
+  // the PostgreSQL log (eventstore/SQL.md). Any other scheme is an error. Secret (it may hold a
+  // password): describe() and errors show it redacted (eventstore/log_url.hpp).
+  std::string log_url;
   // API_TOKEN (one admin token named "api"), API_TOKENS ("name:role:secret" comma list), API_TOKENS_FILE
   // (one "name:role:secret" a line, '#' comments), METRICS_TOKEN (role metrics, named "metrics"). With
   // none, nobody needs a token: voxlogd then serves loopback only (check_exposure).

@@ -1,5 +1,5 @@
-// EventStore behaviour: appends and reads, expected versions, dedupe, paging, subscribers, concurrency,
-// reopen.
+// EventStore behaviour on either backend (TestLog: LMDB, or PostgreSQL with VOXLOG_TEST_BACKEND=postgres):
+// appends and reads, expected versions, dedupe, paging, subscribers, concurrency, reopen.
 #include <atomic>
 #include <future>
 #include <set>
@@ -9,9 +9,11 @@
 
 #include "eventstore/store.hpp"
 #include "tests/eventstore/temp_dir.hpp"
+#include "tests/eventstore/test_log.hpp"
 
 using namespace voxlog;
 using voxlog::test::TempDir;
+using voxlog::test::TestLog;
 
 namespace {
 
@@ -35,18 +37,18 @@ std::unique_ptr<EventStore> open_store(const std::string& dir, StoreOptions opti
 
 }  // namespace
 
-TEST_CASE("a new store is created in a missing directory and starts empty", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.sub("a/b/log"));
+TEST_CASE("a new store starts empty", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   CHECK(store->last_seq() == 0);
   CHECK(store->read_all(0, 10)->empty());
   CHECK(*store->stream_version("call-FN1") == 0);
   CHECK(store->verify().is_ok());
 }
 
-TEST_CASE("appended events read back with every envelope field", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("appended events read back with every envelope field", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   AppendRequest r = request("call-FN1", {"CallRequested", "ExecutionCreated"}, "key-1");
   r.ts = 1700000000123;
   r.source = source::twilio_webhook;
@@ -81,9 +83,9 @@ TEST_CASE("appended events read back with every envelope field", "[eventstore]")
   CHECK(store->last_seq() == 2);
 }
 
-TEST_CASE("the store stamps ts when the request has none", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("the store stamps ts when the request has none", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   auto before = now_ms();
   REQUIRE(store->append_sync(request("s", {"A"})).is_ok());
   auto e = store->read_all(0, 1);
@@ -92,9 +94,9 @@ TEST_CASE("the store stamps ts when the request has none", "[eventstore]") {
   CHECK((*e)[0].ts <= now_ms());
 }
 
-TEST_CASE("streams do not mix, even when one name is a prefix of another", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("streams do not mix, even when one name is a prefix of another", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   for (int i = 0; i < 3; ++i) {
     REQUIRE(store->append_sync(request("call-FN1", {"A"})).is_ok());
     REQUIRE(store->append_sync(request("call-FN10", {"B", "B"})).is_ok());
@@ -118,9 +120,9 @@ TEST_CASE("streams do not mix, even when one name is a prefix of another", "[eve
   CHECK(store->stats()->streams == 3);
 }
 
-TEST_CASE("expected version: a mismatch is a conflict that writes nothing", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("expected version: a mismatch is a conflict that writes nothing", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   REQUIRE(store->append_sync(request("campaign-1", {"CampaignCreated"}, {}, 0)).is_ok());
   auto again = store->append_sync(request("campaign-1", {"CampaignCreated"}, {}, 0));
   REQUIRE_FALSE(again.is_ok());
@@ -135,9 +137,9 @@ TEST_CASE("expected version: a mismatch is a conflict that writes nothing", "[ev
   CHECK(store->verify().is_ok());
 }
 
-TEST_CASE("expected versions see earlier requests of the same batch", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("expected versions see earlier requests of the same batch", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   // Sent without waiting, so the writer takes many of them in one transaction.
   std::vector<std::future<Result<AppendResult>>> answers;
   for (std::uint64_t i = 0; i < 50; ++i) {
@@ -158,9 +160,9 @@ TEST_CASE("expected versions see earlier requests of the same batch", "[eventsto
   CHECK(store->last_seq() == 50);
 }
 
-TEST_CASE("dedupe: a repeated key returns the original seqs and writes nothing", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("dedupe: a repeated key returns the original seqs and writes nothing", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   REQUIRE(store->append_sync(request("other", {"A"})).is_ok());
   auto first = store->append_sync(request("call-FN1", {"CallStatusChanged", "DigitsPressed"}, "tok-1"));
   REQUIRE(first.is_ok());
@@ -183,9 +185,9 @@ TEST_CASE("dedupe: a repeated key returns the original seqs and writes nothing",
   CHECK(store->stats()->dedupe_keys == 1);
 }
 
-TEST_CASE("dedupe: duplicates inside one batch answer with the first one's seqs", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("dedupe: duplicates inside one batch answer with the first one's seqs", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   std::vector<std::future<Result<AppendResult>>> answers;
   for (int i = 0; i < 40; ++i) {
     auto p = std::make_shared<std::promise<Result<AppendResult>>>();
@@ -207,9 +209,9 @@ TEST_CASE("dedupe: duplicates inside one batch answer with the first one's seqs"
   CHECK(store->verify().is_ok());
 }
 
-TEST_CASE("bad input is refused with a clear error and changes nothing", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("bad input is refused with a clear error and changes nothing", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   auto code_of = [&](AppendRequest r) { return store->append_sync(std::move(r)).status(); };
   CHECK(code_of(request("", {"A"})).message() == "stream is empty");
   CHECK(code_of(request("s", {})).code() == StatusCode::invalid_argument);
@@ -232,9 +234,9 @@ TEST_CASE("bad input is refused with a clear error and changes nothing", "[event
   CHECK(store->last_seq() == 1);
 }
 
-TEST_CASE("read_all pages through the global log", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("read_all pages through the global log", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   for (int i = 0; i < 25; ++i) {
     REQUIRE(store->append_sync(request("s" + std::to_string(i % 4), {"A", "B"})).is_ok());
   }
@@ -258,9 +260,9 @@ TEST_CASE("read_all pages through the global log", "[eventstore]") {
   CHECK(store->read_all(0, 0)->empty());
 }
 
-TEST_CASE("scan visits events in seq order and stops when asked", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("scan visits events in seq order and stops when asked", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   for (int i = 0; i < 10; ++i) REQUIRE(store->append_sync(request("s", {"A"})).is_ok());
   std::vector<std::uint64_t> seqs;
   REQUIRE(store
@@ -274,9 +276,9 @@ TEST_CASE("scan visits events in seq order and stops when asked", "[eventstore]"
 }
 
 TEST_CASE("subscribers see every commit in seq order without gaps, after the appender's answer",
-          "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+          "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   std::mutex mu;
   std::vector<std::uint64_t> seen;
   std::atomic<int> commits{0};
@@ -317,9 +319,9 @@ TEST_CASE("subscribers see every commit in seq order without gaps, after the app
   CHECK(commits.load() <= 400);
 }
 
-TEST_CASE("an unsubscribed subscriber is not called again", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("an unsubscribed subscriber is not called again", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   std::atomic<int> calls{0};
   auto id = store->subscribe([&](const auto&) { ++calls; });
   REQUIRE(store->append_sync(request("s", {"A"})).is_ok());
@@ -333,9 +335,9 @@ TEST_CASE("an unsubscribed subscriber is not called again", "[eventstore]") {
   CHECK(calls.load() == after_unsubscribe);
 }
 
-TEST_CASE("16 threads appending at once get dense seqs and a store that verifies", "[eventstore]") {
-  TempDir tmp;
-  auto store = open_store(tmp.path());
+TEST_CASE("16 threads appending at once get dense seqs and a store that verifies", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
   constexpr int kThreads = 16, kPerThread = 500;
   std::vector<std::vector<AppendResult>> results(kThreads);
   std::vector<std::thread> threads;
@@ -372,14 +374,14 @@ TEST_CASE("16 threads appending at once get dense seqs and a store that verifies
   CHECK(stats->commits < static_cast<std::uint64_t>(kThreads * kPerThread));  // group commit happened
 }
 
-TEST_CASE("a reopened store keeps its events, versions and dedupe keys", "[eventstore]") {
-  TempDir tmp;
+TEST_CASE("a reopened store keeps its events, versions and dedupe keys", "[eventstore][backend]") {
+  TestLog log;
   {
-    auto store = open_store(tmp.path());
+    auto store = log.open();
     REQUIRE(store->append_sync(request("a", {"A", "B"}, "k")).is_ok());
     REQUIRE(store->append_sync(request("b", {"C"})).is_ok());
   }
-  auto store = open_store(tmp.path());
+  auto store = log.open();
   CHECK(store->last_seq() == 3);
   CHECK(*store->stream_version("a") == 2);
   auto dup = store->append_sync(request("a", {"A"}, "k"));
@@ -392,11 +394,11 @@ TEST_CASE("a reopened store keeps its events, versions and dedupe keys", "[event
   CHECK(store->verify().is_ok());
 }
 
-TEST_CASE("the destructor answers every pending append before it returns", "[eventstore]") {
-  TempDir tmp;
+TEST_CASE("the destructor answers every pending append before it returns", "[eventstore][backend]") {
+  TestLog log;
   std::atomic<int> answered{0};
   {
-    auto store = open_store(tmp.path());
+    auto store = log.open();
     for (int i = 0; i < 200; ++i) {
       store->append(request("s", {"A"}), [&](const Result<AppendResult>& r) {
         if (r.is_ok()) ++answered;
@@ -404,6 +406,45 @@ TEST_CASE("the destructor answers every pending append before it returns", "[eve
     }
   }
   CHECK(answered.load() == 200);
-  auto store = open_store(tmp.path());
+  auto store = log.open();
   CHECK(store->last_seq() == 200);
+}
+
+TEST_CASE("a new LMDB store is created in a missing directory", "[eventstore]") {
+  TempDir tmp;
+  auto store = open_store(tmp.sub("a/b/log"));
+  CHECK(store->last_seq() == 0);
+  CHECK(store->read_all(0, 10)->empty());
+  CHECK(store->verify().is_ok());
+}
+
+TEST_CASE("awkward text in every field reads back exactly", "[eventstore][backend]") {
+  TestLog log;
+  auto store = log.open();
+  AppendRequest r = request("call-\"quoted\" {braces}, commas\\back", {"Type,With{Odd}\"Chars\\"},
+                            "key \"with\" {odd}, chars\\ NULL");
+  r.events[0].data = {{"nul", std::string("a\0b", 3)},
+                      {"quotes", "\"'`"},
+                      {"backslash", "\\\\n"},
+                      {"braces", "{\"not\": \"json\"}"},
+                      {"unicode", "ğüşıöç €𝄞"},
+                      {"ctrl", "\t\n\r"},
+                      {"null", nullptr},
+                      {"numbers", {0, -1, 1.5, 1e300}},
+                      {"NULL", "NULL"}};
+  auto res = store->append_sync(r);
+  INFO(res.status().to_string());
+  REQUIRE(res.is_ok());
+  auto all = store->read_all(0, 10);
+  REQUIRE(all.is_ok());
+  REQUIRE(all->size() == 1);
+  const Event& e = all->front();
+  CHECK(e.stream == r.stream);
+  CHECK(e.type == r.events[0].type);
+  CHECK(e.dedupe == r.dedupe);
+  CHECK(e.data == r.events[0].data);
+  CHECK(e.data.dump() == r.events[0].data.dump());  // byte for byte
+  CHECK(store->find_dedupe(r.dedupe)->has_value());
+  CHECK(*store->stream_version(r.stream) == 1);
+  CHECK(store->verify().is_ok());
 }

@@ -59,7 +59,7 @@ Result<Options> parse_options(const std::vector<std::string>& words, const std::
 Result<std::unique_ptr<EventStore>> open_log_read_only(const Args& args) {
   StoreOptions options;
   options.read_only = true;
-  return EventStore::open(args.log_dir(), options);
+  return EventStore::open_url(args.log_url, args.log_dir(), options);
 }
 
 int report_failure(const Args& args, const Status& status, int exit_code) {

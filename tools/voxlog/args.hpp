@@ -28,6 +28,7 @@ inline constexpr int kExitUsage = 2;   // the command line itself is wrong
 struct Args {
   std::string command;             // e.g. "events"
   std::string data_dir;            // resolved; never empty
+  std::string log_url;             // LOG_URL: empty, the LMDB log in log_dir(); else the PostgreSQL log
   std::vector<std::string> words;  // what follows the subcommand's name, minus --data
 
   std::string log_dir() const { return data_dir + "/log"; }      // the event store
@@ -57,8 +58,8 @@ class Options {
 
 Result<Options> parse_options(const std::vector<std::string>& words, const std::vector<OptionSpec>& specs);
 
-// Opens the event store in args.log_dir() read-only: nothing is created or changed, a missing store is
-// not_found, and voxlogd may be appending at the same time.
+// Opens the event store (args.log_url's, else the one in args.log_dir()) read-only: nothing is created or
+// changed, a missing store is not_found, and voxlogd may be appending at the same time.
 Result<std::unique_ptr<EventStore>> open_log_read_only(const Args& args);
 
 // Prints "voxlog <command>: <status>" on stderr and returns the exit code that goes with it.

@@ -34,7 +34,8 @@ const Command kCommands[] = {
 
 void print_usage(std::ostream& out) {
   out << "usage: voxlog [--data DIR] <command> [options]\n"
-         "  DIR defaults to $DATA_DIR, else ./data; the event store is DIR/log.\n\ncommands:\n";
+         "  DIR defaults to $DATA_DIR, else ./data; the event store is DIR/log, or the PostgreSQL log that\n"
+         "  $LOG_URL names (postgresql://...).\n\ncommands:\n";
   for (const Command& c : kCommands) out << "  " << c.usage << "\n";
 }
 
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
   Args args;
   const char* env_dir = std::getenv("DATA_DIR");
   args.data_dir = env_dir && *env_dir ? env_dir : "./data";
+  const char* env_log = std::getenv("LOG_URL");  // as voxlogd's Config reads it; checked when the log opens
+  args.log_url = env_log ? env_log : "";
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
     std::string word = argv[i];

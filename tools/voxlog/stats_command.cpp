@@ -25,16 +25,20 @@ int stats_command(const Args& args) {
   });
   if (!scanned) return report_failure(args, scanned);
 
-  nlohmann::json j = {{"dir", args.log_dir()},
+  nlohmann::json j = {{"dir", (*store)->describe()},
                       {"events", stats->events},
                       {"last_seq", last_seq},
                       {"streams", stats->streams},
                       {"dedupe_keys", stats->dedupe_keys},
                       {"data_json_bytes", data_bytes},
-                      {"indexed_through", stats->indexed_through},
-                      {"file_bytes", stats->file_bytes},
-                      {"map_bytes", stats->map_bytes},
                       {"events_by_type", by_type}};
+  // LMDB's own figures; a PostgreSQL log has no map (its size is the database's business).
+  const bool lmdb = stats->map_bytes != 0;
+  if (lmdb) {
+    j["indexed_through"] = stats->indexed_through;
+    j["file_bytes"] = stats->file_bytes;
+    j["map_bytes"] = stats->map_bytes;
+  }
   if (options->has("json")) {
     std::cout << j.dump() << "\n";
     return kExitOk;
@@ -45,7 +49,7 @@ int stats_command(const Args& args) {
   };
   for (const char* name : {"dir", "events", "last_seq", "streams", "dedupe_keys", "indexed_through",
                            "data_json_bytes", "file_bytes", "map_bytes"}) {
-    row(name, j[name]);
+    if (j.contains(name)) row(name, j[name]);
   }
   std::cout << "events by type:\n";
   for (const auto& [type, count] : by_type) row("  " + type, count);

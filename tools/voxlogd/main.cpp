@@ -2,6 +2,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -145,8 +146,13 @@ int main(int argc, char** argv) {
   StoreOptions store_options;
   store_options.max_map_size = (config->log_map_bytes + 4095) / 4096 * 4096;  // LMDB maps whole pages
   store_options.initial_map_size = std::min(store_options.initial_map_size, store_options.max_map_size);
-  auto store = EventStore::open(config->data_dir + "/log", store_options);
+  // LOG_URL names the log (PostgreSQL); without it the log is LMDB in DATA_DIR, which keeps the views either
+  // way.
+  auto store = EventStore::open_url(config->log_url, config->data_dir + "/log", store_options);
   if (!store) return fail(store.status().to_string());
+  // With a PostgreSQL log nothing else has created DATA_DIR, which still holds the views.
+  if (std::error_code made; !std::filesystem::create_directories(config->data_dir, made) && made)
+    return fail("cannot create DATA_DIR " + config->data_dir + ": " + made.message());
   auto view = CallsView::open(config->data_dir + "/views");
   if (!view) return fail(view.status().to_string());
   Metrics metrics;
@@ -254,7 +260,8 @@ int main(int argc, char** argv) {
   if (!config->verify_webhooks)
     std::cout << "voxlogd: WARNING: VERIFY_WEBHOOKS=off: webhooks are NOT verified; anything that reaches "
               << config->bind_address << " can forge a call's status and key presses\n";
-  std::cout << "voxlogd: log at seq " << (*store)->last_seq() << ", " << (*view)->count() << " calls\n";
+  std::cout << "voxlogd: log " << (*store)->describe() << " at seq " << (*store)->last_seq() << ", "
+            << (*view)->count() << " calls\n";
   std::cout << "voxlogd listening on http://" << config->bind_address << ":" << (*server)->port()
             << std::endl;
 

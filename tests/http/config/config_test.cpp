@@ -292,3 +292,21 @@ TEST_CASE("limits and switches are validated", "[config]") {
     CHECK_THAT(r.status().message(), Catch::Contains(name));
   }
 }
+
+TEST_CASE("LOG_URL: empty is the LMDB log, postgresql:// the PostgreSQL one, anything else an error",
+          "[config]") {
+  auto lmdb = config_from({}, kNoFile);
+  REQUIRE(lmdb.is_ok());
+  CHECK(lmdb->log_url.empty());
+  auto pg = config_from({{"LOG_URL", "postgresql://app:pw-secret@db1,db2/voxlog"}}, kNoFile);
+  REQUIRE(pg.is_ok());
+  CHECK(pg->log_url == "postgresql://app:pw-secret@db1,db2/voxlog");
+  std::string line = voxlog::describe(*pg);
+  CHECK_THAT(line, Catch::Contains("log=postgresql://app:***@db1,db2/voxlog"));
+  CHECK_THAT(line, !Catch::Contains("pw-secret"));
+  auto bad = config_from({{"LOG_URL", "redis://:pw-secret@cache"}}, kNoFile);
+  REQUIRE_FALSE(bad.is_ok());
+  CHECK(bad.status().code() == StatusCode::invalid_argument);
+  CHECK_THAT(bad.status().message(), Catch::Contains("LOG_URL") && Catch::Contains("'redis'"));
+  CHECK_THAT(bad.status().message(), !Catch::Contains("pw-secret"));
+}
