@@ -1,12 +1,13 @@
 // The broadcaster: the sole owner of every live subscriber (WebSocket, Socket.IO).
 //
-// Contract: the calls projection (actors/projection/) publishes each committed event once, in seq order, as a Change. A subscriber
-// joins with `after` (the last seq it has seen). If it is behind, the broadcaster first replays from the
-// log in pages (interleaved with live traffic, so one slow catch-up never stalls the others), then
-// switches it to live: it receives every seq > after exactly once, in order, with no gap. An `after` past
-// what has been published counts as what has been published: the subscriber is live from its join. Live
-// changes are encoded once per protocol (subscriber.hpp Encoder), whatever the number of its subscribers. A
-// subscriber whose queue overflows is closed with code 4000 and a reason naming the seq to resume after.
+// Contract: the calls projection (actors/projection/) publishes each committed event once, in seq order, as a
+// Change. A subscriber joins with `after` (the last seq it has seen). If it is behind, the broadcaster first
+// replays from the log in pages (interleaved with live traffic, so one slow catch-up never stalls the
+// others), then switches it to live: it receives every seq > after exactly once, in order, with no gap. An
+// `after` past what has been published counts as what has been published: the subscriber is live from its
+// join. Live changes are encoded once per protocol (subscriber.hpp Encoder), whatever the number of its
+// subscribers. A subscriber whose queue overflows is closed with code 4000 and a reason naming the seq to
+// resume after.
 //
 // Thread-safety: an actor; its protocol is broadcaster_actor below.
 #pragma once

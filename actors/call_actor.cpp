@@ -186,8 +186,7 @@ Behavior ready(CallActor* self, CallActorSettings settings, CallDirectory* direc
   return {
       [=](webhook_atom, Webhook& w, WebhookReply& reply) {  // mutable: the message is ours, no copy
         if (Status s = same_account(self->state.row, w); !s) return reply(s);
-        write(self, settings, directory, std::move(w), std::move(reply),
-              0);
+        write(self, settings, directory, std::move(w), std::move(reply), 0);
       },
       [=](tick_atom, std::uint64_t generation) {
         if (generation == self->state.idle_generation) on_idle_tick(self, settings, directory);

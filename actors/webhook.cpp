@@ -8,8 +8,9 @@ struct WebhookReply::Once {
   explicit Once(Answer a) : answer(std::move(a)) {}
   ~Once() {
     if (!answered.exchange(true))
-      answer(unavailable("the webhook was dropped before it was written (voxlogd is stopping, or its call "
-                         "failed); Twilio will retry it"));
+      answer(
+          unavailable("the webhook was dropped before it was written (voxlogd is stopping, or its call "
+                      "failed); Twilio will retry it"));
   }
   Answer answer;
   std::atomic<bool> answered{false};

@@ -43,7 +43,8 @@ Result<Conn> Conn::connect(const std::string& url, const std::string& shown, con
   }
   // libpq prints the server's notices (a FATAL on a connection the server ends, say) on stderr; the
   // failure reaches the caller as a Status instead, which says which log it was.
-  PQsetNoticeProcessor(conn.c_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn.c_, [](void*, const char*) {}, nullptr);
   // Explicit per session: acknowledged means committed (and, with a synchronous standby, replicated);
   // every statement sees what committed before it (the log_head lock relies on it).
   auto set = conn.exec(

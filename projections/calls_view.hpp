@@ -12,8 +12,8 @@
 // system crash may undo the view's last transactions but never corrupts it, and since the checkpoint
 // is in the same transaction, start-up re-applies those events from the log (which is fully synced).
 //
-// Thread-safety: one thread stages, commits and applies (the projection actor); reads may run on any thread at
-// any time and see the last commit.
+// Thread-safety: one thread stages, commits and applies (the projection actor); reads may run on any thread
+// at any time and see the last commit.
 #pragma once
 
 #include <cstdint>

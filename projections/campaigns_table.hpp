@@ -8,8 +8,8 @@
 // DncRemoved (stream "dnc") and OptOutRequested (a call's stream) keep DBI `dnc` (E.164 -> {since, by,
 // source}). Reads take a read transaction of their own and see the last commit.
 //
-// Thread-safety: stage() and the changed-list on the projection actor's thread only (like CallsView::stage); the
-// readers from any thread.
+// Thread-safety: stage() and the changed-list on the projection actor's thread only (like CallsView::stage);
+// the readers from any thread.
 #pragma once
 
 #include <cstdint>

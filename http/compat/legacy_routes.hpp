@@ -4,7 +4,8 @@
 // Contract: like every read route (respond.hpp read_route): a viewer's token, CORS for the allowed
 // origins, the read waits for the view to hold what the log had committed. The full export needs an admin.
 //
-// Thread-safety: handlers run on the io thread or, when they wait for the view, on the read barrier's (read_barrier.hpp).
+// Thread-safety: handlers run on the io thread or, when they wait for the view, on the read barrier's
+// (read_barrier.hpp).
 #pragma once
 
 #include "http/routes/routes.hpp"

@@ -35,10 +35,10 @@ class SessionHub;
 struct SocketIoOptions {
   std::uint32_t ping_interval_ms = 25000;  // socket.io's defaults
   std::uint32_t ping_timeout_ms = 20000;
-  std::uint32_t max_payload = 1000000;  // bytes of one polling POST
-  std::size_t max_queue = 1024;          // packets a client may have unsent before it is closed as slow
-  std::size_t max_queue_bytes = 1 << 20;  // the same in bytes
-  std::size_t max_sessions = 10000;       // Engine.IO sessions open at once (more: 503)
+  std::uint32_t max_payload = 1000000;       // bytes of one polling POST
+  std::size_t max_queue = 1024;              // packets a client may have unsent before it is closed as slow
+  std::size_t max_queue_bytes = 1 << 20;     // the same in bytes
+  std::size_t max_sessions = 10000;          // Engine.IO sessions open at once (more: 503)
   std::uint32_t connect_timeout_ms = 45000;  // a session with no Socket.IO CONNECT by then is closed (the
                                              // ping interval plus timeout, as socket.io's default)
 

@@ -197,10 +197,11 @@ TEST_CASE("the directory forgets retired calls' SIDs beyond its bound and finds 
   REQUIRE(directory.actors_alive() == 0);
   CHECK(directory.aliases_held() <= kBound);  // not 100: the retired calls' SIDs left memory
   // A late callback for every call, naming only its CallSid. The directory still holds the SIDs of the last
-  // calls it retired (kBound SIDs: kBound / 2 calls, whichever retired last); every other call is found in the
-  // view, and each callback joins its call's stream instead of starting a new one.
+  // calls it retired (kBound SIDs: kBound / 2 calls, whichever retired last); every other call is found in
+  // the view, and each callback joins its call's stream instead of starting a new one.
   int before = lookups.load();
-  for (int i = 0; i < kCalls; ++i) directory.route(status_callback("CA" + std::to_string(i), 1), replies.reply());
+  for (int i = 0; i < kCalls; ++i)
+    directory.route(status_callback("CA" + std::to_string(i), 1), replies.reply());
   REQUIRE(replies.wait_for(2 * kCalls, std::chrono::seconds(30)));
   CHECK(replies.failures.empty());
   CHECK(lookups.load() - before >= kCalls - static_cast<int>(kBound) / 2);

@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     FUZZ_CHECK(!request->nsp.empty() && request->nsp[0] == '/');
     FUZZ_CHECK(request->auth.is_object());
-    // The namespace before the comma is free text ("/[[[" is a valid, unknown namespace): only the auth is JSON.
+    // The namespace before the comma is free text ("/[[[" is a valid, unknown namespace): only the auth is
+    // JSON.
     FUZZ_CHECK(voxlog::json_depth_within(request->auth.dump()));
     auto offset = sio::resume_offset(request->auth);
     std::string reply = offset ? sio::connect_ok_packet("sid", "pid")
