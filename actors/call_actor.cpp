@@ -208,9 +208,14 @@ Behavior recovering(CallActor* self, std::string stream, CallActorSettings setti
     directory->forget(name, me);  // a no-op once retired; after a failure, the next webhook respawns
   });
   if (Status s = recover(self, *settings.store); !s) {
-    // The log cannot be read: answer every webhook with the reason instead of guessing a state.
+    // The log cannot be read (the database is failing over, say): answer with the reason instead of
+    // guessing a state, and exit, so that the call's next webhook starts an actor that reads it again.
+    // Webhooks already in the mailbox are dropped with the actor, and a dropped reply answers unavailable.
     return {
-        [=](webhook_atom, const Webhook&, const WebhookReply& reply) { reply(s); },
+        [=](webhook_atom, const Webhook&, const WebhookReply& reply) {
+          reply(s);
+          self->quit(caf::sec::runtime_error);
+        },
         [=](appended_atom, const Result<AppendResult>&) {},
         [=](tick_atom, std::uint64_t) {},
         [=](stop_atom) { self->quit(); },

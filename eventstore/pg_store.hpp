@@ -48,6 +48,8 @@ class PgEventStore final : public EventStore {
   Result<StoreStats> stats() const override;
   Status verify() const override;
   std::string describe() const override;
+  // A session advisory lock, keyed by `name`, on a connection of its own (pg_leadership.cpp).
+  std::unique_ptr<Leadership> leadership(const std::string& name) const override;
 
   struct Impl;
 

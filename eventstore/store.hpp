@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "eventstore/event.hpp"
+#include "eventstore/leadership.hpp"
 #include "eventstore/status.hpp"
 
 namespace voxlog {
@@ -139,6 +140,13 @@ class EventStore {
 
   // Where the log is, safe to print: the directory, or the URL without its password.
   virtual std::string describe() const = 0;
+
+  // A claim named `name` that one node at a time holds among the nodes sharing this log (leadership.hpp).
+  // The default, for a log only one node can open, is always held.
+  virtual std::unique_ptr<Leadership> leadership(const std::string& name) const {
+    (void)name;
+    return std::make_unique<SoleLeadership>();
+  }
 
  protected:
   EventStore() = default;

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "actors/call_decider.hpp"
+#include "actors/campaign/campaign_rules.hpp"
 #include "actors/campaign/campaign_state.hpp"
 #include "actors/dialer.hpp"
 #include "eventstore/json_fields.hpp"
@@ -103,6 +104,7 @@ Behavior writing(Actor* self) {
       [](check_atom) -> Skipped { return caf::skip; },
       [](call_row_atom, const CallRow&) -> Skipped { return caf::skip; },
       [](recover_atom, std::uint32_t) -> Skipped { return caf::skip; },
+      [](written_atom, std::uint64_t) -> Skipped { return caf::skip; },
       [](dialed_atom, std::uint32_t, const std::string&, const DialOutcome&) -> Skipped { return caf::skip; },
       [](looked_atom, std::uint32_t, const std::string&, bool, const std::string&) -> Skipped {
         return caf::skip;
@@ -424,10 +426,13 @@ void check_in_flight(Actor* self, bool at_start) {
   }
 }
 
-// Writes a control's event and answers the request once it is in the log.
-caf::typed_response_promise<ControlOutcome> decide_control(Actor* self, NewEvent event) {
+// Decides a control (campaign_rules.hpp), writes its event and answers once it is in the log.
+caf::result<ControlOutcome> control(Actor* self, CampaignControl what, const std::string& by) {
+  auto decided = decide_control(self->state.row, what, by);
+  if (!decided) return ControlOutcome(decided.status());
+  if (!*decided) return ControlOutcome(ControlResult{self->state.row, false});
   auto promise = self->make_response_promise<ControlOutcome>();
-  write(self, {std::move(event)}, [self, promise]() mutable {
+  write(self, {std::move(**decided)}, [self, promise]() mutable {
     promise.deliver(ControlOutcome(ControlResult{self->state.row, true}));
   });
   return promise;
@@ -488,22 +493,14 @@ Behavior running(Actor* self) {
       // No write is under way: a result or a retry arriving now belongs to none.
       [](appended_atom, const Result<AppendResult>&, std::int64_t) {},
       [](rewrite_atom) {},
-      [self](pause_atom, const std::string& by) -> caf::result<ControlOutcome> {
-        auto& st = self->state;
-        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
-        if (st.row.state == "paused") return ControlOutcome(ControlResult{st.row, false});
-        return decide_control(self, {t::campaign_paused, {{"by", by}}});
-      },
-      [self](resume_atom, const std::string& by) -> caf::result<ControlOutcome> {
-        auto& st = self->state;
-        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
-        if (st.row.state != "paused") return ControlOutcome(ControlResult{st.row, false});
-        return decide_control(self, {t::campaign_resumed, {{"by", by}}});
-      },
-      [self](cancel_atom, const std::string& by) -> caf::result<ControlOutcome> {
-        auto& st = self->state;
-        if (st.row.is_over()) return ControlOutcome(conflict("campaign '" + st.id + "' is " + st.row.state));
-        return decide_control(self, {t::campaign_cancelled, {{"by", by}}});
+      [self](pause_atom, const std::string& by) { return control(self, CampaignControl::pause, by); },
+      [self](resume_atom, const std::string& by) { return control(self, CampaignControl::resume, by); },
+      [self](cancel_atom, const std::string& by) { return control(self, CampaignControl::cancel, by); },
+      [self](written_atom, std::uint64_t version) {
+        if (version <= self->state.row.version) return;
+        // Another node wrote the stream (a pause, resume or cancel taken there): read it again.
+        std::cerr << "voxlogd: campaign " << self->state.id << " was written elsewhere; reloading\n";
+        self->quit(caf::sec::runtime_error);  // Campaigns starts a new actor, which reads the log again
       },
   };
 }

@@ -43,6 +43,7 @@ using call_row_atom = caf::atom_constant<caf::atom("callrow")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using written_atom = caf::atom_constant<caf::atom("cwritten")>;
 
 struct CampaignActorSettings {
   EventStore* store = nullptr;
@@ -70,7 +71,10 @@ using campaign_actor = caf::typed_actor<
     // Pause, resume, cancel by `by` (a token's name): answered once the decision is in the log.
     caf::replies_to<pause_atom, std::string>::with<ControlOutcome>,
     caf::replies_to<resume_atom, std::string>::with<ControlOutcome>,
-    caf::replies_to<cancel_atom, std::string>::with<ControlOutcome>>;
+    caf::replies_to<cancel_atom, std::string>::with<ControlOutcome>,
+    // Its stream reached this version (from the calls projection): when another node wrote it (a control
+    // taken there), the actor exits and Campaigns starts it again from the log.
+    caf::reacts_to<written_atom, std::uint64_t>>;
 
 campaign_actor spawn_campaign(caf::actor_system& system, const CampaignActorSettings& settings,
                               const std::string& id);

@@ -2,6 +2,7 @@
 
 #include "actors/campaign/calling_window.hpp"
 #include "eventstore/json_fields.hpp"
+#include "projections/event_types.hpp"
 
 namespace voxlog {
 
@@ -48,6 +49,23 @@ nlohmann::json call_parameters(const std::string& campaign_id, const ContactRow&
   p["campaign_id"] = campaign_id;
   p["attempt"] = std::to_string(attempt);
   return p;
+}
+
+Result<std::optional<NewEvent>> decide_control(const CampaignRow& campaign, CampaignControl what,
+                                               const std::string& by) {
+  namespace t = event_type;
+  if (campaign.is_over()) return conflict("campaign '" + campaign.id + "' is " + campaign.state);
+  switch (what) {
+    case CampaignControl::pause:
+      if (campaign.state == "paused") return std::optional<NewEvent>();
+      return std::optional<NewEvent>(NewEvent(t::campaign_paused, {{"by", by}}));
+    case CampaignControl::resume:
+      if (campaign.state != "paused") return std::optional<NewEvent>();
+      return std::optional<NewEvent>(NewEvent(t::campaign_resumed, {{"by", by}}));
+    case CampaignControl::cancel:
+      return std::optional<NewEvent>(NewEvent(t::campaign_cancelled, {{"by", by}}));
+  }
+  return invalid_argument("unknown campaign control");
 }
 
 }  // namespace voxlog

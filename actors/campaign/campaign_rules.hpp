@@ -5,10 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "eventstore/event.hpp"
+#include "eventstore/status.hpp"
 #include "projections/campaign_row.hpp"
 
 namespace voxlog {
@@ -33,6 +36,14 @@ struct TurnDecision {
 };
 TurnDecision decide_turn(const CampaignPolicy& policy, const ContactRow& contact, bool on_do_not_call,
                          std::int64_t now_ms);
+
+// What staff ask of a running campaign.
+enum class CampaignControl { pause, resume, cancel };
+// The event that records `what` by `by` on `campaign` (CampaignPaused, CampaignResumed, CampaignCancelled);
+// nullopt when it changes nothing (pausing a paused campaign, resuming a running one); conflict when the
+// campaign is over. The one rule, whether the campaign's actor or another node applies it.
+Result<std::optional<NewEvent>> decide_control(const CampaignRow& campaign, CampaignControl what,
+                                               const std::string& by);
 
 // The Parameters a contact's execution gets: its columns, the appointment in its own words
 // (appointment_day, appointment_time, in its first time zone), campaign_id and attempt.

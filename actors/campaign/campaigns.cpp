@@ -1,8 +1,10 @@
 #include "actors/campaign/campaigns.hpp"
 
 #include <chrono>
+#include <iostream>
 
 #include "actors/ask.hpp"
+#include "actors/campaign/campaign_state.hpp"
 #include "eventstore/text.hpp"
 #include "projections/event_types.hpp"
 
@@ -18,16 +20,68 @@ bool has_work(const CampaignRow& c) {
 }  // namespace
 
 Campaigns::Campaigns(caf::actor_system& system, CampaignActorSettings settings)
-    : system_(system), settings_(std::move(settings)) {}
+    : system_(system), settings_(std::move(settings)), leadership_(settings_.store->leadership("campaigns")) {
+  leading_ = !leadership_->contested();  // alone on its log: this node runs them from the start
+}
+
+Campaigns::~Campaigns() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+  }
+  lead_cv_.notify_all();
+  if (lead_thread_.joinable()) lead_thread_.join();
+}
 
 void Campaigns::start() {
+  bool held = leadership_->hold();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (leading_) {  // a sole node: start what the log left running
+      for (const CampaignRow& c : settings_.view->list_campaigns())
+        if (has_work(c)) spawn_locked(c.id);
+    } else {
+      lead_locked(held);
+    }
+  }
+  if (leadership_->contested()) lead_thread_ = std::thread([this] { lead_loop(); });
+}
+
+void Campaigns::lead_loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopped_) {
+    lead_cv_.wait_for(lock, kLeadCheck, [this] { return stopped_; });
+    if (stopped_) break;
+    lock.unlock();
+    bool held = leadership_->hold();  // a database round trip: not under the lock
+    lock.lock();
+    if (!stopped_) lead_locked(held);
+  }
+}
+
+void Campaigns::lead_locked(bool held) {
+  if (held == leading_) return;
+  leading_ = held;
+  if (held) {
+    std::cout << "voxlogd: this node runs the campaigns now" << std::endl;
+    for (const CampaignRow& c : settings_.view->list_campaigns())
+      if (has_work(c)) spawn_locked(c.id);
+    return;
+  }
+  std::cout << "voxlogd: this node no longer runs the campaigns (the leadership moved or the log is "
+               "unreachable)"
+            << std::endl;
+  for (auto& [id, actor] : actors_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+  actors_.clear();
+}
+
+bool Campaigns::leading() const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const CampaignRow& c : settings_.view->list_campaigns())
-    if (has_work(c)) spawn_locked(c.id);
+  return leading_;
 }
 
 void Campaigns::spawn_locked(const std::string& id) {
-  if (stopped_ || actors_.count(id)) return;
+  if (stopped_ || !leading_ || actors_.count(id)) return;
   campaign_actor actor = spawn_campaign(system_, settings_, id);
   caf::actor_addr addr = actor.address();
   // Forgotten when it exits; one that failed (it could not read or write its stream) is started again
@@ -125,11 +179,27 @@ void Campaigns::route_call(const CallRow& row) {
   caf::anon_send(actor, call_row_atom::value, row);
 }
 
+void Campaigns::campaign_written(const std::string& id, std::uint64_t version, bool created) {
+  campaign_actor actor;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_ || !leading_) return;
+    auto it = actors_.find(id);
+    if (it == actors_.end()) {
+      if (created) spawn_locked(id);  // created on another node
+      return;
+    }
+    actor = it->second;
+  }
+  caf::anon_send(actor, written_atom::value, version);
+}
+
 void Campaigns::control(const std::string& id, Control what, const std::string& by, ControlReply reply) {
   campaign_actor actor;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopped_) return reply(unavailable("the server is stopping"));
+    if (!leading_) return control_through_log(id, what, by, std::move(reply));
     auto it = actors_.find(id);
     if (it != actors_.end()) actor = it->second;
   }
@@ -166,11 +236,51 @@ void Campaigns::control(const std::string& id, Control what, const std::string& 
   }
 }
 
+void Campaigns::control_through_log(const std::string& id, Control what, const std::string& by,
+                                    ControlReply reply) {
+  // Blocking reads and an append: on a thread of its own. The same rule as the actor's, on the same fold.
+  run_detached([this, id, what, by, reply] {
+    constexpr int kAttempts = 5;  // each lost race means the campaign moved: decide again on what it is now
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      campaign_internal::State st;
+      st.s = settings_;
+      st.id = id;
+      st.stream = stream_prefix::campaign + id;
+      if (Status s = campaign_internal::rebuild(st); !s) return reply(s);
+      if (st.row.version == 0) return reply(not_found("no campaign '" + id.substr(0, 100) + "'"));
+      auto decided = decide_control(st.row, what, by);
+      if (!decided) return reply(decided.status());
+      if (!*decided) return reply(ControlResult{st.row, false});
+      Event e;
+      e.stream = st.stream;
+      e.type = (*decided)->type;
+      e.data = (*decided)->data;
+      e.ts = now_ms();
+      e.source = source::system;  // as the actor records it: one history, whichever node decided
+      AppendRequest request{st.stream, {std::move(**decided)}, st.row.version, {}, source::system, e.ts};
+      auto r = settings_.store->append_sync(std::move(request));
+      if (r) {
+        e.seq = r->first_seq;
+        e.version = r->stream_version;
+        campaign_internal::fold(st, e);
+        return reply(ControlResult{st.row, true});
+      }
+      if (r.status().code() != StatusCode::conflict) return reply(r.status());
+    }
+    reply(unavailable("campaign '" + id + "' kept changing while it was being decided: try again"));
+  });
+}
+
 void Campaigns::stop_all() {
-  std::lock_guard<std::mutex> lock(mu_);
-  stopped_ = true;
-  for (auto& [id, actor] : actors_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
-  actors_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    for (auto& [id, actor] : actors_) caf::anon_send_exit(actor, caf::exit_reason::user_shutdown);
+    actors_.clear();
+  }
+  lead_cv_.notify_all();
+  if (lead_thread_.joinable()) lead_thread_.join();
+  leadership_->release();  // another node takes the campaigns over at its next check
 }
 
 void Campaigns::run_detached(std::function<void()> work) {

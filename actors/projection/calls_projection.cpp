@@ -1,5 +1,7 @@
 #include "actors/projection/calls_projection.hpp"
 
+#include "projections/event_types.hpp"
+
 namespace voxlog {
 
 Status CallsProjection::apply(const std::vector<CommittedBatch>& commits, bool live) {
@@ -21,6 +23,8 @@ Status CallsProjection::apply(const std::vector<CommittedBatch>& commits, bool l
       if (next_row < changed->size() && (*changed)[next_row].first == seq)
         row = std::move((*changed)[next_row++].second);
       if (row && live && on_campaign_call_ && !row->batch_id.empty()) on_campaign_call_(*row);
+      if (live && on_campaign_event_ && (*commit)[i].stream.rfind(stream_prefix::campaign, 0) == 0)
+        on_campaign_event_((*commit)[i]);
       batch->emplace_back(commit, i, std::move(row));
     }
   }

@@ -7,9 +7,10 @@
 // it again, and the broadcaster drops the seqs a client already has). The events are read in place from
 // the committed batches, shared with the store's other subscribers, and handed on the same way: no event
 // is copied. A live row that names a campaign (batchId) also goes to `on_campaign_call` (not during the
-// catch-up at start: the campaign actors read the view then).
+// catch-up at start: the campaign actors read the view then), and every live event of a campaign's stream
+// to `on_campaign_event` (a campaign created or controlled on another node sharing the log).
 //
-// Thread-safety: the projection actor's thread only; `on_campaign_call` runs there and must not block.
+// Thread-safety: the projection actor's thread only; the sinks run there and must not block.
 #pragma once
 
 #include <functional>
@@ -23,8 +24,13 @@ namespace voxlog {
 class CallsProjection : public Projection {
  public:
   using CampaignCallSink = std::function<void(const CallRow&)>;
-  CallsProjection(CallsView& view, broadcaster_actor broadcaster, CampaignCallSink on_campaign_call = {})
-      : view_(view), broadcaster_(std::move(broadcaster)), on_campaign_call_(std::move(on_campaign_call)) {}
+  using CampaignEventSink = std::function<void(const Event&)>;
+  CallsProjection(CallsView& view, broadcaster_actor broadcaster, CampaignCallSink on_campaign_call = {},
+                  CampaignEventSink on_campaign_event = {})
+      : view_(view),
+        broadcaster_(std::move(broadcaster)),
+        on_campaign_call_(std::move(on_campaign_call)),
+        on_campaign_event_(std::move(on_campaign_event)) {}
 
   const char* name() const override { return "calls view"; }
   std::uint64_t staged_through() const override { return view_.staged_through(); }
@@ -36,6 +42,7 @@ class CallsProjection : public Projection {
   CallsView& view_;
   broadcaster_actor broadcaster_;
   CampaignCallSink on_campaign_call_;
+  CampaignEventSink on_campaign_event_;
 };
 
 }  // namespace voxlog

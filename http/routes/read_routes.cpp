@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "actors/campaign/campaigns.hpp"
 #include "http/read_api.hpp"
 #include "http/respond.hpp"
 #include "http/routes/routes.hpp"
@@ -78,6 +79,9 @@ Handler health(const ServerContext& ctx) {
                                                                       : nlohmann::json(ctx.simulator_url)},
                            {"subscribers", ctx.metrics->subscribers()},
                            {"callActors", ctx.metrics->call_actors()}};
+    // Which node of a cluster runs the campaigns (always this one on an LMDB log), and how many.
+    if (ctx.campaigns)
+      body["campaigns"] = {{"leader", ctx.campaigns->leading()}, {"running", ctx.campaigns->running()}};
     respond(ctx, req, json_response(200, body));
     return restinio::request_accepted();
   };

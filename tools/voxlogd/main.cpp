@@ -24,6 +24,7 @@
 #include "http/live_socket.hpp"
 #include "http/server.hpp"
 #include "projections/calls_view.hpp"
+#include "projections/event_types.hpp"
 #include "tools/simulator/simulator.hpp"
 
 // jemalloc's options (it reads this symbol at start): a background thread returns freed memory to the system
@@ -182,9 +183,16 @@ int main(int argc, char** argv) {
   std::atomic<Campaigns*> campaign_router{nullptr};
   ProjectionHandle calls_projection = spawn_projection(
       system, **store,
-      std::make_unique<CallsProjection>(**view, broadcaster, [&campaign_router](const CallRow& row) {
-        if (Campaigns* c = campaign_router.load()) c->route_call(row);
-      }));
+      std::make_unique<CallsProjection>(
+          **view, broadcaster,
+          [&campaign_router](const CallRow& row) {
+            if (Campaigns* c = campaign_router.load()) c->route_call(row);
+          },
+          [&campaign_router](const Event& e) {
+            if (Campaigns* c = campaign_router.load())
+              c->campaign_written(e.stream.substr(std::string(stream_prefix::campaign).size()), e.version,
+                                  e.type == event_type::campaign_created);
+          }));
   if (Status s = start_projection(system, calls_projection); !s) fail_started(s.to_string());
   ReadBarrier view_reads(system, calls_projection);
 
