@@ -10,7 +10,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <set>
@@ -22,7 +21,6 @@
 namespace voxlog {
 namespace {
 
-using config_text::for_each_line;
 using config_text::trim;
 
 const std::set<std::string>& secret_names() {
@@ -38,41 +36,6 @@ std::string strip_trailing_slashes(std::string url) {
 
 bool is_http_url(const std::string& url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-}
-
-bool valid_key(const std::string& key) {
-  if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0]))) return false;
-  for (char ch : key) {
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) return false;
-  }
-  return true;
-}
-
-// Parses the value part of a .env line: "quoted" (with \n \" \\ escapes), 'literal', or bare text where
-// " #" starts a comment. Returns false when a quote is not closed or text follows the closing quote.
-bool parse_env_value(const std::string& raw, std::string& out) {
-  std::string text = trim(raw);
-  out.clear();
-  if (text.empty()) return true;
-  char quote = text[0];
-  if (quote != '"' && quote != '\'') {
-    auto comment = text.find(" #");
-    if (comment == std::string::npos) comment = text.find("\t#");
-    out = trim(text.substr(0, comment));
-    return true;
-  }
-  std::size_t i = 1;
-  for (; i < text.size() && text[i] != quote; ++i) {
-    if (quote == '"' && text[i] == '\\' && i + 1 < text.size()) {
-      char next = text[++i];
-      out += next == 'n' ? '\n' : next == 't' ? '\t' : next;
-    } else {
-      out += text[i];
-    }
-  }
-  if (i >= text.size()) return false;  // no closing quote
-  std::string rest = trim(text.substr(i + 1));
-  return rest.empty() || rest[0] == '#';
 }
 
 // Mentions a value in an error only when it is not a secret.
@@ -259,28 +222,6 @@ const std::vector<std::string>& config_variable_names() {
                                               "CALL_IDLE_AFTER_END_MS",
                                               "LOG_MAP_BYTES"};
   return names;
-}
-
-Result<std::map<std::string, std::string>> read_env_file(const std::string& path) {
-  std::map<std::string, std::string> values;
-  std::ifstream in(path);
-  if (!in) return values;
-  Status read = for_each_line(in, [&](int number, const std::string& line) {
-    std::string text = line.rfind("export ", 0) == 0 ? trim(line.substr(7)) : line;
-    auto eq = text.find('=');
-    std::string where = path + ":" + std::to_string(number);
-    if (eq == std::string::npos) return invalid_argument(where + ": expected KEY=VALUE");
-    std::string key = trim(text.substr(0, eq));
-    if (!valid_key(key)) return invalid_argument(where + ": the name before '=' is not a variable name");
-    std::string value;
-    if (!parse_env_value(text.substr(eq + 1), value))
-      return invalid_argument(where + ": " + key + " has an unterminated quote or text after the quote");
-    values[key] = value;
-    return Status::ok();
-  });
-  if (!read) return read;
-  if (in.bad()) return unavailable("cannot read " + path);
-  return values;
 }
 
 Result<Config> config_from(const std::map<std::string, std::string>& environment,
