@@ -31,6 +31,11 @@ Status validate_request(const AppendRequest& r) {
   return Status::ok();
 }
 
+Status version_conflict(const AppendRequest& r, std::uint64_t version) {
+  return conflict("expected version " + std::to_string(r.expected_version.value_or(0)) + " of " + r.stream +
+                  ", stream is at " + std::to_string(version));
+}
+
 PendingAppend prepare_append(AppendRequest request, EventStore::AppendCallback done) {
   PendingAppend pending;
   if (request.ts == 0) request.ts = now_ms();

@@ -34,6 +34,9 @@ struct WrittenBatch {
 // invalid_argument naming the first field that a store cannot take (empty stream, bad UTF-8, too long).
 Status validate_request(const AppendRequest& r);
 
+// The conflict a writer answers when `r` expected another version than the stream's `version`.
+Status version_conflict(const AppendRequest& r, std::uint64_t version);
+
 // Stamps ts (now, when 0), validates, and serialises each event's data (or takes its data_json).
 PendingAppend prepare_append(AppendRequest request, EventStore::AppendCallback done);
 

@@ -43,16 +43,6 @@ std::uint64_t last_seq_of(const WrittenBatch& batch) {
 
 }  // namespace
 
-void PgEventStore::Impl::publish(const std::shared_ptr<const std::vector<Event>>& events) {
-  std::unique_lock<std::mutex> publishing(publish_mu);
-  std::vector<Subscriber> targets;
-  {
-    std::lock_guard<std::mutex> lock(subscribers_mu);
-    for (auto& entry : subscribers) targets.push_back(entry.second);
-  }
-  for (auto& s : targets) s(events);
-}
-
 void PgEventStore::Impl::publisher_loop() {
   using clock = std::chrono::steady_clock;
   auto next_connect = clock::now();
@@ -161,7 +151,7 @@ void PgEventStore::Impl::publisher_loop() {
       std::uint64_t known = known_last_seq.load();
       while (published_through > known && !known_last_seq.compare_exchange_weak(known, published_through)) {
       }
-      publish(part);
+      run_subscribers(part);
     };
     for (WrittenBatch& batch : ready) {
       if (std::uint64_t first = first_seq_of(batch); first != 0) publish_below(first);

@@ -1,12 +1,10 @@
-// PgEventStore: opening the PostgreSQL log, queuing appends for the writer, subscribers and the readers'
-// connection pool. The writer is pg_writer.cpp, the publisher pg_publisher.cpp, reads pg_read.cpp.
+// PgEventStore: opening the PostgreSQL log and the readers' connection pool. Appends and subscribers go
+// through StoreCore (store_core.cpp); the writer is pg_writer.cpp, the publisher pg_publisher.cpp, reads
+// pg_read.cpp.
 #include "eventstore/pg_store.hpp"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
-
-#include <future>
 
 #include "eventstore/log_url.hpp"
 #include "eventstore/pg_store_impl.hpp"
@@ -48,15 +46,6 @@ void PgEventStore::Impl::wake_publisher() {
   [[maybe_unused]] auto n = ::write(wake_pipe[1], &byte, 1);
 }
 
-void PgEventStore::Impl::note_write(const Status& outcome) {
-  std::lock_guard<std::mutex> lock(last_write_mu);
-  last_write = outcome;
-  if (!outcome) {
-    last_failure = outcome;
-    last_failure_at = std::chrono::steady_clock::now();
-  }
-}
-
 Result<std::unique_ptr<EventStore>> PgEventStore::open(const std::string& url, StoreOptions options) {
   if (options.max_batch == 0) return invalid_argument("max_batch must be at least 1");
   if (options.pg_poll_ms < 1) return invalid_argument("pg_poll_ms must be at least 1");
@@ -64,6 +53,7 @@ Result<std::unique_ptr<EventStore>> PgEventStore::open(const std::string& url, S
   impl->url = url;
   impl->shown = log_url::redact(url);
   impl->options = options;
+  impl->name = "the log at " + impl->shown;
   {
     auto conn = pg::Conn::connect(url, impl->shown, "voxlog open");
     if (!conn) return conn.status();
@@ -81,15 +71,7 @@ Result<std::unique_ptr<EventStore>> PgEventStore::open(const std::string& url, S
       return internal_error("pipe2 for the log publisher failed");
     }
     Impl* raw = impl.get();
-    raw->writer = std::thread([raw] {
-      pthread_setname_np(pthread_self(), "voxlog.writer");
-      raw->writer_loop();
-    });
-    raw->publisher = std::thread([raw] {
-      pthread_setname_np(pthread_self(), "voxlog.publish");
-      raw->publisher_loop();
-    });
-    raw->publisher_id = raw->publisher.get_id();
+    raw->start([raw] { raw->writer_loop(); }, [raw] { raw->publisher_loop(); });
   }
   return std::unique_ptr<EventStore>(new PgEventStore(std::move(impl)));
 }
@@ -97,13 +79,7 @@ Result<std::unique_ptr<EventStore>> PgEventStore::open(const std::string& url, S
 PgEventStore::PgEventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PgEventStore::~PgEventStore() {
-  {
-    std::lock_guard<std::mutex> lock(impl_->queue_mu);
-    impl_->stopping = true;
-  }
-  impl_->queue_cv.notify_all();
-  if (impl_->writer.joinable()) impl_->writer.join();  // commits what is pending, then lets the publisher end
-  if (impl_->publisher.joinable()) impl_->publisher.join();
+  impl_->stop();  // commits what is pending, then lets the publisher end
 }
 
 std::string PgEventStore::describe() const {
@@ -111,50 +87,23 @@ std::string PgEventStore::describe() const {
 }
 
 void PgEventStore::append(AppendRequest request, AppendCallback done) {
-  PendingAppend pending = prepare_append(std::move(request), std::move(done));
-  {
-    std::lock_guard<std::mutex> lock(impl_->queue_mu);
-    if (impl_->options.read_only) {
-      pending.precheck = failed_precondition("the log at " + impl_->shown + " is open read-only");
-    } else if (impl_->stopping) {
-      pending.precheck = failed_precondition("the log at " + impl_->shown + " is closing");
-    } else {
-      impl_->queue.push_back(std::move(pending));
-      impl_->queue_cv.notify_one();
-      return;
-    }
-  }
-  pending.done(pending.precheck);
+  impl_->enqueue(std::move(request), std::move(done));
 }
 
 Result<AppendResult> PgEventStore::append_sync(AppendRequest request) {
-  if (std::this_thread::get_id() == impl_->publisher_id) {
-    return failed_precondition("append_sync called from a store callback would deadlock the publisher");
-  }
-  std::promise<Result<AppendResult>> promise;
-  auto answer = promise.get_future();
-  append(std::move(request), [&promise](const Result<AppendResult>& r) { promise.set_value(r); });
-  return answer.get();
+  return impl_->append_sync(std::move(request));
 }
 
 std::uint64_t PgEventStore::subscribe(Subscriber subscriber) {
-  std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
-  std::uint64_t id = impl_->next_subscriber_id++;
-  impl_->subscribers.emplace(id, std::move(subscriber));
-  return id;
+  return impl_->subscribe(std::move(subscriber));
 }
 
 void PgEventStore::unsubscribe(std::uint64_t id) {
-  {
-    std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
-    impl_->subscribers.erase(id);
-  }
-  if (std::this_thread::get_id() != impl_->publisher_id) std::lock_guard<std::mutex> wait(impl_->publish_mu);
+  impl_->unsubscribe(id);
 }
 
 void PgEventStore::on_commit(CommitObserver observer) {
-  std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
-  impl_->commit_observer = std::move(observer);
+  impl_->on_commit(std::move(observer));
 }
 
 std::uint64_t PgEventStore::last_seq() const {
@@ -167,12 +116,7 @@ std::uint64_t PgEventStore::last_seq() const {
 }
 
 Status PgEventStore::last_write_status() const {
-  constexpr std::chrono::seconds kFailureRemembered{10};
-  std::lock_guard<std::mutex> lock(impl_->last_write_mu);
-  if (!impl_->last_write) return impl_->last_write;
-  if (!impl_->last_failure && std::chrono::steady_clock::now() - impl_->last_failure_at < kFailureRemembered)
-    return impl_->last_failure;
-  return impl_->last_write;
+  return impl_->last_write_status();
 }
 
 }  // namespace voxlog

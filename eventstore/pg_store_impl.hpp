@@ -1,6 +1,7 @@
-// PgEventStore::Impl: the state shared by the PostgreSQL log's translation units (pg_store.cpp: open,
-// append, subscribers, the read pool; pg_writer.cpp: the writer; pg_publisher.cpp: answers and the tail;
-// pg_read.cpp: reads, stats, verify). SQL.md is the schema.
+// PgEventStore::Impl: the state shared by the PostgreSQL log's translation units (pg_store.cpp: open and
+// the read pool; pg_writer.cpp: the writer; pg_publisher.cpp: answers and the tail; pg_read.cpp: reads,
+// stats, verify). The append queue, the threads' hand-over and the subscribers are StoreCore's
+// (store_core.hpp). SQL.md is the schema.
 //
 // Contract: private to eventstore/. The writer thread alone uses `writer_conn`, the publisher thread
 // alone `listen_conn`; readers borrow from `pool`. `in_flight_first` (guarded by written_mu) is the first
@@ -11,57 +12,32 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <deque>
-#include <map>
 #include <mutex>
-#include <thread>
+#include <string>
 #include <vector>
 
-#include "eventstore/append_queue.hpp"
 #include "eventstore/pg_conn.hpp"
 #include "eventstore/pg_store.hpp"
+#include "eventstore/store_core.hpp"
 
 namespace voxlog {
 
 // The columns every event query selects, in Event's order.
 inline constexpr const char* kPgEventColumns = "seq, stream, version, type, v, ts, source, dedupe, data";
 
-struct PgEventStore::Impl {
+// The queue, threads, subscribers and last write's outcome are StoreCore's (store_core.hpp).
+struct PgEventStore::Impl : StoreCore {
   std::string url;    // secret: holds the password, if any
   std::string shown;  // the redacted URL, for messages
-  StoreOptions options;
 
   std::atomic<std::uint64_t> known_last_seq{0};  // highest seq committed here or published
-  std::atomic<std::uint64_t> commits{0};
-  mutable std::mutex last_write_mu;
-  Status last_write;    // guarded by last_write_mu
-  Status last_failure;  // guarded by last_write_mu
-  std::chrono::steady_clock::time_point last_failure_at;
 
-  std::mutex queue_mu;
-  std::condition_variable queue_cv;
-  std::deque<PendingAppend> queue;  // guarded by queue_mu
-  bool stopping = false;            // guarded by queue_mu
-  std::thread writer;
-  pg::Conn writer_conn;
+  pg::Conn writer_conn;  // writer only
 
-  std::mutex written_mu;
-  std::deque<WrittenBatch> written;   // guarded by written_mu; in commit order
   std::uint64_t in_flight_first = 0;  // guarded by written_mu
-  bool writer_done = false;           // guarded by written_mu
   int wake_pipe[2] = {-1, -1};        // the writer (and the destructor) wake the publisher through it
-  std::thread publisher;
-  std::thread::id publisher_id;
-  pg::Conn listen_conn;             // publisher only
-  std::uint64_t published_through;  // publisher only: every event up to it went to the subscribers
-
-  std::mutex subscribers_mu;
-  std::map<std::uint64_t, Subscriber> subscribers;  // guarded by subscribers_mu
-  std::uint64_t next_subscriber_id = 1;             // guarded by subscribers_mu
-  CommitObserver commit_observer;                   // guarded by subscribers_mu
-  std::mutex publish_mu;  // held while subscribers run, so unsubscribe() can wait them out
+  pg::Conn listen_conn;               // publisher only
+  std::uint64_t published_through;    // publisher only: every event up to it went to the subscribers
 
   mutable std::mutex pool_mu;
   mutable std::vector<pg::Conn> pool;  // guarded by pool_mu: idle reader connections
@@ -84,7 +60,6 @@ struct PgEventStore::Impl {
   Result<Lease> lease() const;
 
   void wake_publisher();
-  void note_write(const Status& outcome);
 
   // Writer side (pg_writer.cpp).
   void writer_loop();
@@ -97,7 +72,6 @@ struct PgEventStore::Impl {
   // Reads what follows published_through and publishes it, up to (not including) `limit_seq`; true when
   // more may be waiting (a full page).
   Result<bool> publish_tail(std::uint64_t limit_seq);
-  void publish(const std::shared_ptr<const std::vector<Event>>& events);
 };
 
 // Reads one event row of the kPgEventColumns shape.

@@ -52,25 +52,13 @@ std::uint64_t max_last_seq(const std::vector<Result<AppendResult>>& answers) {
 void PgEventStore::Impl::writer_loop() {
   for (;;) {
     std::vector<PendingAppend> batch;
-    {
-      std::unique_lock<std::mutex> lock(queue_mu);
-      queue_cv.wait(lock, [this] { return stopping || !queue.empty(); });
-      if (queue.empty()) {
-        {
-          std::lock_guard<std::mutex> done(written_mu);
-          writer_done = true;
-        }
-        wake_publisher();
-        return;
+    if (!take_batch(&batch)) {
+      {
+        std::lock_guard<std::mutex> done(written_mu);
+        writer_done = true;
       }
-      std::size_t events = 0;
-      while (!queue.empty()) {
-        std::size_t n = queue.front().request.events.size();
-        if (!batch.empty() && events + n > options.max_batch) break;
-        events += n;
-        batch.push_back(std::move(queue.front()));
-        queue.pop_front();
-      }
+      wake_publisher();
+      return;
     }
     WrittenBatch done = commit_batch(std::move(batch));
     {
@@ -130,8 +118,7 @@ WrittenBatch PgEventStore::Impl::commit_batch(std::vector<PendingAppend> batch) 
     }
     commits.fetch_add(1);
   } else {
-    out.answers.clear();
-    for (PendingAppend& p : batch) out.answers.push_back(p.precheck ? failure : p.precheck);
+    fail_all(batch, failure, &out.answers);
   }
   out.info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.requests = std::move(batch);
@@ -197,8 +184,7 @@ Status PgEventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
     }
     std::uint64_t& version = versions[r.stream];
     if (r.expected_version && *r.expected_version != version) {
-      answers->push_back(conflict("expected version " + std::to_string(*r.expected_version) + " of " +
-                                  r.stream + ", stream is at " + std::to_string(version)));
+      answers->push_back(version_conflict(r, version));
       continue;
     }
     AppendResult result;

@@ -1,14 +1,12 @@
-// LmdbEventStore: opening the LMDB environment and the single writer (group commit). Reads are in
-// store_read.cpp, verify() in store_verify.cpp; the byte layout is codec.cpp and FORMAT.md.
+// LmdbEventStore: opening the LMDB environment. Appends and subscribers go through StoreCore
+// (store_core.cpp), the single writer (group commit) is store_writer.cpp, reads store_read.cpp, verify()
+// store_verify.cpp; the byte layout is codec.cpp and FORMAT.md.
 #include "eventstore/lmdb_store.hpp"
-
-#include <pthread.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <future>
 
 #include "eventstore/codec.hpp"
 #include "eventstore/data_json.hpp"
@@ -231,6 +229,7 @@ Result<std::unique_ptr<EventStore>> LmdbEventStore::open(const std::string& dir,
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
+  impl->name = "event store " + dir;
   if (int rc = mdb_env_create(&impl->env); rc != 0) return lmdb_status("mdb_env_create", rc);
   mdb_env_set_maxdbs(impl->env, 8);
   if (int rc = mdb_env_set_mapsize(impl->env, options.initial_map_size); rc != 0) {
@@ -252,31 +251,14 @@ Result<std::unique_ptr<EventStore>> LmdbEventStore::open(const std::string& dir,
     if (Status st = raw->tail.load(txn->get(), raw->index_dbis(), raw->last_seq.load()); !st) return st;
     raw->recent.reset(raw->tail.through, raw->tail);
   }
-  if (!options.read_only) {
-    raw->writer = std::thread([raw] {
-      pthread_setname_np(pthread_self(), "voxlog.writer");  // for top -H and tools/bench/thread_cpu.sh
-      raw->writer_loop();
-    });
-    raw->writer_id = raw->writer.get_id();
-    raw->publisher = std::thread([raw] {
-      pthread_setname_np(pthread_self(), "voxlog.publish");
-      raw->publisher_loop();
-    });
-    raw->publisher_id = raw->publisher.get_id();
-  }
+  if (!options.read_only) raw->start([raw] { raw->writer_loop(); }, [raw] { raw->publisher_loop(); });
   return std::unique_ptr<EventStore>(new LmdbEventStore(std::move(impl)));
 }
 
 LmdbEventStore::LmdbEventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 LmdbEventStore::~LmdbEventStore() {
-  {
-    std::lock_guard<std::mutex> lock(impl_->queue_mu);
-    impl_->stopping = true;
-  }
-  impl_->queue_cv.notify_all();
-  if (impl_->writer.joinable()) impl_->writer.join();  // writes what is pending, then lets the publisher end
-  if (impl_->publisher.joinable()) impl_->publisher.join();
+  impl_->stop();  // writes what is pending, then lets the publisher end
 }
 
 const std::string& LmdbEventStore::dir() const {
@@ -284,52 +266,23 @@ const std::string& LmdbEventStore::dir() const {
 }
 
 void LmdbEventStore::append(AppendRequest request, AppendCallback done) {
-  PendingAppend pending = prepare_append(std::move(request), std::move(done));
-  {
-    std::lock_guard<std::mutex> lock(impl_->queue_mu);
-    if (impl_->options.read_only) {
-      pending.precheck = failed_precondition("event store " + impl_->dir + " is open read-only");
-    } else if (impl_->stopping) {
-      pending.precheck = failed_precondition("event store " + impl_->dir + " is closing");
-    } else {
-      // Rejected requests go through the queue too: every answer comes from the publisher thread.
-      impl_->queue.push_back(std::move(pending));
-      impl_->queue_cv.notify_one();
-      return;
-    }
-  }
-  pending.done(pending.precheck);  // no writer will ever run it
+  impl_->enqueue(std::move(request), std::move(done));
 }
 
 Result<AppendResult> LmdbEventStore::append_sync(AppendRequest request) {
-  if (std::this_thread::get_id() == impl_->publisher_id) {
-    return failed_precondition("append_sync called from a store callback would deadlock the publisher");
-  }
-  std::promise<Result<AppendResult>> promise;
-  auto answer = promise.get_future();
-  append(std::move(request), [&promise](const Result<AppendResult>& r) { promise.set_value(r); });
-  return answer.get();
+  return impl_->append_sync(std::move(request));
 }
 
 std::uint64_t LmdbEventStore::subscribe(Subscriber subscriber) {
-  std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
-  std::uint64_t id = impl_->next_subscriber_id++;
-  impl_->subscribers.emplace(id, std::move(subscriber));
-  return id;
+  return impl_->subscribe(std::move(subscriber));
 }
 
 void LmdbEventStore::unsubscribe(std::uint64_t id) {
-  {
-    std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
-    impl_->subscribers.erase(id);
-  }
-  // Wait out a publication in progress, so the caller may destroy what the subscriber captured.
-  if (std::this_thread::get_id() != impl_->publisher_id) std::lock_guard<std::mutex> wait(impl_->publish_mu);
+  impl_->unsubscribe(id);
 }
 
 void LmdbEventStore::on_commit(CommitObserver observer) {
-  std::lock_guard<std::mutex> lock(impl_->subscribers_mu);
-  impl_->commit_observer = std::move(observer);
+  impl_->on_commit(std::move(observer));
 }
 
 }  // namespace voxlog

@@ -185,14 +185,7 @@ Status LmdbEventStore::scan(std::uint64_t after_seq, const std::function<bool(co
 }
 
 Status LmdbEventStore::last_write_status() const {
-  // A nearly full log refuses big batches and takes small ones: one success says little about the next
-  // write, so a failure is reported for a while after it (health checks would flap otherwise).
-  constexpr std::chrono::seconds kFailureRemembered{10};
-  std::lock_guard<std::mutex> lock(impl_->last_write_mu);
-  if (!impl_->last_write) return impl_->last_write;
-  if (!impl_->last_failure && std::chrono::steady_clock::now() - impl_->last_failure_at < kFailureRemembered)
-    return impl_->last_failure;
-  return impl_->last_write;
+  return impl_->last_write_status();
 }
 
 std::uint64_t LmdbEventStore::last_seq() const {

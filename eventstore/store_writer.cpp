@@ -18,23 +18,11 @@ using lmdb_handle::Txn;
 void LmdbEventStore::Impl::writer_loop() {
   for (;;) {
     std::vector<PendingAppend> batch;
-    {
-      std::unique_lock<std::mutex> lock(queue_mu);
-      queue_cv.wait(lock, [this] { return stopping || !queue.empty(); });
-      if (queue.empty()) {  // stopping, and everything pending has been written
-        std::lock_guard<std::mutex> done(written_mu);
-        writer_done = true;
-        written_cv.notify_one();
-        return;
-      }
-      std::size_t events = 0;
-      while (!queue.empty()) {
-        std::size_t n = queue.front().request.events.size();
-        if (!batch.empty() && events + n > options.max_batch) break;
-        events += n;
-        batch.push_back(std::move(queue.front()));
-        queue.pop_front();
-      }
+    if (!take_batch(&batch)) {  // stopping, and everything pending has been written
+      std::lock_guard<std::mutex> done(written_mu);
+      writer_done = true;
+      written_cv.notify_one();
+      return;
     }
     WrittenBatch done = commit_batch(std::move(batch));
     std::lock_guard<std::mutex> lock(written_mu);
@@ -59,18 +47,8 @@ WrittenBatch LmdbEventStore::Impl::commit_batch(std::vector<PendingAppend> batch
     }
   }
   out.committed = failure.is_ok();
-  {
-    std::lock_guard<std::mutex> lock(last_write_mu);
-    last_write = failure;
-    if (!failure) {
-      last_failure = failure;
-      last_failure_at = std::chrono::steady_clock::now();
-    }
-  }
-  if (!out.committed) {
-    out.answers.clear();
-    for (PendingAppend& p : batch) out.answers.push_back(p.precheck ? failure : p.precheck);
-  }
+  note_write(failure);
+  if (!out.committed) fail_all(batch, failure, &out.answers);
   out.info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   out.requests = std::move(batch);
   return out;
@@ -162,8 +140,7 @@ Status LmdbEventStore::Impl::write_batch(std::vector<PendingAppend>& batch,
       version = *current;
     }
     if (r.expected_version && *r.expected_version != version) {
-      answers->push_back(conflict("expected version " + std::to_string(*r.expected_version) + " of " +
-                                  r.stream + ", stream is at " + std::to_string(version)));
+      answers->push_back(version_conflict(r, version));
       continue;
     }
     AppendResult result;
@@ -224,21 +201,8 @@ void LmdbEventStore::Impl::publish(WrittenBatch& batch) {
     }
   }
   info.events = committed->size();
-  // publish_mu is taken before the subscriber list is copied: once unsubscribe() has waited for it, no
-  // copy holding the removed subscriber exists any more.
-  std::unique_lock<std::mutex> publishing(publish_mu);
-  std::vector<Subscriber> targets;
   CommitObserver observer;
-  {
-    std::lock_guard<std::mutex> lock(subscribers_mu);
-    for (auto& entry : subscribers) targets.push_back(entry.second);
-    observer = commit_observer;
-  }
-  if (!committed->empty()) {
-    std::shared_ptr<const std::vector<Event>> shared = std::move(committed);
-    for (auto& s : targets) s(shared);
-  }
-  publishing.unlock();
+  run_subscribers(std::move(committed), &observer);
   if (observer) observer(info);
 }
 

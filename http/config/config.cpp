@@ -2,13 +2,14 @@
 
 #include "eventstore/log_url.hpp"
 #include "eventstore/text.hpp"
+#include "http/config/api_tokens.hpp"
+#include "http/config/config_text.hpp"
 #include "http/config/twilio_accounts.hpp"
 
 #include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <set>
@@ -20,18 +21,12 @@
 namespace voxlog {
 namespace {
 
+using config_text::trim;
+
 const std::set<std::string>& secret_names() {
   static const std::set<std::string> names{"TWILIO_AUTH_TOKEN", "API_TOKEN", "API_TOKENS", "METRICS_TOKEN",
                                            "LOG_URL"};
   return names;
-}
-
-std::string trim(const std::string& s) {
-  const char* ws = " \t\r\n";
-  auto begin = s.find_first_not_of(ws);
-  if (begin == std::string::npos) return "";
-  auto end = s.find_last_not_of(ws);
-  return s.substr(begin, end - begin + 1);
 }
 
 std::string strip_trailing_slashes(std::string url) {
@@ -41,41 +36,6 @@ std::string strip_trailing_slashes(std::string url) {
 
 bool is_http_url(const std::string& url) {
   return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-}
-
-bool valid_key(const std::string& key) {
-  if (key.empty() || std::isdigit(static_cast<unsigned char>(key[0]))) return false;
-  for (char ch : key) {
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_')) return false;
-  }
-  return true;
-}
-
-// Parses the value part of a .env line: "quoted" (with \n \" \\ escapes), 'literal', or bare text where
-// " #" starts a comment. Returns false when a quote is not closed or text follows the closing quote.
-bool parse_env_value(const std::string& raw, std::string& out) {
-  std::string text = trim(raw);
-  out.clear();
-  if (text.empty()) return true;
-  char quote = text[0];
-  if (quote != '"' && quote != '\'') {
-    auto comment = text.find(" #");
-    if (comment == std::string::npos) comment = text.find("\t#");
-    out = trim(text.substr(0, comment));
-    return true;
-  }
-  std::size_t i = 1;
-  for (; i < text.size() && text[i] != quote; ++i) {
-    if (quote == '"' && text[i] == '\\' && i + 1 < text.size()) {
-      char next = text[++i];
-      out += next == 'n' ? '\n' : next == 't' ? '\t' : next;
-    } else {
-      out += text[i];
-    }
-  }
-  if (i >= text.size()) return false;  // no closing quote
-  std::string rest = trim(text.substr(i + 1));
-  return rest.empty() || rest[0] == '#';
 }
 
 // Mentions a value in an error only when it is not a secret.
@@ -140,104 +100,6 @@ Status parse_size(const std::string& name, const std::string& value, long min, l
   if (auto st = parse_long(name, value, min, max, parsed); !st) return st;
   out = static_cast<std::size_t>(parsed);
   return Status::ok();
-}
-
-bool valid_token_name(const std::string& name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char ch : name)
-    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.')) return false;
-  return true;
-}
-
-constexpr std::size_t kMinSecretChars = 16;
-
-// One "name:role:secret" entry. `where` names the variable (and line) in errors; the secret never appears.
-Status parse_token_entry(const std::string& where, const std::string& entry, std::vector<AccessToken>& out) {
-  auto first = entry.find(':');
-  auto second = first == std::string::npos ? std::string::npos : entry.find(':', first + 1);
-  if (second == std::string::npos) return invalid_argument(where + ": expected name:role:secret");
-  AccessToken t;
-  t.name = trim(entry.substr(0, first));
-  std::string role = trim(entry.substr(first + 1, second - first - 1));
-  t.secret = trim(entry.substr(second + 1));
-  if (!valid_token_name(t.name))
-    return invalid_argument(where + ": a token name is 1 to 64 letters, digits, '_', '-' or '.'");
-  if (role == "viewer") {
-    t.role = Role::viewer;
-  } else if (role == "operator") {
-    t.role = Role::operator_;
-  } else if (role == "admin") {
-    t.role = Role::admin;
-  } else {
-    return invalid_argument(where + ": token '" + t.name + "' has role '" + role.substr(0, 20) +
-                            "'; the roles are viewer, operator and admin");
-  }
-  if (t.secret.size() < kMinSecretChars)
-    return invalid_argument(where + ": token '" + t.name + "' is shorter than " +
-                            std::to_string(kMinSecretChars) + " characters");
-  out.push_back(std::move(t));
-  return Status::ok();
-}
-
-// Calls `take(number, text)` for each line of `in` that is neither blank nor a '#' comment, trimmed;
-// stops at the first error.
-Status for_each_line(std::istream& in, const std::function<Status(int, const std::string&)>& take) {
-  std::string line;
-  int number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    std::string text = trim(line);
-    if (text.empty() || text[0] == '#') continue;
-    if (Status s = take(number, text); !s) return s;
-  }
-  return Status::ok();
-}
-
-Status read_token_file(const std::string& path, std::vector<AccessToken>& out) {
-  std::ifstream in(path);
-  if (!in) return invalid_argument("API_TOKENS_FILE='" + path + "' cannot be read");
-  return for_each_line(in, [&](int number, const std::string& text) {
-    return parse_token_entry("API_TOKENS_FILE line " + std::to_string(number), text, out);
-  });
-}
-
-// Every token of the configuration; names and secrets must be distinct (a shared secret would make the
-// audit trail's `by` ambiguous).
-Result<std::vector<AccessToken>> collect_tokens(
-    const std::function<std::string(const std::string&)>& lookup) {
-  std::vector<AccessToken> tokens;
-  if (auto v = lookup("API_TOKEN"); !v.empty()) {
-    if (v.size() < kMinSecretChars)
-      return invalid_argument("API_TOKEN is shorter than " + std::to_string(kMinSecretChars) + " characters");
-    tokens.push_back({"api", Role::admin, v});
-  }
-  if (auto v = lookup("API_TOKENS"); !v.empty()) {
-    std::stringstream in(v);
-    std::string entry;
-    int index = 0;
-    while (std::getline(in, entry, ',')) {
-      ++index;
-      if (trim(entry).empty()) continue;
-      if (auto st = parse_token_entry("API_TOKENS entry " + std::to_string(index), entry, tokens); !st)
-        return st;
-    }
-  }
-  if (auto v = lookup("API_TOKENS_FILE"); !v.empty()) {
-    if (auto st = read_token_file(v, tokens); !st) return st;
-  }
-  if (auto v = lookup("METRICS_TOKEN"); !v.empty()) {
-    if (v.size() < kMinSecretChars)
-      return invalid_argument("METRICS_TOKEN is shorter than " + std::to_string(kMinSecretChars) +
-                              " characters");
-    tokens.push_back({"metrics", Role::metrics, v});
-  }
-  std::set<std::string> names, secrets;
-  for (const auto& t : tokens) {
-    if (!names.insert(t.name).second) return invalid_argument("two tokens are named '" + t.name + "'");
-    if (!secrets.insert(t.secret).second)
-      return invalid_argument("token '" + t.name + "' has the same secret as another token");
-  }
-  return tokens;
 }
 
 // "https://Example.com:8443/x" -> "example.com"; "" when it has no host.
@@ -360,28 +222,6 @@ const std::vector<std::string>& config_variable_names() {
                                               "CALL_IDLE_AFTER_END_MS",
                                               "LOG_MAP_BYTES"};
   return names;
-}
-
-Result<std::map<std::string, std::string>> read_env_file(const std::string& path) {
-  std::map<std::string, std::string> values;
-  std::ifstream in(path);
-  if (!in) return values;
-  Status read = for_each_line(in, [&](int number, const std::string& line) {
-    std::string text = line.rfind("export ", 0) == 0 ? trim(line.substr(7)) : line;
-    auto eq = text.find('=');
-    std::string where = path + ":" + std::to_string(number);
-    if (eq == std::string::npos) return invalid_argument(where + ": expected KEY=VALUE");
-    std::string key = trim(text.substr(0, eq));
-    if (!valid_key(key)) return invalid_argument(where + ": the name before '=' is not a variable name");
-    std::string value;
-    if (!parse_env_value(text.substr(eq + 1), value))
-      return invalid_argument(where + ": " + key + " has an unterminated quote or text after the quote");
-    values[key] = value;
-    return Status::ok();
-  });
-  if (!read) return read;
-  if (in.bad()) return unavailable("cannot read " + path);
-  return values;
 }
 
 Result<Config> config_from(const std::map<std::string, std::string>& environment,

@@ -1,5 +1,8 @@
 #include "http/config/twilio_accounts.hpp"
 
+#include "eventstore/text.hpp"
+#include "http/config/config_text.hpp"
+
 #include <cctype>
 #include <set>
 #include <sstream>
@@ -9,16 +12,7 @@ namespace {
 
 const char* const kWhat[] = {"ACCOUNT_SID", "AUTH_TOKEN", "PHONE_NUMBER", "FLOW_SID"};
 
-std::string trim(const std::string& s) {
-  auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
-}
-
-std::string lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
+using config_text::trim;
 
 std::string upper(std::string s) {
   for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -76,8 +70,12 @@ bool is_account_variable(const std::string& variable) {
 }
 
 Status read_twilio_accounts(const std::function<std::string(const std::string&)>& lookup, Config& c) {
-  TwilioAccount unnamed{"default",           lower(lookup("TWILIO_REGION")), c.twilio_account_sid,
-                        c.twilio_auth_token, c.twilio_phone_number,          c.twilio_flow_sid};
+  TwilioAccount unnamed{"default",
+                        lower_ascii(lookup("TWILIO_REGION")),
+                        c.twilio_account_sid,
+                        c.twilio_auth_token,
+                        c.twilio_phone_number,
+                        c.twilio_flow_sid};
   if (!unnamed.region.empty() && !valid_word(unnamed.region))
     return invalid_argument("TWILIO_REGION=" + quoted(unnamed.region) +
                             " must be 1 to 32 letters, digits or '_' (the word clients send as region)");
@@ -85,7 +83,7 @@ Status read_twilio_accounts(const std::function<std::string(const std::string&)>
   std::stringstream list(lookup("TWILIO_ACCOUNTS"));
   std::string entry;
   while (std::getline(list, entry, ',')) {
-    entry = lower(trim(entry));
+    entry = lower_ascii(trim(entry));
     if (entry.empty()) continue;
     TwilioAccount a;
     auto colon = entry.find(':');
@@ -160,8 +158,8 @@ Result<const TwilioAccount*> Config::choose_twilio_account(const std::string& ac
   for (const TwilioAccount& a : twilio_accounts) {
     names += (names.empty() ? "" : ", ") + a.name;
     if (!a.region.empty()) regions += (regions.empty() ? "" : ", ") + a.region;
-    if (!account.empty() && a.name == lower(trim(account))) by_name = &a;
-    if (!region.empty() && !a.region.empty() && a.region == lower(trim(region))) by_region = &a;
+    if (!account.empty() && a.name == lower_ascii(trim(account))) by_name = &a;
+    if (!region.empty() && !a.region.empty() && a.region == lower_ascii(trim(region))) by_region = &a;
   }
   // What the caller sent is quoted shortened: it is untrusted text going back into an error.
   if (!account.empty() && !by_name)

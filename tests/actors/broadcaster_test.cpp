@@ -11,7 +11,7 @@
 
 #include "actors/broadcaster.hpp"
 #include "projections/event_types.hpp"
-#include "tests/eventstore/temp_dir.hpp"
+#include "tests/projections/log_and_view.hpp"
 
 using namespace voxlog;
 
@@ -61,23 +61,21 @@ std::vector<const Event*> pointers(const std::vector<Event>& events) {
 }  // namespace
 
 TEST_CASE("a subscriber catching up gets each call event with its row, before the view has committed it") {
-  test::TempDir dir;
-  auto store = EventStore::open(dir.sub("log"));
-  REQUIRE(store);
-  auto view = CallsView::open(dir.sub("views"));
-  REQUIRE(view);
+  test::LogAndView log;
+  EventStore& store = *log.store;
+  CallsView& view = *log.view;
   const std::vector<std::string> statuses = {"queued", "ringing", "in-progress"};
   AppendRequest request;
   request.stream = kStream;
   for (const std::string& s : statuses) request.events.push_back(status_changed(s));
-  REQUIRE((*store)->append_sync(std::move(request)));
+  REQUIRE(store.append_sync(std::move(request)));
 
   // What the calls projection does: stage the committed events in the view and publish them with their rows.
-  auto committed = (*store)->read_all(0, 10);
+  auto committed = store.read_all(0, 10);
   REQUIRE(committed);
   REQUIRE(committed->size() == 3);
   auto commit = std::make_shared<const std::vector<Event>>(std::move(*committed));
-  auto staged = (*view)->stage(pointers(*commit));
+  auto staged = view.stage(pointers(*commit));
   REQUIRE(staged);
   REQUIRE(staged->size() == 3);
   auto batch = std::make_shared<std::vector<Change>>();
@@ -88,7 +86,7 @@ TEST_CASE("a subscriber catching up gets each call event with its row, before th
   caf::actor_system_config config;
   caf::actor_system system(config);
   Metrics metrics;
-  auto broadcaster = spawn_broadcaster(system, **store, **view, metrics, 0);
+  auto broadcaster = spawn_broadcaster(system, store, view, metrics, 0);
   // Stopped however the test ends: a failed REQUIRE must not leave the system waiting for it.
   std::shared_ptr<void> stop_broadcaster(
       nullptr, [broadcaster](void*) { caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown); });
@@ -107,13 +105,13 @@ TEST_CASE("a subscriber catching up gets each call event with its row, before th
   };
 
   SECTION("while the view's transaction is still open") {
-    CHECK_FALSE((*view)->find_by_stream(kStream));  // readers do not see it yet
+    CHECK_FALSE(view.find_by_stream(kStream));  // readers do not see it yet
     auto early = std::make_shared<RecordingSubscriber>();
     caf::anon_send(broadcaster, join_atom::value, SubscriberPtr(early), std::uint64_t{0});
     check_rows(early->wait_for(3));
   }
   SECTION("and the same once the view has committed") {
-    REQUIRE((*view)->commit());
+    REQUIRE(view.commit());
     auto late = std::make_shared<RecordingSubscriber>();
     caf::anon_send(broadcaster, join_atom::value, SubscriberPtr(late), std::uint64_t{0});
     check_rows(late->wait_for(3));
@@ -184,15 +182,13 @@ Change change_at(std::uint64_t seq) {
 }  // namespace
 
 TEST_CASE("a published batch is encoded once per protocol, and every live subscriber gets that one buffer") {
-  test::TempDir dir;
-  auto store = EventStore::open(dir.sub("log"));
-  REQUIRE(store);
-  auto view = CallsView::open(dir.sub("views"));
-  REQUIRE(view);
+  test::LogAndView log;
+  EventStore& store = *log.store;
+  CallsView& view = *log.view;
   caf::actor_system_config config;
   caf::actor_system system(config);
   Metrics metrics;
-  auto broadcaster = spawn_broadcaster(system, **store, **view, metrics, 0);
+  auto broadcaster = spawn_broadcaster(system, store, view, metrics, 0);
   std::shared_ptr<void> stop_broadcaster(
       nullptr, [broadcaster](void*) { caf::anon_send_exit(broadcaster, caf::exit_reason::user_shutdown); });
 

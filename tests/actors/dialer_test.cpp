@@ -11,7 +11,7 @@
 #include "actors/ask.hpp"
 #include "actors/dialer.hpp"
 #include "projections/event_types.hpp"
-#include "tests/eventstore/temp_dir.hpp"
+#include "tests/projections/log_and_view.hpp"
 #include "tools/simulator/simulator.hpp"
 
 using namespace voxlog;
@@ -20,22 +20,13 @@ namespace {
 
 constexpr auto kWait = std::chrono::seconds(20);
 
-struct Fixture {
-  test::TempDir dir;
-  std::unique_ptr<EventStore> store;
-  std::unique_ptr<CallsView> view;
+struct Fixture : test::LogAndView {
   std::unique_ptr<sim::Simulator> simulator;
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   dialer_actor dialer;
 
   explicit Fixture(double cps = 50, bool tell_url = true) {
-    auto opened = EventStore::open(dir.sub("log"));
-    REQUIRE(opened);
-    store = std::move(*opened);
-    auto v = CallsView::open(dir.sub("views"));
-    REQUIRE(v);
-    view = std::move(*v);
     auto flow = sim::load_flow_definition(VOXLOG_SOURCE_DIR "/flow.json");
     REQUIRE(flow);
     sim::SimulatorOptions options;

@@ -12,11 +12,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
 #include "eventstore/pg_conn.hpp"
+#include "tests/eventstore/temp_dir.hpp"
 
 namespace voxlog::test {
 
@@ -55,13 +54,6 @@ int free_port() {
 int run(const std::string& command) {
   int rc = std::system(command.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace
@@ -112,7 +104,7 @@ Result<std::unique_ptr<PgCluster>> PgCluster::start() {
   std::string initdb = c->as_user_ + c->bin_ + "/initdb -D " + data +
                        " -U voxlog --auth=trust -E UTF8 --locale=C --no-sync --no-instructions >" + c->dir_ +
                        "/initdb.log 2>&1";
-  if (run(initdb) != 0) return internal_error("initdb failed: " + slurp(c->dir_ + "/initdb.log"));
+  if (run(initdb) != 0) return internal_error("initdb failed: " + file_text(c->dir_ + "/initdb.log"));
   for (int attempt = 0; attempt < 5 && !c->started_; ++attempt) {
     c->port_ = free_port();
     // fsync stays on (the default, said again here): acknowledged-after-COMMIT must mean on disk.
@@ -124,7 +116,7 @@ Result<std::unique_ptr<PgCluster>> PgCluster::start() {
     c->started_ = run(start) == 0;
   }
   if (!c->started_)
-    return internal_error("the PostgreSQL server did not start: " + slurp(c->dir_ + "/server.log"));
+    return internal_error("the PostgreSQL server did not start: " + file_text(c->dir_ + "/server.log"));
   return c;
 }
 

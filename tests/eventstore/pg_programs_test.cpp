@@ -11,8 +11,6 @@
 #include <chrono>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -22,30 +20,16 @@
 #include "tests/eventstore/test_log.hpp"
 
 using namespace voxlog;
+using voxlog::test::happened;
 using voxlog::test::TestLog;
-
-namespace {
-
-AppendRequest request(const std::string& stream, int events, std::string dedupe = {},
-                      std::optional<std::uint64_t> expected = std::nullopt) {
-  AppendRequest r;
-  r.stream = stream;
-  for (int i = 0; i < events; ++i) r.events.push_back(NewEvent{"Happened", {{"i", i}, {"key", dedupe}}, 1});
-  r.dedupe = std::move(dedupe);
-  r.expected_version = expected;
-  r.source = source::api;
-  return r;
-}
-
-}  // namespace
 
 #ifdef VOXLOG_CLI
 TEST_CASE("the voxlog commands read the PostgreSQL log that LOG_URL names", "[postgres]") {
   TestLog log;
   {
     auto store = log.open();
-    REQUIRE(store->append_sync(request("call-A", 2, "k1")).is_ok());
-    REQUIRE(store->append_sync(request("call-B", 1)).is_ok());
+    REQUIRE(store->append_sync(happened("call-A", 2, "k1")).is_ok());
+    REQUIRE(store->append_sync(happened("call-B", 1)).is_ok());
   }
   voxlog::test::TempDir out;
   auto run = [&](const std::string& env, const std::string& args) {
@@ -54,12 +38,7 @@ TEST_CASE("the voxlog commands read the PostgreSQL log that LOG_URL names", "[po
     int status = std::system(command.c_str());
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   };
-  auto slurp = [&](const std::string& name) {
-    std::ifstream in(out.sub(name));
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
+  auto slurp = [&](const std::string& name) { return voxlog::test::file_text(out.sub(name)); };
   std::string env = "LOG_URL='" + log.url() + "'";
   CHECK(run(env, "verify") == 0);
   CHECK(run(env, "events") == 0);
@@ -93,13 +72,6 @@ int free_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
 
 TEST_CASE("voxlogd with LOG_URL keeps its log in PostgreSQL; a bad scheme stops it at start", "[postgres]") {
@@ -115,26 +87,26 @@ TEST_CASE("voxlogd with LOG_URL keeps its log in PostgreSQL; a bad scheme stops 
   REQUIRE(
       std::system((env + " " + VOXLOGD + " /nonexistent/.env >" + out + " 2>&1 & echo $! >" + dir.sub("pid"))
                       .c_str()) == 0);
-  pid_t pid = std::stoi(read_file(dir.sub("pid")));
+  pid_t pid = std::stoi(voxlog::test::file_text(dir.sub("pid")));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (read_file(out).find("listening on") == std::string::npos && ::kill(pid, 0) == 0 &&
+  while (voxlog::test::file_text(out).find("listening on") == std::string::npos && ::kill(pid, 0) == 0 &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  INFO(read_file(out));
-  REQUIRE(read_file(out).find("listening on") != std::string::npos);
+  INFO(voxlog::test::file_text(out));
+  REQUIRE(voxlog::test::file_text(out).find("listening on") != std::string::npos);
   std::string post =
       "curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H "
       "'X-Twilio-Signature: ' -d '{\"execution_sid\":\"FN1\",\"call_sid\":\"CA1\",\"event\":"
       "\"answered\",\"call_status\":\"in-progress\",\"timestamp\":\"1\"}' http://127.0.0.1:" +
       std::to_string(port) + "/api/calls/webhooks/status >" + dir.sub("code");
   REQUIRE(std::system(post.c_str()) == 0);
-  CHECK(read_file(dir.sub("code")) == "200");
+  CHECK(voxlog::test::file_text(dir.sub("code")) == "200");
   REQUIRE(std::system(post.c_str()) == 0);  // Studio retries: the same body is a duplicate
-  CHECK(read_file(dir.sub("code")) == "200");
+  CHECK(voxlog::test::file_text(dir.sub("code")) == "200");
   ::kill(pid, SIGTERM);
   while (::kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::string output = read_file(out);
+  std::string output = voxlog::test::file_text(out);
   CHECK(output.find("voxlogd: stopped") != std::string::npos);
   CHECK(output.find("log=postgresql://voxlog:***@127.0.0.1") != std::string::npos);
   CHECK(output.find("pw-not-for-logs") == std::string::npos);
@@ -156,7 +128,7 @@ TEST_CASE("voxlogd with LOG_URL keeps its log in PostgreSQL; a bad scheme stops 
                     VOXLOGD + " /nonexistent/.env >" + out + " 2>&1";
   int status = std::system(bad.c_str());
   CHECK((WIFEXITED(status) && WEXITSTATUS(status) != 0));
-  CHECK(read_file(out).find("'redis'") != std::string::npos);
-  CHECK(read_file(out).find("pw-not-for-logs") == std::string::npos);
+  CHECK(voxlog::test::file_text(out).find("'redis'") != std::string::npos);
+  CHECK(voxlog::test::file_text(out).find("pw-not-for-logs") == std::string::npos);
 }
 #endif

@@ -19,21 +19,11 @@
 #include "tests/eventstore/test_log.hpp"
 
 using namespace voxlog;
+using voxlog::test::happened;
 using voxlog::test::PgCluster;
 using voxlog::test::TestLog;
 
 namespace {
-
-AppendRequest request(const std::string& stream, int events, std::string dedupe = {},
-                      std::optional<std::uint64_t> expected = std::nullopt) {
-  AppendRequest r;
-  r.stream = stream;
-  for (int i = 0; i < events; ++i) r.events.push_back(NewEvent{"Happened", {{"i", i}, {"key", dedupe}}, 1});
-  r.dedupe = std::move(dedupe);
-  r.expected_version = expected;
-  r.source = source::api;
-  return r;
-}
 
 // What one node's subscriber saw.
 struct Follower {
@@ -98,7 +88,7 @@ TEST_CASE("appenders racing on three nodes get dense seqs, committed in order, e
             }
             expected = *version;
           }
-          auto r = store.append_sync(request(stream, events, key, expected));
+          auto r = store.append_sync(happened(stream, events, key, expected));
           if (!r) {
             if (r.status().code() == StatusCode::conflict) {
               ++conflicts;
@@ -228,21 +218,21 @@ TEST_CASE("two nodes: a stale expected version is a conflict, a repeated key the
   auto b = log.open();
   REQUIRE(*a->stream_version("call-X") == 0);
   REQUIRE(*b->stream_version("call-X") == 0);
-  auto first = a->append_sync(request("call-X", 2, "status:CA1:1", 0));
+  auto first = a->append_sync(happened("call-X", 2, "status:CA1:1", 0));
   REQUIRE(first.is_ok());
   // Node b decided on version 0 too: the database has moved on, and b is told so.
-  auto stale = b->append_sync(request("call-X", 1, {}, 0));
+  auto stale = b->append_sync(happened("call-X", 1, {}, 0));
   REQUIRE_FALSE(stale.is_ok());
   CHECK(stale.status().code() == StatusCode::conflict);
   CHECK(stale.status().message() == "expected version 0 of call-X, stream is at 2");
   // The same webhook delivered to node b: nothing written, a's seqs.
-  auto again = b->append_sync(request("call-X", 1, "status:CA1:1", 0));
+  auto again = b->append_sync(happened("call-X", 1, "status:CA1:1", 0));
   REQUIRE(again.is_ok());
   CHECK(again->duplicate);
   CHECK(again->first_seq == first->first_seq);
   CHECK(again->last_seq == first->last_seq);
   CHECK(again->stream_version == 2);
-  auto next = b->append_sync(request("call-X", 1, {}, 2));
+  auto next = b->append_sync(happened("call-X", 1, {}, 2));
   REQUIRE(next.is_ok());
   CHECK(next->first_seq == 3);
   CHECK(a->verify().is_ok());
@@ -265,14 +255,14 @@ TEST_CASE("every session commits synchronously, whatever the server's default", 
 TEST_CASE("a connection lost before COMMIT is retried on a new one, and the append succeeds", "[postgres]") {
   TestLog log;
   auto store = log.open();
-  REQUIRE(store->append_sync(request("s", 1)).is_ok());
+  REQUIRE(store->append_sync(happened("s", 1)).is_ok());
   std::string db = database_of(log.url());
   REQUIRE(PgCluster::shared()
               .exec(db,
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
                     "'voxlog writer' AND datname = current_database()")
               .is_ok());
-  auto r = store->append_sync(request("s", 2, "after-loss"));
+  auto r = store->append_sync(happened("s", 2, "after-loss"));
   INFO(r.status().to_string());
   REQUIRE(r.is_ok());
   CHECK(r->first_seq == 2);
@@ -292,15 +282,15 @@ TEST_CASE("a follower whose connection is lost reconnects and misses nothing", "
     std::lock_guard<std::mutex> lock(seen.mu);
     for (const Event& e : *events) seen.seqs.push_back(e.seq);
   });
-  REQUIRE(b->append_sync(request("s", 1)).is_ok());
+  REQUIRE(b->append_sync(happened("s", 1)).is_ok());
   REQUIRE(PgCluster::shared()
               .exec(database_of(log.url()),
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
                     "'voxlog follower' AND datname = current_database()")
               .is_ok());
   // Committed while node a's follower is away: its NOTIFYs are lost, the rows are not.
-  REQUIRE(b->append_sync(request("s", 2)).is_ok());
-  REQUIRE(a->append_sync(request("t", 1)).is_ok());
+  REQUIRE(b->append_sync(happened("s", 2)).is_ok());
+  REQUIRE(a->append_sync(happened("t", 1)).is_ok());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (seen.last() < 4 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -324,16 +314,16 @@ TEST_CASE("a COMMIT whose answer is lost is unavailable, outcome unknown; the re
     std::lock_guard<std::mutex> lock(seen.mu);
     for (const Event& e : *events) seen.seqs.push_back(e.seq);
   });
-  REQUIRE(store->append_sync(request("call-A", 1)).is_ok());
+  REQUIRE(store->append_sync(happened("call-A", 1)).is_ok());
   proxy.arm();
-  auto lost = store->append_sync(request("call-A", 2, "status:CA1:2"));
+  auto lost = store->append_sync(happened("call-A", 2, "status:CA1:2"));
   REQUIRE_FALSE(lost.is_ok());
   CHECK(proxy.cuts() == 1);
   CHECK(lost.status().code() == StatusCode::unavailable);  // a webhook would get 503, never a false 200
   CHECK_THAT(lost.status().message(), Catch::Contains("unknown"));
   CHECK(store->last_write_status().code() == StatusCode::unavailable);
   // Twilio (or the caller) tries again: the key finds what did commit, nothing is written twice.
-  auto retry = store->append_sync(request("call-A", 2, "status:CA1:2"));
+  auto retry = store->append_sync(happened("call-A", 2, "status:CA1:2"));
   INFO(retry.status().to_string());
   REQUIRE(retry.is_ok());
   CHECK(retry->duplicate);
@@ -352,14 +342,14 @@ TEST_CASE("a row the writer did not expect fails the append with conflict, never
           "[postgres]") {
   TestLog log;
   auto store = log.open();
-  REQUIRE(store->append_sync(request("s", 1)).is_ok());
+  REQUIRE(store->append_sync(happened("s", 1)).is_ok());
   // Something wrote seq 2 without taking the log_head lock (a bug, or a foreign writer): the database's
   // key refuses our row, and the writer must say so.
   REQUIRE(PgCluster::shared()
               .exec(database_of(log.url()),
                     "INSERT INTO voxlog.events VALUES (2, 'other', 1, 'Foreign', 1, 0, 'system', NULL, '{}')")
               .is_ok());
-  auto r = store->append_sync(request("s", 1, "k"));
+  auto r = store->append_sync(happened("s", 1, "k"));
   REQUIRE_FALSE(r.is_ok());
   CHECK(r.status().code() == StatusCode::conflict);
   CHECK(r.status().message().find("events_pkey") != std::string::npos);
@@ -396,13 +386,13 @@ TEST_CASE("a database with a foreign voxlog schema is refused; a missing log is 
 TEST_CASE("a read-only store reads what a writer committed, and refuses appends", "[postgres]") {
   TestLog log;
   auto writer = log.open();
-  REQUIRE(writer->append_sync(request("s", 3, "k")).is_ok());
+  REQUIRE(writer->append_sync(happened("s", 3, "k")).is_ok());
   StoreOptions ro;
   ro.read_only = true;
   auto reader = log.open(ro);
   CHECK(reader->last_seq() == 3);
   CHECK(reader->read_stream("s", 0, 10)->size() == 3);
-  CHECK(reader->append_sync(request("s", 1)).status().code() == StatusCode::failed_precondition);
+  CHECK(reader->append_sync(happened("s", 1)).status().code() == StatusCode::failed_precondition);
   CHECK(reader->verify().is_ok());
 }
 
@@ -414,7 +404,7 @@ TEST_CASE("of several hosts in LOG_URL, the store uses the one that answers and 
   auto store = EventStore::open_url(multi, "");
   INFO(multi << ": " << store.status().to_string());
   REQUIRE(store.is_ok());
-  auto r = (*store)->append_sync(request("s", 2, "k"));
+  auto r = (*store)->append_sync(happened("s", 2, "k"));
   REQUIRE(r.is_ok());
   CHECK(r->last_seq == 2);
   CHECK((*store)->describe() == multi);

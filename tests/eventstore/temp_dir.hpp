@@ -1,11 +1,14 @@
 // TempDir: a fresh directory under /tmp for one test, removed with everything in it when the test ends.
 //
-// Contract: for tests only. path() is unique per instance (mkdtemp).
+// Contract: for tests only. path() is unique per instance (mkdtemp). file_text() is a file's whole
+// contents, "" when it cannot be read.
 // Thread-safety: one owner.
 #pragma once
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -32,5 +35,12 @@ class TempDir {
  private:
   std::string path_;
 };
+
+inline std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
 
 }  // namespace voxlog::test

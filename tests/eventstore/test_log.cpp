@@ -39,4 +39,15 @@ std::unique_ptr<EventStore> TestLog::open(StoreOptions options) const {
   return std::move(store).value();
 }
 
+AppendRequest happened(const std::string& stream, int events, std::string dedupe,
+                       std::optional<std::uint64_t> expected) {
+  AppendRequest r;
+  r.stream = stream;
+  for (int i = 0; i < events; ++i) r.events.push_back(NewEvent{"Happened", {{"i", i}, {"key", dedupe}}, 1});
+  r.dedupe = std::move(dedupe);
+  r.expected_version = expected;
+  r.source = source::api;
+  return r;
+}
+
 }  // namespace voxlog::test

@@ -4,10 +4,14 @@
 //
 // Contract: for tests only. open() opens a store on the log (again: a reopen, or another node on the same
 // PostgreSQL log) and REQUIREs success; try_open() hands back the Result.
-// Thread-safety: open() from any thread; one owner.
+// happened() builds the plain request the PostgreSQL tests append: `events` "Happened" events (data: their
+// index and the dedupe key), source api.
+// Thread-safety: open() from any thread; one owner. happened() is pure.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "eventstore/store.hpp"
@@ -30,5 +34,8 @@ class TestLog {
   TempDir dir_;
   std::string url_;
 };
+
+AppendRequest happened(const std::string& stream, int events, std::string dedupe = {},
+                       std::optional<std::uint64_t> expected = std::nullopt);
 
 }  // namespace voxlog::test

@@ -10,7 +10,7 @@ import { startVoxlogd, WEBHOOK_TOKEN } from '../lib/voxlogd.mjs';
 
 const WS_LATENCY = process.env.VOXLOG_WS_LATENCY;
 const SECONDS = process.env.FANOUT_TEST_SECONDS || '60';
-const RSS_BOUND_KB = 256 * 1024;  // README.md, "Live subscribers": voxlogd's RSS under this load
+const RSS_BOUND_KB = 256 * 1024;  // README.md, "Key figures": voxlogd's RSS under this load
 
 function run(command, args, env) {
   return new Promise((resolve, reject) => {

@@ -12,28 +12,19 @@
 #include "actors/projection/calls_projection.hpp"
 #include "actors/projection/read_barrier.hpp"
 #include "projections/event_types.hpp"
-#include "tests/eventstore/temp_dir.hpp"
+#include "tests/projections/log_and_view.hpp"
 
 using namespace voxlog;
 
 namespace {
 
-struct Fixture {
-  test::TempDir dir;
-  std::unique_ptr<EventStore> store;
-  std::unique_ptr<CallsView> view;
+struct Fixture : test::LogAndView {
   Metrics metrics;
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   broadcaster_actor broadcaster;
 
   Fixture() {
-    auto s = EventStore::open(dir.sub("log"));
-    REQUIRE(s);
-    store = std::move(*s);
-    auto v = CallsView::open(dir.sub("views"));
-    REQUIRE(v);
-    view = std::move(*v);
     system = std::make_unique<caf::actor_system>(config);
     broadcaster = spawn_broadcaster(*system, *store, *view, metrics, 0);
   }

@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "projections/event_types.hpp"
-#include "tests/eventstore/temp_dir.hpp"
+#include "tests/projections/log_and_view.hpp"
 
 using namespace voxlog;
 using nlohmann::json;
@@ -21,20 +21,7 @@ namespace t = event_type;
 constexpr std::int64_t kT0 = 1711017000000;
 constexpr std::int64_t kDay = 24 * 3600 * 1000;
 
-struct Log {
-  test::TempDir dir;
-  std::unique_ptr<EventStore> store;
-  std::unique_ptr<CallsView> view;
-
-  Log() {
-    auto s = EventStore::open(dir.sub("log"));
-    REQUIRE(s);
-    store = std::move(*s);
-    auto v = CallsView::open(dir.sub("views"));
-    REQUIRE(v);
-    view = std::move(*v);
-  }
-
+struct Log : test::LogAndView {
   std::uint64_t append(const std::string& stream, std::vector<NewEvent> events, std::int64_t ts,
                        const std::string& source = source::twilio_webhook) {
     AppendRequest r;
