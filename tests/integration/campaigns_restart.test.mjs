@@ -5,32 +5,12 @@
 // (number, attempt) was ever dialled twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { startVoxlogd, eventually } from '../lib/voxlogd.mjs';
+import { startTwilioSim } from '../lib/twilio_sim.mjs';
 
-const SIM = process.env.VOXLOG_SIM || new URL('../../build/tools/simulator/voxlog-sim', import.meta.url).pathname;
-const FLOW = new URL('../../flow.json', import.meta.url).pathname;
 const TOKEN = 'restart-test-twilio-token-0123456789';
 const ACCOUNT = 'AC' + '7'.repeat(32);
-
-async function startSimulator() {
-  const proc = spawn(SIM, ['--port', '0', '--account-sid', ACCOUNT, '--auth-token', TOKEN, '--flow', FLOW,
-    '--time-scale', '0.05'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const listening = new Promise((resolve, reject) => {
-    proc.stdout.on('data', (d) => {
-      output += d;
-      const m = output.match(/listening on (http:\/\/[^ ]+) \(flow (FW\w+)/);
-      if (m) resolve({ url: m[1], flowSid: m[2] });
-    });
-    proc.stderr.on('data', (d) => { output += d; });
-    proc.on('exit', (code) => reject(new Error(`voxlog-sim exited ${code}: ${output}`)));
-  });
-  const info = await listening;
-  const admin = async (path, body) => (await fetch(info.url + path, body === undefined ? {} : {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
-  return { ...info, proc, admin, executions: async () => (await admin('/__sim/executions')).executions };
-}
+const startSimulator = () => startTwilioSim({ account: ACCOUNT, token: TOKEN });
 
 async function campaignEvents(vx, id) {
   const out = [];
@@ -43,7 +23,7 @@ async function campaignEvents(vx, id) {
 
 test('SIGKILL mid-campaign, three times: the campaign goes on, retries fire, nobody is dialled twice for one attempt', async (t) => {
   const sim = await startSimulator();
-  t.after(() => sim.proc.kill('SIGKILL'));
+  t.after(() => sim.stop());
   const vx = await startVoxlogd({
     env: {
       TWILIO_ACCOUNT_SID: ACCOUNT, TWILIO_AUTH_TOKEN: TOKEN, TWILIO_FLOW_SID: sim.flowSid,

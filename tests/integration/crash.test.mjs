@@ -4,11 +4,12 @@
 // client that resume with the last seq they saw miss nothing and get nothing twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { startVoxlogd, sleep, eventually, WEBHOOK_TOKEN } from '../lib/voxlogd.mjs';
+import { startTwilioSim } from '../lib/twilio_sim.mjs';
 
 const CLI = process.env.VOXLOG_CLI || new URL('../../build/tools/voxlog/voxlog', import.meta.url).pathname;
 const sid = (i) => 'CA' + String(i).padStart(32, '0');
@@ -137,28 +138,12 @@ test('SIGKILL under webhook load, five times: nothing acknowledged is lost, noth
   spawnSync('rm', ['-rf', vx.dataDir]);
 });
 
-const SIM = process.env.VOXLOG_SIM || new URL('../../build/tools/simulator/voxlog-sim', import.meta.url).pathname;
-const FLOW = new URL('../../flow.json', import.meta.url).pathname;
-
 // Twilio as a separate voxlog-sim process, which outlives every crash of voxlogd: its record of executions
 // is the witness of what was dialled. It signs its webhooks with the token the test harness signs with.
 async function startTwilio(t) {
-  const account = 'AC' + '3'.repeat(32);
-  const proc = spawn(SIM, ['--port', '0', '--account-sid', account, '--auth-token', WEBHOOK_TOKEN, '--flow', FLOW,
-    '--time-scale', '0.05'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => proc.kill('SIGKILL'));
-  let output = '';
-  const info = await new Promise((resolve, reject) => {
-    proc.stdout.on('data', (d) => {
-      output += d;
-      const m = output.match(/listening on (http:\/\/[^ ]+) \(flow (FW\w+)/);
-      if (m) resolve({ url: m[1], flowSid: m[2] });
-    });
-    proc.stderr.on('data', (d) => { output += d; });
-    proc.on('exit', (code) => reject(new Error(`voxlog-sim exited ${code}: ${output}`)));
-  });
-  const executions = async () => (await (await fetch(info.url + '/__sim/executions')).json()).executions;
-  return { ...info, account, executions };
+  const sim = await startTwilioSim({ token: WEBHOOK_TOKEN });
+  t.after(() => sim.stop());
+  return sim;
 }
 
 test('SIGKILL at random moments under webhook load while a campaign runs: the campaign completes, nobody is dialled twice', async (t) => {
