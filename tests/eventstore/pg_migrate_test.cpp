@@ -1,7 +1,8 @@
 // `voxlog migrate` between LMDB and PostgreSQL, as an operator runs it: an LMDB log with varied events goes
 // to a PostgreSQL database and back to a new LMDB directory, each copy checked with `voxlog verify` and
 // compared event by event with the original (data byte for byte, as each store holds it); a non-empty
-// target is refused untouched; an idempotency key still answers duplicate after the move. Tag [migrate]:
+// target is refused untouched; an idempotency key still answers duplicate after the move. And copy_log /
+// compare_logs in-process: a difference in data or length is named. Tag [migrate]:
 // its own ctest entry (tests/eventstore/CMakeLists.txt), with its own PostgreSQL cluster.
 #include <lmdb.h>
 #include <sys/wait.h>
@@ -14,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "eventstore/codec.hpp"
+#include "eventstore/log_copy.hpp"
 #include "eventstore/pg_conn.hpp"
 #include "eventstore/store.hpp"
 #include "tests/eventstore/pg_cluster.hpp"
@@ -261,5 +263,53 @@ TEST_CASE("voxlog migrate copies a log LMDB -> PostgreSQL -> LMDB exactly, and r
     REQUIRE(found->has_value());
     CHECK((*found)->last_seq - (*found)->first_seq == 699);
   }
+}
+
+TEST_CASE("copy_log refuses a non-empty target; compare_logs names the first difference", "[migrate]") {
+  voxlog::test::TempDir dir;
+  auto make = [&](const std::string& name, const std::string& last_text) {
+    auto store = EventStore::open(dir.sub(name));
+    REQUIRE(store.is_ok());
+    for (int i = 0; i < 5; ++i) {
+      AppendRequest r;
+      r.stream = "call-FN" + std::to_string(i % 2);
+      r.ts = 1000 + i;
+      r.dedupe = "k" + std::to_string(i);
+      r.events.push_back(NewEvent{"Happened", {{"text", i == 4 ? last_text : "same"}}, 1});
+      REQUIRE((*store)->append_sync(r).is_ok());
+    }
+    return std::move(store).value();
+  };
+  auto a = make("a", "one"), b = make("b", "two");
+  auto copied = copy_log(*a, *b, 5);
+  CHECK(copied.status().code() == StatusCode::failed_precondition);
+  CHECK(copied.status().message().find(dir.sub("b") + " is not empty") != std::string::npos);
+
+  auto differ = compare_logs(*a, *b);
+  REQUIRE_FALSE(differ.is_ok());
+  CHECK(differ.status().code() == StatusCode::data_loss);
+  CHECK(differ.status().message().find("event seq 5 differs in data") != std::string::npos);
+
+  auto c = EventStore::open(dir.sub("c"));
+  REQUIRE(c.is_ok());
+  std::vector<std::uint64_t> progress;
+  CopyOptions options;
+  options.chunk = 2;
+  options.progress = [&](std::uint64_t done, std::uint64_t) { progress.push_back(done); };
+  REQUIRE(copy_log(*a, **c, 5, options).is_ok());
+  CHECK(progress.back() == 5);
+  auto same = compare_logs(*a, **c, 2);
+  INFO(same.status().to_string());
+  REQUIRE(same.is_ok());
+  CHECK(same->events == 5);
+  CHECK(same->dedupe_keys == 5);
+  CHECK(same->sha256.size() == 64);
+  AppendRequest extra;
+  extra.stream = "call-FN9";
+  extra.events.push_back(NewEvent{"Happened", nlohmann::json::object(), 1});
+  REQUIRE((*c)->append_sync(extra).is_ok());
+  auto longer = compare_logs(*a, **c, 2);
+  REQUIRE_FALSE(longer.is_ok());
+  CHECK(longer.status().message().find(dir.sub("c") + " has events after seq 5") != std::string::npos);
 }
 #endif
