@@ -248,7 +248,10 @@ TEST_CASE("voxlog migrate copies a log LMDB -> PostgreSQL -> LMDB exactly, and r
   CHECK(slurp(dir.sub("stderr")).find("not empty") != std::string::npos);
   CHECK(output().find("pw-never-shown") == std::string::npos);
   CHECK(raw_pg_data(url) == expected_data);
-  CHECK(expect(2, "", "migrate --from " + source_dir));  // no --to
+  CHECK(expect(2, "", "migrate --from " + source_dir));                                         // no --to
+  CHECK(expect(1, "", "migrate --from " + dir.sub("back") + " --to " + dir.sub("elsewhere")));  // DATA_DIR
+  CHECK(slurp(dir.sub("stderr")).find(dir.sub("back") + " is a data directory: its log is ") !=
+        std::string::npos);
 
   // A webhook retried after the move is still a duplicate, answered with its original range.
   for (const std::string& log : {url, std::string()}) {

@@ -6,6 +6,7 @@
 // the source during the copy make the comparison fail. A target that holds any event is refused before
 // anything is written to it. Progress goes to stderr, the result to stdout; exit 1 on any failure or
 // difference. URLs are printed with their passwords redacted.
+#include <filesystem>
 #include <iostream>
 
 #include "eventstore/log_copy.hpp"
@@ -26,6 +27,10 @@ std::string shown(const std::string& spec) {
 // A directory is an LMDB log; anything with a scheme goes to open_url, which knows which it takes.
 Result<std::unique_ptr<EventStore>> open_spec(const std::string& spec, StoreOptions options) {
   if (is_url(spec)) return EventStore::open_url(spec, "", options);
+  // The easy slip: DATA_DIR where its log was meant. The store would only say "holds other files".
+  std::error_code ec;
+  if (std::filesystem::exists(spec + "/log/data.mdb", ec) && !std::filesystem::exists(spec + "/data.mdb", ec))
+    return invalid_argument(spec + " is a data directory: its log is " + spec + "/log");
   return EventStore::open(spec, options);
 }
 
