@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "eventstore/data_json.hpp"
 
@@ -109,8 +110,8 @@ Result<std::uint64_t> copy_log(const EventStore& from, EventStore& to, std::uint
   const std::size_t chunk = std::max<std::size_t>(options.chunk, 1);
   std::size_t limit = chunk;
   for (std::uint64_t after = 0; after < through;) {
-    auto page =
-        from.read_all(after, static_cast<std::size_t>(std::min<std::uint64_t>(limit, through - after)));
+    const auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(limit, through - after));
+    auto page = from.read_all(after, wanted);
     if (!page) return page.status();
     if (page->empty()) {
       return data_loss("the source " + from.describe() + " ends at seq " + std::to_string(after) +
@@ -123,6 +124,8 @@ Result<std::uint64_t> copy_log(const EventStore& from, EventStore& to, std::uint
     // be a duplicate. Leave it to the next page, which starts where it starts.
     if (more && !appends.back().request.dedupe.empty()) {
       if (appends.size() == 1) {  // one append longer than the page: read a longer page
+        if (page->size() < wanted)
+          return internal_error("the source returned a short page after seq " + std::to_string(after));
         limit *= 2;
         continue;
       }

@@ -85,7 +85,14 @@ int migrate_command(const Args& args) {
                 << (all ? copied * 100 / all : 100) << "%)\n";
     };
     auto copied = copy_log(**source, **target, total, copy);
-    if (!copied) return report_failure(args, copied.status());
+    if (!copied) {
+      // Say what the failure left behind: migrate only ever writes into an empty target.
+      std::string left;
+      if (auto now = (*target)->stats(); now && now->events != 0)
+        left = " (the target now holds the first " + std::to_string(now->events) +
+               " events: empty it before migrating again)";
+      return report_failure(args, Status(copied.status().code(), copied.status().message() + left));
+    }
   }  // the target's writer drains and stops here
 
   // Check the target as any reader would find it: opened afresh, read-only.
