@@ -315,4 +315,39 @@ TEST_CASE("copy_log refuses a non-empty target; compare_logs names the first dif
   REQUIRE_FALSE(longer.is_ok());
   CHECK(longer.status().message().find(dir.sub("c") + " has events after seq 5") != std::string::npos);
 }
+
+TEST_CASE("a copy that fails midway stops with the target's error; on a full map, a valid prefix stays",
+          "[migrate]") {
+  voxlog::test::TempDir dir;
+  auto source = EventStore::open(dir.sub("source"));
+  REQUIRE(source.is_ok());
+  for (int i = 0; i < 400; ++i) {
+    AppendRequest r;
+    r.stream = "call-FN" + std::to_string(i % 10);
+    r.dedupe = "k" + std::to_string(i);
+    r.events.push_back(NewEvent{"Happened", {{"pad", std::string(2000, 'x')}}, 1});
+    REQUIRE((*source)->append_sync(r).is_ok());
+  }
+  // A target whose map cannot hold the log: its appends fail with resource_exhausted partway.
+  StoreOptions small;
+  small.initial_map_size = 128 * 1024;
+  small.max_map_size = 256 * 1024;
+  auto target = EventStore::open(dir.sub("target"), small);
+  REQUIRE(target.is_ok());
+  CopyOptions options;
+  options.chunk = 50;
+  auto copied = copy_log(**source, **target, 400, options);
+  REQUIRE_FALSE(copied.is_ok());
+  CHECK(copied.status().code() == StatusCode::resource_exhausted);
+  CHECK(copied.status().message().find("appending seqs ") != std::string::npos);
+  const std::uint64_t held = (*target)->last_seq();
+  CHECK(held < 400);
+  CHECK((*target)->verify().is_ok());
+  auto prefix = (*source)->read_all(0, held);
+  auto written = (*target)->read_all(0, 400);
+  REQUIRE((prefix.is_ok() && written.is_ok()));
+  REQUIRE(written->size() == held);
+  for (std::size_t i = 0; i < written->size(); ++i)
+    CHECK(to_json((*written)[i]).dump() == to_json((*prefix)[i]).dump());
+}
 #endif

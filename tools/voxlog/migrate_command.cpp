@@ -89,7 +89,7 @@ int migrate_command(const Args& args) {
       // Say what the failure left behind: migrate only ever writes into an empty target.
       std::string left;
       if (auto now = (*target)->stats(); now && now->events != 0)
-        left = " (the target now holds the first " + std::to_string(now->events) +
+        left = " (the target now holds " + std::to_string(now->events) +
                " events: empty it before migrating again)";
       return report_failure(args, Status(copied.status().code(), copied.status().message() + left));
     }
