@@ -15,8 +15,7 @@
 //   of up to its StoreOptions::max_batch); every answer of a chunk is awaited before the next, so a failure
 //   stops the copy within that chunk. A failed copy leaves a valid log in the target, but not necessarily
 //   a prefix of the source (an append of the failing chunk may commit after one that failed, at the seq
-//   that one should have had): empty the target and copy again. The source is
-//   only read.
+//   that one should have had): empty the target and copy again. The source is only read.
 // - compare_logs() reads both logs page by page and compares every field of every event (data as its
 //   compact JSON text), then the counters of stats(). Its digest is the SHA-256 of what `voxlog events`
 //   prints for the log, so an operator can check it with `voxlog events | sha256sum`.
