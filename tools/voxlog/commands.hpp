@@ -10,11 +10,11 @@
 
 namespace voxlog::cli {
 
-int events_command(const Args& args);  // the log as JSON lines, with filters
-int verify_command(const Args& args);  // checks the log's invariants (eventstore/FORMAT.md)
-int stats_command(const Args& args);   // counts and sizes
-int flow_command(const Args& args);
-int replay_command(const Args& args);  // rebuilds the projections from the log (--check compares)    //
-                                       // checks flow.json; deploys it through the Studio API
+int events_command(const Args& args);   // the log as JSON lines, with filters
+int verify_command(const Args& args);   // checks the log's invariants (eventstore/FORMAT.md)
+int stats_command(const Args& args);    // counts and sizes
+int flow_command(const Args& args);     // checks flow.json; deploys it through the Studio API
+int replay_command(const Args& args);   // rebuilds the projections from the log (--check compares)
+int migrate_command(const Args& args);  // copies the log to an empty log, LMDB <-> PostgreSQL
 
 }  // namespace voxlog::cli

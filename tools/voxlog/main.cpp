@@ -30,6 +30,8 @@ const Command kCommands[] = {
      "replay [--check] [--out DIR]                                 rebuild the projections from the log"},
     {"flow", voxlog::cli::flow_command,
      "flow check|deploy [FILE] [--name N] [--draft] [--account A]   check flow.json, or deploy it to Studio"},
+    {"migrate", voxlog::cli::migrate_command,
+     "migrate [--from SRC] --to DIR|URL [--batch N]                 copy the log into an empty DIR or URL"},
 };
 
 void print_usage(std::ostream& out) {
