@@ -409,3 +409,34 @@ TEST_CASE("of several hosts in LOG_URL, the store uses the one that answers and 
   CHECK(r->last_seq == 2);
   CHECK((*store)->describe() == multi);
 }
+
+TEST_CASE("one node at a time holds a leadership; it moves when the holder lets go or its session ends",
+          "[postgres]") {
+  TestLog log;
+  auto a = log.open();
+  auto b = log.open();
+  auto held_by_a = a->leadership("campaigns");
+  auto wanted_by_b = b->leadership("campaigns");
+  CHECK(held_by_a->contested());
+  REQUIRE(held_by_a->hold());
+  CHECK_FALSE(wanted_by_b->hold());
+  CHECK(held_by_a->hold());  // still held: the same session
+  auto other_name = b->leadership("something else");
+  CHECK(other_name->hold());  // another name is another lock
+
+  held_by_a->release();  // a clean stop: the next node takes it at once
+  CHECK(wanted_by_b->hold());
+  CHECK_FALSE(held_by_a->hold());
+
+  // b's sessions end (its node died, or the database cut them): b learns it at its next hold(), and a
+  // takes the leadership.
+  REQUIRE(PgCluster::shared()
+              .exec(database_of(log.url()),
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = "
+                    "'voxlog leadership' AND datname = current_database() AND pid IN (SELECT pid FROM "
+                    "pg_locks WHERE locktype = 'advisory' AND granted)")
+              .is_ok());
+  CHECK_FALSE(wanted_by_b->hold());
+  CHECK(held_by_a->hold());
+  CHECK_FALSE(wanted_by_b->hold());
+}

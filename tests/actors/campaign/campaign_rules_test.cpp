@@ -156,3 +156,27 @@ TEST_CASE("call_parameters: the contact's columns, its appointment in its own zo
   CHECK_FALSE(bad.contains("appointment_time"));
   CHECK(bad["appointment_at"] == "soon");
 }
+
+TEST_CASE("decide_control: one rule for pause, resume and cancel, whichever node applies it") {
+  CampaignRow running;
+  running.id = "CM1";
+  running.state = "running";
+  CampaignRow paused = running;
+  paused.state = "paused";
+  CampaignRow completed = running;
+  completed.state = "completed";
+
+  auto pause = decide_control(running, CampaignControl::pause, "ops");
+  REQUIRE(pause.is_ok());
+  REQUIRE(pause->has_value());
+  CHECK((*pause)->type == "CampaignPaused");
+  CHECK((*pause)->data["by"] == "ops");
+  CHECK_FALSE(decide_control(paused, CampaignControl::pause, "ops")->has_value());  // nothing to change
+  CHECK_FALSE(decide_control(running, CampaignControl::resume, "ops")->has_value());
+  CHECK((*decide_control(paused, CampaignControl::resume, "ops"))->type == "CampaignResumed");
+  CHECK((*decide_control(paused, CampaignControl::cancel, "ops"))->type == "CampaignCancelled");
+  auto over = decide_control(completed, CampaignControl::cancel, "ops");
+  REQUIRE_FALSE(over.is_ok());
+  CHECK(over.status().code() == StatusCode::conflict);
+  CHECK(over.status().message().find("completed") != std::string::npos);
+}
