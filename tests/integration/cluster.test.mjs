@@ -8,7 +8,8 @@
 // and another node takes the campaign over; the primary crashes and the standby is promoted while webhooks
 // flow (503 + Retry-After during the switch, never a false 200). Then every acknowledged webhook is in the log
 // exactly once, `voxlog verify` passes on the SQL log, every node's view equals a replay, nobody was dialled
-// twice for one attempt, and a /ws client of the killed node resumed on another node missing nothing.
+// twice for one attempt, a /ws client of the killed node resumed on another node missing nothing, and the
+// killed node, started again, caught up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -292,7 +293,11 @@ test('three nodes on a PostgreSQL primary and synchronous standby: node and prim
   follower.terminate();
   assert.deepEqual(seen, Array.from({ length: lastSeq }, (_, k) => k + 1), 'every seq once, in order, across the move');
 
-  // verify on the SQL log; every surviving node's view equals a replay of it.
+  // The killed node comes back on its own data: its view catches up with what the others wrote meanwhile.
+  await first.vx.relaunch();
+  first.alive = true;
+
+  // verify on the SQL log; every node's view equals a replay of it.
   const cliEnv = { ...process.env, LOG_URL: logUrl };
   const verify = spawnSync(CLI, ['verify'], { encoding: 'utf8', env: cliEnv });
   assert.equal(verify.status, 0, `voxlog verify: ${verify.stdout}${verify.stderr}`);
