@@ -381,26 +381,6 @@ void tick(Actor* self) {
   });
 }
 
-// What Studio's Context says of a call: the call widget's last CallStatus and the keys pressed.
-struct StudioReport {
-  std::string call_status, digits;
-};
-
-StudioReport report_of(const json& context) {
-  StudioReport report;
-  if (!context.is_object() || !context.contains("widgets") || !context["widgets"].is_object()) return report;
-  for (const auto& [name, outputs] : context["widgets"].items()) {
-    if (!outputs.is_object()) continue;
-    if (!string_field(outputs, "CallStatus").empty())
-      report.call_status = string_field(outputs, "CallStatus");
-    if (!string_field(outputs, "Digits").empty()) report.digits = string_field(outputs, "Digits");
-  }
-  // The call widget's status is taken when the call is answered: an answered call that ended is completed.
-  if (report.call_status == "in-progress" || report.call_status == "answered")
-    report.call_status = "completed";
-  return report;
-}
-
 // Calls in flight whose end never reached us (a lost webhook, a crash): the view first, then Studio.
 void check_in_flight(Actor* self, bool at_start) {
   auto& st = self->state;

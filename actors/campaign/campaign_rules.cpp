@@ -68,4 +68,19 @@ Result<std::optional<NewEvent>> decide_control(const CampaignRow& campaign, Camp
   return invalid_argument("unknown campaign control");
 }
 
+StudioReport report_of(const nlohmann::json& context) {
+  StudioReport report;
+  if (!context.is_object() || !context.contains("widgets") || !context["widgets"].is_object()) return report;
+  for (const auto& [name, outputs] : context["widgets"].items()) {
+    if (!outputs.is_object()) continue;
+    if (!string_field(outputs, "CallStatus").empty())
+      report.call_status = string_field(outputs, "CallStatus");
+    if (!string_field(outputs, "Digits").empty()) report.digits = string_field(outputs, "Digits");
+  }
+  // The call widget's status is taken when the call is answered: an answered call that ended is completed.
+  if (report.call_status == "in-progress" || report.call_status == "answered")
+    report.call_status = "completed";
+  return report;
+}
+
 }  // namespace voxlog

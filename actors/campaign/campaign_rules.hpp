@@ -45,6 +45,13 @@ enum class CampaignControl { pause, resume, cancel };
 Result<std::optional<NewEvent>> decide_control(const CampaignRow& campaign, CampaignControl what,
                                                const std::string& by);
 
+// What Studio's execution Context says of its call: the call widget's last CallStatus (an answered call
+// that ended reads "completed") and the keys pressed; empty when it does not say.
+struct StudioReport {
+  std::string call_status, digits;
+};
+StudioReport report_of(const nlohmann::json& context);
+
 // The Parameters a contact's execution gets: its columns, the appointment in its own words
 // (appointment_day, appointment_time, in its first time zone), campaign_id and attempt.
 nlohmann::json call_parameters(const std::string& campaign_id, const ContactRow& contact, int attempt);

@@ -25,6 +25,13 @@ constexpr std::size_t kMaxFieldChars = 1000;
 constexpr std::size_t kChunk = 1000;  // contacts (or rejected rows) per event
 constexpr double kStudioMaxCps = 20;  // Studio's limit for REST-triggered executions
 
+// The number that the whole of `text` spells, else NaN (which every range check refuses).
+double number_or_nan(const std::string& text) {
+  char* end = nullptr;
+  double n = text.empty() ? std::nan("") : std::strtod(text.c_str(), &end);
+  return end && *end == '\0' ? n : std::nan("");
+}
+
 const std::vector<std::string>& retry_reasons() {
   static const std::vector<std::string> reasons = {"busy",     "no-answer", "failed",
                                                    "canceled", "machine",   "no-outcome"};
@@ -216,8 +223,8 @@ Status read_options(const json& o, const ImportDefaults& defaults, CampaignImpor
     double cps = 0;
     if (c->is_number())
       cps = c->get<double>();
-    else if (c->is_string())
-      cps = std::atof(c->get<std::string>().c_str());
+    else if (c->is_string())  // the whole text must be the number: "5abc" is refused, not read as 5
+      cps = number_or_nan(c->get<std::string>());
     if (!(cps > 0) || cps > kStudioMaxCps)
       return invalid_argument(
           "cps must be more than 0 and at most 20 (Studio's limit of executions per second)");

@@ -73,7 +73,7 @@ TEST_CASE("an older SequenceNumber does not move the status even before the call
   CHECK(row.status == "in-progress");
 }
 
-TEST_CASE("the flow's event names the status; its stale call_status does not") {
+TEST_CASE("the flow's event names the status, its stale call_status does not") {
   CallRow row;
   feed(row, webhook(WebhookRoute::status,
                     {{"execution_sid", "FN1"}, {"event", "answered"}, {"call_status", "in-progress"}}));
@@ -94,7 +94,7 @@ TEST_CASE("busy, no answer and failed are outcomes of their own") {
   }
 }
 
-TEST_CASE("keys 1, 2 and 0 decide the appointment; the flow's action report is not a second key press") {
+TEST_CASE("keys 1, 2 and 0 decide the appointment, the flow's action report is not a second key press") {
   CallRow row;
   CHECK(feed(row,
              webhook(WebhookRoute::dtmf, {{"execution_sid", "FN1"}, {"event", "dtmf"}, {"digits", "1"}})) ==
@@ -119,7 +119,7 @@ TEST_CASE("keys 1, 2 and 0 decide the appointment; the flow's action report is n
   CHECK(row.dtmf_digits == "1205");
 }
 
-TEST_CASE("an action report whose key press report never came counts the key; a reported one does not") {
+TEST_CASE("an action report whose key press report never came counts the key, a reported one does not") {
   auto action = [](const std::string& digits, const std::string& what) {
     return webhook(
         WebhookRoute::dtmf,
@@ -145,7 +145,7 @@ TEST_CASE("an action report whose key press report never came counts the key; a 
   CHECK(row.dtmf_digits == "1112");
 }
 
-TEST_CASE("a recording and flow steps are recorded; a machine is an outcome") {
+TEST_CASE("a recording and flow steps are recorded, a machine is an outcome") {
   CallRow row;
   CHECK(feed(row, webhook(WebhookRoute::flow, {{"execution_sid", "FN1"},
                                                {"event", "voicemail_recorded"},

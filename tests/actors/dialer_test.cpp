@@ -123,7 +123,7 @@ TEST_CASE("a call is recorded as requested, by whom, before Studio is asked, the
   CHECK(events[1].data["request_id"] == events[0].data["request_id"]);
 }
 
-TEST_CASE("a bad number is refused and never dialled; a number in flight is refused with conflict") {
+TEST_CASE("a bad number is refused and never dialled, a number in flight is refused with conflict") {
   Fixture f;
   DialOutcome bad = f.dial("not a number");
   CHECK(bad.status.code() == StatusCode::invalid_argument);
@@ -153,7 +153,7 @@ TEST_CASE("a number on the do-not-call list is refused and never dialled") {
 }
 
 TEST_CASE(
-    "a campaign call carries its campaign, phone, attempt and Parameters; a request id is placed once") {
+    "a campaign call carries its campaign, phone, attempt and Parameters, a request id is placed once") {
   Fixture f;
   DialRequest r;
   r.number = "+447911123471";

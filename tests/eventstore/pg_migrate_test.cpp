@@ -268,7 +268,7 @@ TEST_CASE("voxlog migrate copies a log LMDB -> PostgreSQL -> LMDB exactly, and r
   }
 }
 
-TEST_CASE("copy_log refuses a non-empty target; compare_logs names the first difference", "[migrate]") {
+TEST_CASE("copy_log refuses a non-empty target, compare_logs names the first difference", "[migrate]") {
   voxlog::test::TempDir dir;
   auto make = [&](const std::string& name, const std::string& last_text) {
     auto store = EventStore::open(dir.sub(name));
@@ -316,7 +316,7 @@ TEST_CASE("copy_log refuses a non-empty target; compare_logs names the first dif
   CHECK(longer.status().message().find(dir.sub("c") + " has events after seq 5") != std::string::npos);
 }
 
-TEST_CASE("a copy that fails midway stops with the target's error; on a full map, a valid prefix stays",
+TEST_CASE("a copy that fails midway stops with the target's error, on a full map, a valid prefix stays",
           "[migrate]") {
   voxlog::test::TempDir dir;
   auto source = EventStore::open(dir.sub("source"));

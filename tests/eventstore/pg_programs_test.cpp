@@ -74,7 +74,7 @@ int free_loopback_port() {
 
 }  // namespace
 
-TEST_CASE("voxlogd with LOG_URL keeps its log in PostgreSQL; a bad scheme stops it at start", "[postgres]") {
+TEST_CASE("voxlogd with LOG_URL keeps its log in PostgreSQL, a bad scheme stops it at start", "[postgres]") {
   TestLog log;
   voxlog::test::TempDir dir;
   // Trust authentication ignores the password: it is only there to be hidden.

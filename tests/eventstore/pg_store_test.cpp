@@ -298,7 +298,7 @@ TEST_CASE("a follower whose connection is lost reconnects and misses nothing", "
   CHECK(seen.seqs == std::vector<std::uint64_t>{1, 2, 3, 4});
 }
 
-TEST_CASE("a COMMIT whose answer is lost is unavailable, outcome unknown; the retry with its key finds it",
+TEST_CASE("a COMMIT whose answer is lost is unavailable, outcome unknown, the retry with its key finds it",
           "[postgres]") {
   TestLog log;
   voxlog::test::CutProxy proxy(PgCluster::shared().port());
@@ -367,7 +367,7 @@ TEST_CASE("an unreachable database is unavailable, and no message shows the pass
   CHECK(r.status().message().find("voxlog:***@127.0.0.1:1") != std::string::npos);
 }
 
-TEST_CASE("a database with a foreign voxlog schema is refused; a missing log is not_found read-only",
+TEST_CASE("a database with a foreign voxlog schema is refused, a missing log is not_found read-only",
           "[postgres]") {
   auto db = PgCluster::shared().create_database();
   REQUIRE(db.is_ok());
@@ -410,7 +410,7 @@ TEST_CASE("of several hosts in LOG_URL, the store uses the one that answers and 
   CHECK((*store)->describe() == multi);
 }
 
-TEST_CASE("one node at a time holds a leadership; it moves when the holder lets go or its session ends",
+TEST_CASE("one node at a time holds a leadership, it moves when the holder lets go or its session ends",
           "[postgres]") {
   TestLog log;
   auto a = log.open();

@@ -21,7 +21,7 @@ Config with_tokens() {
 
 }  // namespace
 
-TEST_CASE("a credential names its token's caller; a wrong one, a prefix or a bare secret names nobody") {
+TEST_CASE("a credential names its token's caller, a wrong one, a prefix or a bare secret names nobody") {
   Config c = with_tokens();
   auto desk = caller_for(c, "Bearer desk-secret-0123456789");
   REQUIRE(desk);
@@ -64,7 +64,7 @@ TEST_CASE("hosts: only this server's names pass (DNS rebinding names another)") 
   CHECK(host_name("[::1]:80") == "[::1]");
 }
 
-TEST_CASE("origins: none, the same origin, or an allowed one; * only as configured") {
+TEST_CASE("origins: none, the same origin, or an allowed one, * only as configured") {
   Config c = with_tokens();
   CHECK(origin_allowed(c, "", "127.0.0.1:3001"));
   CHECK(origin_allowed(c, "http://127.0.0.1:3001", "127.0.0.1:3001"));  // the dashboard voxlogd serves

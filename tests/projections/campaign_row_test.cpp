@@ -293,7 +293,7 @@ TEST_CASE("campaign fold: each event moves its contact, and the counts follow") 
   CHECK(f.campaign.updated_ms == 702000);
 }
 
-TEST_CASE("campaign fold: scheduled until a contact moves; cancelled stays cancelled") {
+TEST_CASE("campaign fold: scheduled until a contact moves, cancelled stays cancelled") {
   Log log;
   log.campaign(t::campaign_created, created(true), 1000);
   log.campaign(t::contacts_added, three_contacts(), 1000);

@@ -180,3 +180,16 @@ TEST_CASE("decide_control: one rule for pause, resume and cancel, whichever node
   CHECK(over.status().code() == StatusCode::conflict);
   CHECK(over.status().message().find("completed") != std::string::npos);
 }
+
+TEST_CASE("report_of: the call widget's last status and the keys pressed, from Studio's Context") {
+  json context = {
+      {"widgets", {{"call_patient", {{"CallStatus", "in-progress"}}}, {"gather_choice", {{"Digits", "2"}}}}}};
+  StudioReport answered = report_of(context);
+  CHECK(answered.call_status == "completed");  // answered, and the execution ended: completed
+  CHECK(answered.digits == "2");
+  CHECK(report_of({{"widgets", {{"call_patient", {{"CallStatus", "busy"}}}}}}).call_status == "busy");
+  StudioReport nothing = report_of(json::array());
+  CHECK(nothing.call_status.empty());
+  CHECK(nothing.digits.empty());
+  CHECK(report_of({{"widgets", "not an object"}}).call_status.empty());
+}

@@ -348,7 +348,7 @@ TEST_CASE("a start_at out of range is refused, not taken as another instant") {
   }
 }
 
-TEST_CASE("a CSV that is not UTF-8 is refused with a clear error; cps must be a number") {
+TEST_CASE("a CSV that is not UTF-8 is refused with a clear error, cps must be a number") {
   ImportDefaults d;
   auto latin1 = import_csv("phone,name\r\n+447400123456,Ren\xe9\r\n", {}, d);
   REQUIRE_FALSE(latin1);

@@ -155,7 +155,7 @@ TEST_CASE("a create whose answer is lost is adopted, not repeated", "[twilio]") 
   CHECK(fake.count("list") >= 1);
 }
 
-TEST_CASE("a 5xx after the create happened is adopted; a 5xx before it is retried", "[twilio]") {
+TEST_CASE("a 5xx after the create happened is adopted, a 5xx before it is retried", "[twilio]") {
   FakeStudio fake;
   Reply processed_then_502 = respond(502, R"({"message":"bad gateway"})");
   processed_then_502.apply = true;

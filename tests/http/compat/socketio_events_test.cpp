@@ -67,7 +67,7 @@ TEST_CASE("a status change is a statusUpdate carrying the DialCallStatus of the 
   CHECK(later.at(0).payload["DialCallStatus"].is_null());
 }
 
-TEST_CASE("a key press is a dtmfUpdate; an outcome is a dtmfUpdate with its action, then a statusUpdate") {
+TEST_CASE("a key press is a dtmfUpdate, an outcome is a dtmfUpdate with its action, then a statusUpdate") {
   SocketIoTranslator translator;
   auto press = translator.translate(
       Change(event(5, "call-FN1", event_type::digits_pressed, {{"digits", "1"}}), row("in-progress")));
@@ -97,7 +97,7 @@ TEST_CASE("a key press is a dtmfUpdate; an outcome is a dtmfUpdate with its acti
   CHECK(action_for_event_type(event_type::call_status_changed).empty());
 }
 
-TEST_CASE("a flow webhook is a flowUpdate with its parameters; a finished batch is bulkCallComplete twice") {
+TEST_CASE("a flow webhook is a flowUpdate with its parameters, a finished batch is bulkCallComplete twice") {
   SocketIoTranslator translator;
   auto flow = translator.translate(
       Change(event(8, "call-FN1", event_type::webhook_received,
@@ -170,7 +170,7 @@ TEST_CASE("packets: payloads, open, events with their seq, connect requests and 
 }
 
 TEST_CASE(
-    "a start-bulk campaign that placed every call is bulkCallComplete; other campaign events are "
+    "a start-bulk campaign that placed every call is bulkCallComplete, other campaign events are "
     "campaignUpdate") {
   SocketIoTranslator translator;
   auto dialled =

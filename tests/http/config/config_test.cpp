@@ -94,7 +94,7 @@ TEST_CASE("load_config reads the real process environment", "[config]") {
   CHECK(c->data_dir == "/from/file");
 }
 
-TEST_CASE("NGROK_URL is an alias of PUBLIC_URL; trailing slashes are stripped", "[config]") {
+TEST_CASE("NGROK_URL is an alias of PUBLIC_URL, trailing slashes are stripped", "[config]") {
   auto from_ngrok = config_from({{"NGROK_URL", "https://abc.ngrok.io/"}}, kNoFile);
   REQUIRE(from_ngrok.is_ok());
   CHECK(from_ngrok->public_url == "https://abc.ngrok.io");
@@ -169,7 +169,7 @@ TEST_CASE("describe() never contains a secret", "[config]") {
   CHECK(line.find('\n') == std::string::npos);
 }
 
-TEST_CASE("tokens: API_TOKEN, API_TOKENS and API_TOKENS_FILE, with roles; errors never show a secret",
+TEST_CASE("tokens: API_TOKEN, API_TOKENS and API_TOKENS_FILE, with roles, errors never show a secret",
           "[config]") {
   EnvFile tokens_file(
       "# name:role:secret\n"

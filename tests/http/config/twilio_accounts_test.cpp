@@ -47,7 +47,7 @@ TEST_CASE("one account, as before: the default, with no region", "[config][accou
   CHECK(none.status().message() == "unknown region 'uk': the regions are (none configured)");
 }
 
-TEST_CASE("named accounts with their variables; region and name pick one, case-blind", "[config][accounts]") {
+TEST_CASE("named accounts with their variables, region and name pick one, case-blind", "[config][accounts]") {
   auto c = config_from(two_accounts(), kNoFile);
   REQUIRE(c.is_ok());
   REQUIRE(c->twilio_accounts.size() == 2);

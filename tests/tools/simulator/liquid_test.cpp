@@ -56,7 +56,7 @@ TEST_CASE("date renders now and epoch seconds in UTC", "[liquid]") {
   CHECK(render("{{ 0 | date: '%Y' }}") == "1970");
 }
 
-TEST_CASE("prepend and append; a missing value reads as empty", "[liquid]") {
+TEST_CASE("prepend and append, a missing value reads as empty", "[liquid]") {
   CHECK(render("{{flow.sid | prepend: 'id ' | append: '.'}}") == "id FN123.");
   CHECK(render("{{flow.data.missing | prepend: 'x'}}") == "x");
   CHECK(render("{{flow.data.count | append: ' calls'}}") == "2 calls");
