@@ -47,7 +47,10 @@ class PgLeadership final : public Leadership {
 
   void release() override {
     std::lock_guard<std::mutex> lock(mu_);
-    conn_ = pg::Conn();  // ending the session frees its locks
+    // Unlocked before the session ends: the server frees a closed session's locks only once its backend
+    // has noticed and exited, and the next node should not have to wait for that.
+    if (held_ && conn_.usable()) (void)conn_.exec("SELECT pg_advisory_unlock_all()", "leadership release");
+    conn_ = pg::Conn();
     held_ = false;
   }
 
