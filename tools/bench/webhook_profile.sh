@@ -23,7 +23,7 @@ DATA_DIR="$WORK/data" PORT=$PORT BIND_ADDRESS=127.0.0.1 PUBLIC_URL=$PUBLIC_URL \
   valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" "$BUILD/tools/voxlogd/voxlogd" /dev/null \
   >"$WORK/voxlogd.log" 2>&1 &
 VOX_PID=$!
-for _ in $(seq 120); do grep -q "listening on" "$WORK/voxlogd.log" && break; sleep 0.5; done
+for _ in $(seq 360); do grep -q "listening on" "$WORK/voxlogd.log" && break; sleep 0.5; done
 WEBHOOK_REQUESTS="$WORK/requests.txt" WEBHOOK_PATH=/api/calls/webhooks/status \
   wrk -t1 -c16 -d30s --timeout 10s -s tools/bench/webhook_post.lua "http://127.0.0.1:$PORT" >"$WORK/wrk.out"
 accepted=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^voxlog_webhooks_total{route="status",result="accepted"} //p')
