@@ -110,13 +110,13 @@ psql_pg() {  # DB SQL: as the cluster's superuser, over its private socket; unal
   as_pg "$PG_BIN/psql" -X -q -At -F ' ' -v ON_ERROR_STOP=1 -h "$PGDIR/run" -p "$PG_PORT" -d "$1" -c "$2"
 }
 postmasters() { head -n 1 "$PGDIR/node1/postmaster.pid" "$PGDIR/node2/postmaster.pid" 2>/dev/null | grep -E '^[0-9]+$'; }
-# new_cluster N: a fresh primary + synchronous standby in $WORK/pg-N; sets PGDIR and PG_URL (not printed).
+# new_cluster N: a fresh primary + synchronous standby in $WORK/cluster-N; sets PGDIR and PG_URL (not printed).
 new_cluster() {
-  PGDIR="$WORK/pg-$1"
+  PGDIR="$WORK/cluster-$1"
   mkdir "$PGDIR"
   [[ $(id -u) -ne 0 ]] || chown postgres "$PGDIR"
   CLUSTERS+=("$PGDIR")
-  pg_cluster start "$PGDIR" >"$WORK/pg-$1.start.log" 2>&1 || { redact <"$WORK/pg-$1.start.log" >&2; die "pg-cluster start failed"; }
+  pg_cluster start "$PGDIR" >"$PGDIR.start.log" 2>&1 || { redact <"$PGDIR.start.log" >&2; die "pg-cluster start failed"; }
   PGSS=0
   if [[ "$PG_STAT_STATEMENTS" == 1 &&
         $(psql_pg postgres "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_stat_statements'") == 1 ]]; then
@@ -241,11 +241,14 @@ run_config() {
     for _ in $(seq 50); do s=$(last_seq "$port"); [[ "$s" == "$head1" ]] && break; sleep 0.2; done
     [[ "$s" == "$head1" ]] || seq_behind+="${port}@${s},"
   done
+  # Pooled percentiles: each wrk's quantile samples weighted by its requests, sorted; the first sample whose
+  # share's middle reaches 50% (99%) of all requests.
   local p50p99
   p50p99=$(for ((i = 0; i < n; i++)); do
              awk -v r="$(field requests "$(grep '^WRK ' "$WORK/$name/wrk$i.out")")" '{ print $1 * r, $2 }' "$WORK/$name/lat$i"
            done | sort -k2,2g | awk '{ w[NR] = $1; l[NR] = $2; t += $1 }
-             END { for (i = 1; i <= NR; i++) { c += w[i]; if (!a && c >= 0.5 * t) a = l[i]; if (!b && c >= 0.99 * t) b = l[i] } print a, b }')
+             END { for (i = 1; i <= NR; i++) { m = c + w[i] / 2; c += w[i]; if (!a && m >= 0.5 * t) a = l[i]; if (!b && m >= 0.99 * t) b = l[i] }
+                   print a, b }')
   for pid in "${pids[@]}"; do stop_server "$pid"; done
 
   # PostgreSQL's statistics, once the nodes' sessions have ended: a busy backend flushes its transaction
@@ -301,7 +304,7 @@ done
 sync  # the request files' dirty pages must not be written back during a measurement (server_bench.sh)
 START=$(date -u +%Y-%m-%dT%H:%MZ)
 run_config lmdb-1 lmdb 1
-for n in $NODES; do mkdir -p "$WORK/pg-$n-nodes"; run_config "pg-$n-nodes" pg "$n"; done
+for n in $NODES; do mkdir -p "$WORK/pg-$n"; run_config "pg-$n" pg "$n"; done
 
 # --- report --------------------------------------------------------------------------------------------------
 get() { field "$2" "$(grep "^config=$1 " "$WORK/results")"; }  # get CONFIG KEY
@@ -309,7 +312,8 @@ per() { awk -v a="$1" -v b="$2" -v m="${3:-1}" -v f="${4:-%.2f}" 'BEGIN { if (b 
 echo
 echo "== voxlogd on LMDB and on one PostgreSQL log: $START, $(nproc) vCPU, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   binaries: $BUILD; PostgreSQL: $("$PG_BIN/postgres" --version), a primary + a synchronous standby on"
-echo "   this machine (tools/cluster/pg-cluster), a fresh cluster per configuration."
+echo "   this machine (tools/cluster/pg-cluster), a fresh cluster per configuration. lmdb-1: one voxlogd on LMDB;"
+echo "   pg-N: N voxlogd nodes on the PostgreSQL log."
 echo "   Load: one wrk 4.1 -t1 per node (webhook_post.lua), $CONNS connections in all split over the nodes, ${DURATION}s;"
 echo "   signed form-encoded Twilio status callbacks, mean body $BODY_BYTES B, each a new fact, a file of its own per"
 echo "   node. p50/p99: all requests, the wrk's distributions pooled. CPU in seconds over the measurement; us/wh ="
