@@ -89,9 +89,11 @@ fi
 WORK=$(mktemp -d /tmp/cluster_bench.XXXXXX)
 chmod 711 "$WORK"  # postgres must reach its cluster directory inside
 STARTED=()         # voxlogd pids
+WRK_PIDS=()        # the running measurement's wrk pids
 CLUSTERS=()        # pg-cluster directories
 # shellcheck disable=SC2317  # run by the trap
 cleanup() {
+  for pid in "${WRK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${STARTED[@]}"; do kill -0 "$pid" 2>/dev/null && stop_server "$pid"; done
   for dir in "${CLUSTERS[@]}"; do as_pg env PG_BIN="$PG_BIN" "$ROOT/tools/cluster/pg-cluster" stop "$dir" >/dev/null 2>&1 || true; done
   rm -rf "$WORK"
@@ -200,15 +202,16 @@ run_config() {
   # The measurement: one wrk per node, at once.
   v0=$(proc_busy "${pids[@]}"); p0=$(proc_busy "${pg_pids[@]}"); m0=$(machine_busy)
   times >"$WORK/times0"
-  local wrk_pids=()
+  WRK_PIDS=()
   for ((i = 0; i < n; i++)); do
     conns=$((CONNS / n + (i < CONNS % n ? 1 : 0)))
     WEBHOOK_REQUESTS="${files[i]}" WEBHOOK_PATH="$WEBHOOK_PATH" WEBHOOK_LATENCY_OUT="$WORK/$name/lat$i" \
       wrk -t1 -c"$conns" -d"${DURATION}s" --timeout 5s -s "$BENCH_DIR/webhook_post.lua" "http://127.0.0.1:${ports[i]}" \
       >"$WORK/$name/wrk$i.out" 2>&1 &
-    wrk_pids+=($!)
+    WRK_PIDS+=($!)
   done
-  for pid in "${wrk_pids[@]}"; do wait "$pid" || true; done
+  for pid in "${WRK_PIDS[@]}"; do wait "$pid" || true; done
+  WRK_PIDS=()
   times >"$WORK/times1"
   m1=$(machine_busy); v1=$(proc_busy "${pids[@]}"); p1=$(proc_busy "${pg_pids[@]}")
 
