@@ -20,7 +20,8 @@
 #     leaves it out), by kind: the writer's (log_head lock, lookup, write, COMMIT), the followers' reads of
 #     the log's tail, and the rest. "BEGIN; SELECT ... FOR UPDATE" is one string, one round trip
 #     (eventstore/pg_writer.cpp), so round trips = statements - BEGINs. Without pg_stat_statements, round
-#     trips are estimated as 4 per voxlogd commit plus one per other database transaction.
+#     trips are estimated as 4 per voxlogd commit plus one per other database transaction (high by up to one
+#     per node per commit: a LISTENing session reads each NOTIFY in a transaction of its own).
 #   - then the checks: the log's last seq grew by exactly 2 events per accepted webhook (WebhookReceived +
 #     CallStatusChanged), every node's /healthz lastSeq caught up with it, no duplicates, no non-2xx, no
 #     request file replayed twice, and `voxlog verify` passes on the log (LOG_URL set on PostgreSQL).
@@ -340,7 +341,9 @@ echo "   pg_stat_statements: statements the nodes ran in the voxlog database fro
 echo "   their stop ${SETTLE}s after it; round trips = statements - BEGINs (each BEGIN is sent with the log_head lock in one"
 echo "   string). writer = lock + lookup + write + COMMIT; follow = the nodes' reads of the log's tail; other ="
 echo "   the rest (listed in the raw lines). estimate = 4 per commit + 1 per other transaction, from"
-echo "   pg_stat_database.xact_commit (every transaction, the writer's and the one-statement others)."
+echo "   pg_stat_database.xact_commit (every transaction, the writer's and the one-statement others). It runs high:"
+echo "   xact_commit also counts the transaction in which an idle LISTENing session reads a NOTIFY, up to one per"
+echo "   node per commit, which is no round trip."
 printf '   %-12s %8s %8s %9s %8s %8s %8s %8s %9s\n' config commits xact/com stmts/com rt/com writer follow other estimate
 while read -r line; do
   [[ $(field backend "$line") == pg ]] || continue
