@@ -24,6 +24,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_DIR="$ROOT/tools/bench"
+BENCH_NAME=server_bench
+# shellcheck source=tools/bench/bench_lib.sh
+source "$BENCH_DIR/bench_lib.sh"
 RUNS=${RUNS:-1} DURATION=${DURATION:-10} CONNS=${CONNS:-64} CALLS=${CALLS:-150000}
 WS_SUBS=${WS_SUBS:-100} WS_RATE=${WS_RATE:-100} WS_SECONDS=${WS_SECONDS:-15} WS_WARMUP=${WS_WARMUP:-100}
 BARE_PORT=${BARE_PORT:-44100} GATE_SECONDS=${GATE_SECONDS:-20} GATE_PCT=${GATE_PCT:-25} ONLY=${ONLY:-}
@@ -60,58 +63,8 @@ trap 'exit 130' INT TERM
 
 # A made-up account for this run: the token signs the requests and verifies them, and is never printed.
 export TWILIO_AUTH_TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-HZ=$(getconf CLK_TCK)
-
-# --- CPU accounting: busy jiffies of the machine, and of the given pids (all their threads) ---------------
-machine_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
-pids_busy() {
-  local total=0 pid t
-  for pid in "$@"; do
-    t=$(awk '{print $14+$15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    total=$((total + t))
-  done
-  echo "$total"
-}
-# Waits until processes other than ours use less than GATE_PCT% of one core over 2 s (or GATE_SECONDS pass).
-gate() {
-  local waited=0 before mine after mine_after pct
-  while :; do
-    before=$(machine_busy); mine=$(pids_busy "${STARTED[@]}")
-    sleep 2
-    after=$(machine_busy); mine_after=$(pids_busy "${STARTED[@]}")
-    pct=$(( ( (after - before) - (mine_after - mine) ) * 100 / (2 * HZ) ))
-    waited=$((waited + 2))
-    if (( pct < GATE_PCT )); then GATE_NOTE="quiet (${pct}%)"; return; fi
-    if (( waited >= GATE_SECONDS )); then GATE_NOTE="NOT quiet after ${waited}s (${pct}% of a core)"; return; fi
-  done
-}
 
 # --- servers -------------------------------------------------------------------------------------------------
-start_voxlogd() {  # $1: data dir; sets VOX_PID and VOX_PORT
-  mkdir -p "$1"
-  : >"$1.log"  # before the server's own redirection: the loop below may read it first (set -e)
-  env PORT=0 DATA_DIR="$1" PUBLIC_URL="$PUBLIC_URL" MAX_CONNECTIONS=8192 TWILIO_ACCOUNT_SID=AC0a1b2c3d4e5f60718293a4b5c6d7e8f9 \
-    TWILIO_FLOW_SID=FW0a1b2c3d4e5f60718293a4b5c6d7e8f9 TWILIO_PHONE_NUMBER=+442071838750 \
-    TWILIO_API_BASE=http://127.0.0.1:9 "$VOXLOGD" /dev/null >"$1.log" 2>&1 &
-  VOX_PID=$!
-  STARTED+=("$VOX_PID")
-  for _ in $(seq 100); do
-    VOX_PORT=$(sed -n 's/^voxlogd listening on http:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$1.log")
-    [[ -n "$VOX_PORT" ]] && return
-    kill -0 "$VOX_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "server_bench: voxlogd did not start:" >&2; cat "$1.log" >&2; exit 1
-}
-stop_server() {  # $1: pid. A server that ignores SIGTERM for 10 s is killed, and the run says so.
-  kill "$1" 2>/dev/null || true
-  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$1" 2>/dev/null; then
-    echo "server_bench: WARNING: pid $1 did not stop within 10 s of SIGTERM; killed" >&2
-    kill -KILL "$1" 2>/dev/null || true
-  fi
-  wait "$1" 2>/dev/null || true
-}
 start_bare() {
   "$BARE" "$BARE_PORT" >"$WORK/bare.log" 2>&1 &
   BARE_PID=$!
@@ -119,21 +72,16 @@ start_bare() {
   for _ in $(seq 50); do grep -q listening "$WORK/bare.log" && return; sleep 0.1; done
   echo "server_bench: bare_server did not start on port $BARE_PORT:" >&2; cat "$WORK/bare.log" >&2; exit 1
 }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }  # field NAME LINE
-metric() { curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" 'index($0, m " ") == 1 {print $NF}'; }
-last_seq() { curl -sf "http://127.0.0.1:$1/healthz" | sed -n 's/.*"lastSeq":\([0-9]*\).*/\1/p'; }
 
 # --- measurements ----------------------------------------------------------------------------------------------
-# CPU-seconds of the shell's reaped children, from the `times` builtin (run in this shell, not a subshell).
-children_cpu() { awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$1"; }
 # measure SERVER_PID CMD...: runs the client CMD; sets OUT (its WRK/WSLAT line) and the CPU-seconds used
 # meanwhile by the server, by the client, and by everything else on the machine (FOREIGN_CPU).
 measure() {
   local server=$1 m0 s0 m1 s1
   shift
-  times >"$WORK/times0"; m0=$(machine_busy); s0=$(pids_busy "$server")
+  times >"$WORK/times0"; m0=$(machine_busy); s0=$(proc_busy "$server")
   "$@" >"$WORK/client.out" 2>"$WORK/client.err" || true
-  times >"$WORK/times1"; m1=$(machine_busy); s1=$(pids_busy "$server")
+  times >"$WORK/times1"; m1=$(machine_busy); s1=$(proc_busy "$server")
   OUT=$(grep -E '^(WRK|WSLAT) ' "$WORK/client.out" || true)
   if [[ -z "$OUT" ]]; then echo "server_bench: the client failed:" >&2; cat "$WORK/client.out" "$WORK/client.err" >&2; exit 1; fi
   SERVER_CPU=$(awk -v j=$((s1 - s0)) -v hz="$HZ" 'BEGIN { printf "%.1f", j / hz }')
@@ -156,7 +104,7 @@ fanout_load() {  # $1: port, $2: ws|socketio, $3: subscribers, $4: the server's 
 }
 fanout_voxlogd() {  # $1: run, $2: kind, $3: subscribers
   start_voxlogd "$WORK/vox-fanout-$1-$2-$3"
-  gate
+  gate "${STARTED[@]}"
   measure "$VOX_PID" fanout_load "$VOX_PORT" "$2" "$3" "$VOX_PID"
   record "$1" "fanout-$2-$3" voxlogd
   stop_server "$VOX_PID"
@@ -170,7 +118,7 @@ ingest_voxlogd() {  # $1: run
   start_voxlogd "$WORK/vox-ingest-$1"
   local seq0 acc0 seq1 acc1 dup1 commits1 events1
   seq0=$(last_seq "$VOX_PORT"); acc0=$(metric "$VOX_PORT" 'voxlog_webhooks_total{route="status",result="accepted"}')
-  gate
+  gate "${STARTED[@]}"
   measure "$VOX_PID" wrk_load "$VOX_PORT"
   sleep 1  # requests in flight when wrk stopped still commit
   seq1=$(last_seq "$VOX_PORT")
@@ -183,7 +131,7 @@ ingest_voxlogd() {  # $1: run
 }
 ws_voxlogd() {  # $1: run
   start_voxlogd "$WORK/vox-ws-$1"
-  gate
+  gate "${STARTED[@]}"
   measure "$VOX_PID" ws_load "$VOX_PORT"
   record "$1" ws voxlogd
   stop_server "$VOX_PID"
@@ -201,20 +149,20 @@ sync
 start_bare
 for run in $(seq "$RUNS"); do
   if [[ "$ONLY" == fanout ]]; then
-    gate; measure "$BARE_PID" fanout_load "$BARE_PORT" ws 0 "$BARE_PID"; record "$run" fanout-none-0 bare
+    gate "${STARTED[@]}"; measure "$BARE_PID" fanout_load "$BARE_PORT" ws 0 "$BARE_PID"; record "$run" fanout-none-0 bare
     for n in $FANOUT_SUBS; do
-      gate; measure "$BARE_PID" fanout_load "$BARE_PORT" ws "$n" "$BARE_PID"; record "$run" "fanout-ws-$n" bare
+      gate "${STARTED[@]}"; measure "$BARE_PID" fanout_load "$BARE_PORT" ws "$n" "$BARE_PID"; record "$run" "fanout-ws-$n" bare
     done
     fanout_voxlogd "$run" none 0
     for kind in $FANOUT_KINDS; do for n in $FANOUT_SUBS; do fanout_voxlogd "$run" "$kind" "$n"; done; done
     continue
   fi
   if [[ "$ONLY" != ws ]]; then
-    gate; measure "$BARE_PID" wrk_load "$BARE_PORT"; record "$run" ingest bare
+    gate "${STARTED[@]}"; measure "$BARE_PID" wrk_load "$BARE_PORT"; record "$run" ingest bare
     ingest_voxlogd "$run"
   fi
   if [[ "$ONLY" != ingest ]]; then
-    gate; measure "$BARE_PID" ws_load "$BARE_PORT"; record "$run" ws bare
+    gate "${STARTED[@]}"; measure "$BARE_PID" ws_load "$BARE_PORT"; record "$run" ws bare
     ws_voxlogd "$run"
   fi
 done

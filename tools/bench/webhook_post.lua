@@ -5,7 +5,11 @@
 -- At the end it prints one line, "WRK key=value ...", that the driver parses. `issued` counts requests
 -- handed to wrk, including those still in flight when the run stopped; `wrapped` says whether the file
 -- ran out and was replayed (the server then sees duplicates: it acknowledges them without new events).
+-- With $WEBHOOK_LATENCY_OUT set, it also writes the latency distribution there as "fraction ms" lines
+-- (quantiles every 0.1% below p99, every 0.01% above), so that a driver running several wrk processes can
+-- pool their distributions (cluster_bench.sh).
 
+local latency_out = os.getenv("WEBHOOK_LATENCY_OUT")
 local path = os.getenv("WEBHOOK_PATH") or "/api/calls/webhooks/status"
 local file = os.getenv("WEBHOOK_REQUESTS")
 local prepared = {}
@@ -59,4 +63,11 @@ function done(summary, latency, requests)
     summary.requests, issued_total, wrapped_any, seconds, summary.requests / seconds,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
     latency.max / 1000, e.status, e.connect, e.read, e.write, e.timeout))
+  if latency_out then
+    -- Each line: the share of the requests it stands for, and the latency at the middle of that share.
+    local out = assert(io.open(latency_out, "w"))
+    for i = 1, 990 do out:write(string.format("0.001 %.3f\n", latency:percentile((i - 0.5) / 10) / 1000)) end
+    for i = 1, 100 do out:write(string.format("0.0001 %.3f\n", latency:percentile(99 + (i - 0.5) / 100) / 1000)) end
+    out:close()
+  end
 end
