@@ -25,13 +25,10 @@ int stats_command(const Args& args) {
   });
   if (!scanned) return report_failure(args, scanned);
 
-  nlohmann::json j = {{"dir", (*store)->describe()},
-                      {"events", stats->events},
-                      {"last_seq", last_seq},
-                      {"streams", stats->streams},
-                      {"dedupe_keys", stats->dedupe_keys},
-                      {"data_json_bytes", data_bytes},
-                      {"events_by_type", by_type}};
+  nlohmann::json j = {
+      {"dir", (*store)->describe()}, {"events", stats->events},           {"last_seq", last_seq},
+      {"streams", stats->streams},   {"dedupe_keys", stats->dedupe_keys}, {"data_json_bytes", data_bytes},
+      {"events_by_type", by_type}};
   // LMDB's own figures; a PostgreSQL log has no map (its size is the database's business).
   const bool lmdb = stats->map_bytes != 0;
   if (lmdb) {
