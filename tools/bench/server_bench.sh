@@ -178,20 +178,23 @@ echo "== voxlogd server benchmarks: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) vCPU, 
 echo "   binaries: $BUILD   runs: $RUNS (medians below; every run in the raw lines)"
 echo
 if [[ "$ONLY" == fanout ]]; then
-echo "3. Fan-out: ws_latency (1 thread, epoll), $WS_RATE signed webhooks/s for ${FANOUT_SECONDS}s after $WS_WARMUP warm-up"
-echo "   ones, each a new call; subscribers on /ws (JSON) or Socket.IO (Engine.IO v4 over WebSocket); latency from"
-echo "   just before the POST is written to each subscriber reading the first message naming its CallSid. A fresh"
-echo "   voxlogd per line; rss/sub = its RSS growth per idle subscriber once all are connected."
-printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %5s %8s %10s %11s\n' server kind subs last_p50 last_p99 \
-  last_max pooled_p99 http_p50 http_p99 missing disc rss/sub client_cpu% foreign_cpu
+echo "3. Fan-out: ws_latency (subscribers: 1 thread, epoll; webhooks: a thread of their own), $WS_RATE signed"
+echo "   webhooks/s for ${FANOUT_SECONDS}s after $WS_WARMUP warm-up ones, each a new call; subscribers on /ws (JSON) or"
+echo "   Socket.IO (Engine.IO v4 over WebSocket); latency from just before the POST is written to each subscriber"
+echo "   reading the first message naming its CallSid. http = the answer's arrival by the kernel's receive"
+echo "   timestamp (the server's latency), seen = when the poster thread read it. A fresh voxlogd per line;"
+echo "   rss/sub = its RSS growth per idle subscriber once all are connected."
+printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %8s %5s %8s %10s %11s\n' server kind subs last_p50 last_p99 \
+  last_max pooled_p99 http_p50 http_p99 seen_p99 missing disc rss/sub client_cpu% foreign_cpu
 for bench in $(sed -n 's/.* bench=\(fanout-[^ ]*\) .*/\1/p' "$WORK/results" | awk '!seen[$0]++'); do
   for server in bare voxlogd; do
     grep -q " bench=$bench server=$server " "$WORK/results" || continue
     kind=${bench#fanout-}; subs=${kind##*-}; kind=${kind%-*}
-    printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %5s %8s %10s %11s\n' "$server" "$kind" "$subs" \
+    printf '   %-8s %-9s %6s %9s %9s %9s %10s %8s %8s %8s %8s %5s %8s %10s %11s\n' "$server" "$kind" "$subs" \
       "$(median "$bench" $server last_p50_ms)" "$(median "$bench" $server last_p99_ms)" \
       "$(median "$bench" $server last_max_ms)" "$(median "$bench" $server pooled_p99_ms)" \
       "$(median "$bench" $server http_p50_ms)" "$(median "$bench" $server http_p99_ms)" \
+      "$(median "$bench" $server http_seen_p99_ms)" \
       "$(median "$bench" $server missing)" "$(median "$bench" $server disconnected)" \
       "$(median "$bench" $server rss_per_subscriber_b)" \
       "$(median "$bench" $server client_cpu_pct)" "$(median "$bench" $server foreign_cpu)"

@@ -20,9 +20,11 @@
 // CallStatusChanged; bare_server echoes the body). It reports, over the webhooks after the warm-up, the
 // p50/p99/max of the latency to the LAST subscriber, the p50/p99 of all deliveries pooled, the POST's
 // own p50/p99, and deliveries still missing 5 s after the last POST. Sends follow the schedule (open
-// loop) over a few keep-alive connections, so a slow answer does not delay the next webhook.
-// Subscribers answer the server's pings. One thread, epoll: its own CPU time is printed (client_cpu_*),
-// since it shares the machine's 2 vCPUs.
+// loop) over a few keep-alive connections, so a slow answer does not delay the next webhook; they run on a
+// thread of their own (webhook_poster.hpp), which times each answer by the kernel's receive timestamp
+// (http_*: the server's latency, as Twilio would see it; http_seen_*: when the poster thread read it).
+// Subscribers answer the server's pings. The subscribers: one thread, epoll. The process's CPU time is
+// printed (client_cpu_*), since it shares the machine's 2 vCPUs.
 // The signing token comes from the environment, never from the command line. Prints one line,
 // "WSLAT key=value ...", for server_bench.sh.
 #include <fcntl.h>
@@ -45,20 +47,16 @@
 #include <vector>
 
 #include "tools/bench/webhook_form.hpp"
+#include "tools/bench/webhook_poster.hpp"
 #include "tools/bench/ws_wire.hpp"
 
 namespace {
 
 using voxlog::bench::Frame;
+using voxlog::bench::monotonic_ns;
 
 constexpr int kPostConnections = 8;
 constexpr std::int64_t kDrainNs = 5'000'000'000;
-
-std::int64_t now_ns() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
-}
 
 double cpu_seconds() {
   rusage u{};
@@ -126,7 +124,6 @@ bool parse_options(int argc, char** argv, Options& o) {
 struct Connection {
   int fd = -1;
   std::string buffer;
-  long in_flight = -1;  // POST connections: the webhook awaiting its answer
 };
 
 struct Run {
@@ -134,13 +131,12 @@ struct Run {
   std::string marker;  // "CA" + run tag: every CallSid of this run starts with it
   int webhooks = 0;
   std::vector<std::string> requests;
-  std::vector<std::int64_t> sent_ns;
+  std::unique_ptr<voxlog::bench::WebhookPoster> poster;  // Twilio: sends the requests, times the answers
   std::vector<std::int64_t> delivery_ns;  // [webhook * subscribers + subscriber], -1 until received
   std::vector<int> waiting;               // subscribers not reached yet, per webhook
   std::vector<std::int64_t> last_ns;      // latency to the last subscriber, per webhook
-  std::vector<std::int64_t> http_ns;      // POST answer latency, per webhook
-  std::vector<Connection> subscribers, posts, stalled;
-  long non2xx = 0, late_sends = 0, stray_frames = 0, reconnects = 0, disconnected = 0;
+  std::vector<Connection> subscribers, stalled;
+  long stray_frames = 0, disconnected = 0;
   int epoll_fd = -1;
   std::string failure;
 };
@@ -157,12 +153,12 @@ void prepare_requests(Run& run, const std::string& token, const std::string& tag
                            form.signature + "\r\nContent-Length: " + std::to_string(form.body.size()) +
                            "\r\n\r\n" + form.body);
   }
+  run.poster = std::make_unique<voxlog::bench::WebhookPoster>(
+      o.port, std::move(run.requests), static_cast<std::int64_t>(1e9 / o.rate), kPostConnections);
   std::size_t n = static_cast<std::size_t>(run.webhooks);
-  run.sent_ns.assign(n, -1);
   run.delivery_ns.assign(n * static_cast<std::size_t>(o.subscribers), -1);
   run.waiting.assign(n, o.subscribers);
   run.last_ns.assign(n, -1);
-  run.http_ns.assign(n, -1);
 }
 
 // The webhook index carried by the first CallSid of this run in `payload`, or -1.
@@ -203,7 +199,7 @@ void on_subscriber_readable(Run& run, int s) {
   Connection& c = run.subscribers[static_cast<std::size_t>(s)];
   if (c.fd < 0) return;
   bool open = read_available(c);
-  const std::int64_t t = now_ns();
+  const std::int64_t t = monotonic_ns();
   std::size_t consumed = 0;
   Frame frame;
   for (long used;
@@ -233,74 +229,18 @@ void on_subscriber_readable(Run& run, int s) {
       continue;
     }
     long w = webhook_in(run, frame.payload);
-    if (w < 0 || run.sent_ns[static_cast<std::size_t>(w)] < 0) {
+    const std::int64_t sent = w < 0 ? -1 : run.poster->sent_ns(static_cast<std::size_t>(w));
+    if (sent < 0) {
       ++run.stray_frames;
       continue;
     }
     std::int64_t& slot = run.delivery_ns[static_cast<std::size_t>(w) * run.subscribers.size() + s];
     if (slot >= 0) continue;  // the same call's next event
-    slot = t - run.sent_ns[static_cast<std::size_t>(w)];
+    slot = t - sent;
     if (--run.waiting[static_cast<std::size_t>(w)] == 0) run.last_ns[static_cast<std::size_t>(w)] = slot;
   }
   c.buffer.erase(0, consumed);
   if (!open) disconnect(run, c, "subscriber " + std::to_string(s) + " was disconnected");
-}
-
-void on_post_readable(Run& run, int p) {
-  Connection& c = run.posts[static_cast<std::size_t>(p)];
-  bool open = read_available(c);
-  const std::int64_t t = now_ns();
-  int status = 0;
-  for (long used; (used = voxlog::bench::next_http_response(c.buffer, status)) != 0;) {
-    if (used < 0 || c.in_flight < 0) {
-      run.failure = "unexpected bytes on POST connection " + std::to_string(p);
-      return;
-    }
-    c.buffer.erase(0, static_cast<std::size_t>(used));
-    run.http_ns[static_cast<std::size_t>(c.in_flight)] =
-        t - run.sent_ns[static_cast<std::size_t>(c.in_flight)];
-    if (status < 200 || status > 299) ++run.non2xx;
-    c.in_flight = -1;
-  }
-  if (open || !run.failure.empty()) return;
-  // An idle keep-alive connection may be closed by the server; one with a webhook in flight lost it.
-  if (c.in_flight >= 0) {
-    run.failure =
-        "the server closed a POST connection before answering webhook " + std::to_string(c.in_flight);
-    return;
-  }
-  int fd = voxlog::bench::connect_loopback(run.options.port);
-  if (fd < 0) {
-    run.failure = std::string("cannot reconnect for POSTs: ") + std::strerror(errno);
-    return;
-  }
-  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = (1ull << 32) | static_cast<std::uint64_t>(p);
-  epoll_ctl(run.epoll_fd, EPOLL_CTL_DEL, c.fd, nullptr);
-  ::close(c.fd);
-  epoll_ctl(run.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-  c.fd = fd;
-  c.buffer.clear();
-  ++run.reconnects;
-}
-
-// Writes webhook `w` on a free POST connection; false when all are busy.
-bool send_webhook(Run& run, long w) {
-  for (Connection& c : run.posts) {
-    if (c.in_flight >= 0) continue;
-    const std::string& request = run.requests[static_cast<std::size_t>(w)];
-    run.sent_ns[static_cast<std::size_t>(w)] = now_ns();
-    // ~700 bytes into an empty socket buffer: one write takes it all.
-    if (::write(c.fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-      run.failure = std::string("cannot write a webhook: ") + std::strerror(errno);
-      return true;
-    }
-    c.in_flight = w;
-    return true;
-  }
-  return false;
 }
 
 std::string connect_all(Run& run, int epoll_fd) {
@@ -323,16 +263,8 @@ std::string connect_all(Run& run, int epoll_fd) {
     if (!error.empty()) return "subscriber " + std::to_string(s) + ": " + error;
     (stalled ? run.stalled : run.subscribers).push_back(std::move(c));
   }
-  for (int p = 0; p < kPostConnections; ++p) {
-    Connection c;
-    c.fd = voxlog::bench::connect_loopback(run.options.port);
-    if (c.fd < 0) return std::string("cannot connect for POSTs: ") + std::strerror(errno);
-    run.posts.push_back(std::move(c));
-  }
   for (std::size_t s = 0; s < run.subscribers.size(); ++s) watch(run.subscribers[s].fd, s);
-  for (std::size_t p = 0; p < run.posts.size(); ++p) watch(run.posts[p].fd, (1ull << 32) | p);
-  for (auto* group : {&run.subscribers, &run.posts})
-    for (Connection& c : *group) fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
+  for (Connection& c : run.subscribers) fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK);
   return "";
 }
 
@@ -392,13 +324,13 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
   const long rss_before = rss_kb(run.options.server_pid);
-  const std::int64_t connect_start = now_ns();
+  const std::int64_t connect_start = monotonic_ns();
   run.epoll_fd = epoll_create1(0);
   if (std::string error = connect_all(run, run.epoll_fd); !error.empty()) {
     std::fprintf(stderr, "ws_latency: %s\n", error.c_str());
     return 1;
   }
-  const double connect_s = static_cast<double>(now_ns() - connect_start) / 1e9;
+  const double connect_s = static_cast<double>(monotonic_ns() - connect_start) / 1e9;
   // Bytes that arrived with a handshake answer are parsed like any later read.
   for (std::size_t s = 0; s < run.subscribers.size(); ++s) on_subscriber_readable(run, static_cast<int>(s));
   for (Connection& c : run.stalled) {
@@ -410,45 +342,33 @@ int main(int argc, char** argv) {
   long rss_max = rss_idle;
   std::int64_t next_rss_sample = 0;
 
-  const std::int64_t period = static_cast<std::int64_t>(1e9 / run.options.rate);
-  const std::int64_t start = now_ns() + 200'000'000;  // let the server register the last subscriber
+  const std::int64_t start = monotonic_ns() + 200'000'000;  // let the server register the last subscriber
   double cpu_at_start = cpu_seconds();
-  long next = 0;
+  if (std::string error = run.poster->start(start); !error.empty()) {
+    std::fprintf(stderr, "ws_latency: %s\n", error.c_str());
+    return 1;
+  }
   std::int64_t deadline = 0;
   std::vector<epoll_event> events(512);
   while (run.failure.empty()) {
-    std::int64_t t = now_ns();
+    std::int64_t t = monotonic_ns();
     if (run.options.server_pid > 0 && t >= next_rss_sample) {
       rss_max = std::max(rss_max, rss_kb(run.options.server_pid));
       next_rss_sample = t + 200'000'000;
     }
-    while (next < run.webhooks && t >= start + next * period) {
-      if (!send_webhook(run, next)) break;  // every connection waits for an answer: send when one frees
-      if (run.sent_ns[static_cast<std::size_t>(next)] - (start + next * period) > 1'000'000) ++run.late_sends;
-      ++next;
-    }
-    if (next == run.webhooks) {
+    if (run.poster->done()) {  // every webhook answered (or given up on): wait for the deliveries
       if (deadline == 0) deadline = t + kDrainNs;
-      bool all_in = std::all_of(run.waiting.begin(), run.waiting.end(), [](int w) { return w == 0; }) &&
-                    std::all_of(run.posts.begin(), run.posts.end(),
-                                [](const Connection& c) { return c.in_flight < 0; });
-      if (all_in || t > deadline) break;
+      if (std::all_of(run.waiting.begin(), run.waiting.end(), [](int w) { return w == 0; }) || t > deadline)
+        break;
     }
-    int timeout_ms =
-        next < run.webhooks
-            ? static_cast<int>(std::max<std::int64_t>(0, (start + next * period - t) / 1'000'000))
-            : 20;
-    int n = epoll_wait(run.epoll_fd, events.data(), static_cast<int>(events.size()), timeout_ms);
-    for (int i = 0; i < n; ++i) {
-      std::uint64_t tag_value = events[static_cast<std::size_t>(i)].data.u64;
-      if (tag_value >> 32)
-        on_post_readable(run, static_cast<int>(tag_value & 0xffffffff));
-      else
-        on_subscriber_readable(run, static_cast<int>(tag_value));
-    }
+    int n = epoll_wait(run.epoll_fd, events.data(), static_cast<int>(events.size()), 20);
+    for (int i = 0; i < n; ++i)
+      on_subscriber_readable(run, static_cast<int>(events[static_cast<std::size_t>(i)].data.u64));
   }
+  const auto& posted = run.poster->join();
+  if (run.failure.empty()) run.failure = posted.failure;
   const double client_cpu = cpu_seconds() - cpu_at_start;
-  const double wall = static_cast<double>(now_ns() - start) / 1e9;
+  const double wall = static_cast<double>(monotonic_ns() - start) / 1e9;
   if (!run.failure.empty()) {
     std::fprintf(stderr, "ws_latency: %s\n", run.failure.c_str());
     return 1;
@@ -461,13 +381,14 @@ int main(int argc, char** argv) {
     if (open) ++stalled_open;
   }
 
-  std::vector<std::int64_t> last, pooled, http;
+  std::vector<std::int64_t> last, pooled, http, http_seen;
   long missing = 0;
   const std::size_t n_subs = run.subscribers.size();
   for (std::size_t w = static_cast<std::size_t>(run.options.warmup);
        w < static_cast<std::size_t>(run.webhooks); ++w) {
     if (run.last_ns[w] >= 0) last.push_back(run.last_ns[w]);
-    if (run.http_ns[w] >= 0) http.push_back(run.http_ns[w]);
+    if (posted.answer_ns[w] >= 0) http.push_back(posted.answer_ns[w]);
+    if (posted.seen_ns[w] >= 0) http_seen.push_back(posted.seen_ns[w]);
     for (std::size_t s = 0; s < n_subs; ++s) {
       std::int64_t d = run.delivery_ns[w * n_subs + s];
       if (d >= 0)
@@ -479,14 +400,16 @@ int main(int argc, char** argv) {
   std::printf(
       "WSLAT webhooks=%zu subscribers=%zu rate=%g warmup=%d last_p50_ms=%.3f last_p99_ms=%.3f "
       "last_max_ms=%.3f pooled_p50_ms=%.3f pooled_p99_ms=%.3f http_p50_ms=%.3f http_p99_ms=%.3f "
+      "http_seen_p50_ms=%.3f http_seen_p99_ms=%.3f "
       "missing=%ld non2xx=%ld late_sends=%ld stray_frames=%ld post_reconnects=%ld client_cpu_s=%.2f "
       "client_cpu_pct=%.1f "
       "client_us_per_delivery=%.2f protocol=%s connect_s=%.2f stalled=%d stalled_4000=%ld stalled_open=%ld "
       "rss_before_kb=%ld rss_idle_kb=%ld rss_per_subscriber_b=%.0f rss_max_kb=%ld disconnected=%ld\n",
       last.size(), n_subs, run.options.rate, run.options.warmup, percentile_ms(last, 50),
       percentile_ms(last, 99), percentile_ms(last, 100), percentile_ms(pooled, 50), percentile_ms(pooled, 99),
-      percentile_ms(http, 50), percentile_ms(http, 99), missing, run.non2xx, run.late_sends, run.stray_frames,
-      run.reconnects, client_cpu, 100.0 * client_cpu / wall,
+      percentile_ms(http, 50), percentile_ms(http, 99), percentile_ms(http_seen, 50),
+      percentile_ms(http_seen, 99), missing, posted.non2xx, posted.late_sends, run.stray_frames,
+      posted.reconnects, client_cpu, 100.0 * client_cpu / wall,
       1e6 * client_cpu /
           static_cast<double>(std::max<std::size_t>(1, pooled.size() + run.options.warmup * n_subs)),
       run.options.socketio ? "socketio" : "ws", connect_s, run.options.stalled, stalled_4000, stalled_open,
@@ -494,6 +417,7 @@ int main(int argc, char** argv) {
       1024.0 * static_cast<double>(rss_idle - rss_before) /
           std::max(1, run.options.subscribers + run.options.stalled),
       rss_max, run.disconnected);
-  return missing == 0 && run.disconnected == 0 && run.non2xx == 0 && stalled_4000 == run.options.stalled ? 0
-                                                                                                         : 1;
+  return missing == 0 && run.disconnected == 0 && posted.non2xx == 0 && stalled_4000 == run.options.stalled
+             ? 0
+             : 1;
 }
