@@ -1,12 +1,12 @@
 #include "http/live_socket.hpp"
 
 #include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "http/thread_class.hpp"
 
 namespace voxlog {
 
@@ -31,8 +31,6 @@ std::string websocket_frame(std::uint8_t opcode, std::string_view payload) {
 
 // ---- LiveLoops ----
 
-constexpr int kLiveNice = 5;  // a quarter of a nice-0 thread's weight under contention
-
 LiveLoops::LiveLoops(std::size_t threads) {
   for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
     loops_.push_back(std::make_unique<Loop>());
@@ -43,7 +41,7 @@ LiveLoops::LiveLoops(std::size_t threads) {
       pthread_setname_np(pthread_self(), "voxlog.live");
       // Webhooks first: when the cores are contended, the threads that answer Twilio (the HTTP io thread,
       // the actors, the log) win over the fan-out, which only delays what dashboards see a little.
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kLiveNice);
+      become_fan_out_thread();
       c->run();
     });
   }

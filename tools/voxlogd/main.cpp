@@ -23,6 +23,7 @@
 #include "http/config/config.hpp"
 #include "http/live_socket.hpp"
 #include "http/server.hpp"
+#include "http/thread_class.hpp"
 #include "projections/calls_view.hpp"
 #include "projections/event_types.hpp"
 #include "tools/simulator/simulator.hpp"
@@ -143,6 +144,8 @@ int main(int argc, char** argv) {
   if (Status exposed = check_exposure(*config); !exposed) return fail(exposed.message());
   raise_open_file_limit();
   sigset_t signals = block_shutdown_signals();
+  // Before any thread starts: every thread inherits it, the live subscribers' io threads opt out.
+  become_answering_thread();
 
   StoreOptions store_options;
   store_options.max_map_size = (config->log_map_bytes + 4095) / 4096 * 4096;  // LMDB maps whole pages
