@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace voxlog {
@@ -36,8 +37,10 @@ bool become_answering_thread() {
 }
 
 bool become_fan_out_thread() {
-  if (set_this_thread(kFanOutNice, 0)) return true;
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kFanOutNice);  // no sched_setattr
+  // Never above the priority voxlogd was started with (a lower nice needs privileges).
+  int nice = std::max(kFanOutNice, getpriority(PRIO_PROCESS, 0));
+  if (set_this_thread(nice, 0)) return true;
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);  // no sched_setattr
   return false;
 }
 

@@ -27,7 +27,8 @@ inline constexpr int kFanOutNice = 5;
 
 // True when the kernel took the short slice.
 bool become_answering_thread();
-// The default slice, nice kFanOutNice. True when the kernel took both.
+// The default slice, nice kFanOutNice (or the nice voxlogd was started with, if higher). True when the
+// kernel took both.
 bool become_fan_out_thread();
 
 }  // namespace voxlog

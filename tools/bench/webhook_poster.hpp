@@ -9,8 +9,8 @@
 // kept as well (`seen_ns`), so the two can be compared.
 //
 // Contract: construct with the requests (whole HTTP requests, index = webhook number) and the schedule;
-// start() connects and starts the thread; sent_ns(w) may be read from any thread once the request's bytes
-// are written (-1 before); join() waits for every answer (or the drain deadline) and makes the results
+// start() connects and starts the thread; sent_ns(w), when webhook w was sent (-1 until then), may be read
+// from any thread; join() waits for every answer (or the drain deadline) and makes the results
 // readable. A connection the server closes while idle is reopened; one closed with a webhook in flight is
 // a failure.
 //

@@ -130,7 +130,6 @@ struct Run {
   Options options;
   std::string marker;  // "CA" + run tag: every CallSid of this run starts with it
   int webhooks = 0;
-  std::vector<std::string> requests;
   std::unique_ptr<voxlog::bench::WebhookPoster> poster;  // Twilio: sends the requests, times the answers
   std::vector<std::int64_t> delivery_ns;  // [webhook * subscribers + subscriber], -1 until received
   std::vector<int> waiting;               // subscribers not reached yet, per webhook
@@ -144,17 +143,18 @@ struct Run {
 void prepare_requests(Run& run, const std::string& token, const std::string& tag) {
   const Options& o = run.options;
   run.webhooks = o.warmup + static_cast<int>(std::lround(o.rate * o.seconds));
+  std::vector<std::string> requests;
   for (int i = 0; i < run.webhooks; ++i) {
     auto params = voxlog::bench::status_callback(voxlog::bench::bench_call_sid(tag, i), i % 4, i);
     auto form = voxlog::bench::signed_status_callback(token, o.url + o.post_path, params);
-    run.requests.push_back("POST " + o.post_path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(o.port) +
-                           "\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
-                           "X-Twilio-Signature: " +
-                           form.signature + "\r\nContent-Length: " + std::to_string(form.body.size()) +
-                           "\r\n\r\n" + form.body);
+    requests.push_back("POST " + o.post_path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(o.port) +
+                       "\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+                       "X-Twilio-Signature: " +
+                       form.signature + "\r\nContent-Length: " + std::to_string(form.body.size()) +
+                       "\r\n\r\n" + form.body);
   }
   run.poster = std::make_unique<voxlog::bench::WebhookPoster>(
-      o.port, std::move(run.requests), static_cast<std::int64_t>(1e9 / o.rate), kPostConnections);
+      o.port, std::move(requests), static_cast<std::int64_t>(1e9 / o.rate), kPostConnections);
   std::size_t n = static_cast<std::size_t>(run.webhooks);
   run.delivery_ns.assign(n * static_cast<std::size_t>(o.subscribers), -1);
   run.waiting.assign(n, o.subscribers);
