@@ -1,12 +1,12 @@
 // Thread classes: which of voxlogd's threads the kernel should run first when the cores are contended.
 //
 // Two classes. Answering (every thread on a webhook's path: the HTTP io thread, CAF's workers, the log's
-// writer and its durability thread) must answer Twilio quickly; fan-out (the live subscribers' io threads,
+// writer and publisher) must answer Twilio quickly; fan-out (the live subscribers' io threads,
 // live_socket.hpp) moves many bytes and can wait a little. On Linux's EEVDF scheduler (6.6 and later) a
 // thread that wakes does not preempt the running one before that one's slice is used up, unless it asks
 // for a shorter slice itself (the default slice is 1.4 ms on this 2-vCPU machine: se.slice in
-// /proc/self/sched). With the fan-out busy on both cores, each step of a webhook's path could wait up to
-// a slice for a core. A short requested slice (6.12 and later: sched_setattr's sched_runtime for
+// /proc/self/sched). With the fan-out busy, each step of a webhook's path could wait up to a slice for a
+// core. A short requested slice (6.12 and later: sched_setattr's sched_runtime for
 // SCHED_OTHER) lets a waking answering thread take the core at once; it gets no more CPU than before (the
 // share is still set by nice), only sooner and in shorter turns. The fan-out threads also run at nice 5:
 // under sustained contention they get about a third of an answering thread's share.
