@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # Shared functions of the server benchmarks (server_bench.sh, cluster_bench.sh): sourced, never run.
 #
-# The sourcing script sets BENCH_NAME (for messages), VOXLOGD and PUBLIC_URL (start_voxlogd), GATE_SECONDS and
-# GATE_PCT (gate), and keeps the pids it started in the array STARTED. Nothing here prints a secret:
+# The sourcing script sets ROOT (the repository: find_build), BENCH_NAME (for messages), VOXLOGD and PUBLIC_URL
+# (start_voxlogd), GATE_SECONDS and GATE_PCT (gate), and keeps the pids it started in the array STARTED. Nothing here prints a secret:
 # start_voxlogd passes the environment (TWILIO_AUTH_TOKEN, LOG_URL, ...) to voxlogd, never on a command line.
 
 HZ=$(getconf CLK_TCK)
@@ -32,6 +32,14 @@ jiffies_s() { awk -v j="$1" -v hz="$HZ" 'BEGIN { printf "%.1f", j / hz }'; }
 # CPU-seconds of the shell's reaped children, from a file the `times` builtin wrote (run `times` in the
 # benchmark's shell, not in a subshell).
 children_cpu() { awk 'NR == 2 { s = 0; for (i = 1; i <= 2; i++) { split($i, t, "m"); s += t[1] * 60 + t[2] } print s }' "$1"; }
+# children_cpu_between TIMES0 TIMES1: CPU-seconds the shell's reaped children (the clients) used in between.
+children_cpu_between() {
+  awk -v a="$(children_cpu "$1")" -v b="$(children_cpu "$2")" 'BEGIN { printf "%.1f", b - a }'
+}
+# foreign_s MACHINE_JIFFIES OURS_JIFFIES CLIENT_SECONDS: CPU-seconds of everything else on the machine (at least 0).
+foreign_s() {
+  awk -v j=$(($1 - $2)) -v hz="$HZ" -v c="$3" 'BEGIN { f = j / hz - c; printf "%.1f", f < 0 ? 0 : f }'
+}
 
 # gate PID...: waits until processes other than the given ones (and their descendants) use less than GATE_PCT%
 # of one core over 2 s, or GATE_SECONDS pass. Sets GATE_NOTE.
@@ -47,6 +55,21 @@ gate() {
     if (( pct < GATE_PCT )); then GATE_NOTE="quiet (${pct}%)"; return; fi
     if (( waited >= GATE_SECONDS )); then GATE_NOTE="NOT quiet after ${waited}s (${pct}% of a core)"; return; fi
   done
+}
+
+# --- binaries ------------------------------------------------------------------------------------------------
+# find_build DIR EXECUTABLE...: the first of DIR, $ROOT/build-bench and $ROOT/build that holds every named
+# executable (paths under the build directory); status 1, nothing printed, when none does.
+find_build() {
+  local dir bin dirs=("$1" "$ROOT/build-bench" "$ROOT/build")
+  shift
+  for dir in "${dirs[@]}"; do
+    [[ -n "$dir" ]] || continue
+    for bin in "$@"; do [[ -x "$dir/$bin" ]] || continue 2; done
+    echo "$dir"
+    return 0
+  done
+  return 1
 }
 
 # --- servers -------------------------------------------------------------------------------------------------

@@ -62,14 +62,9 @@ WEBHOOK_PATH=/api/calls/webhooks/status
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 die() { echo "$BENCH_NAME: $*" >&2; exit 2; }
-find_build() {
-  for dir in "${1:-}" "$ROOT/build-bench" "$ROOT/build"; do
-    [[ -n "$dir" && -x "$dir/tools/voxlogd/voxlogd" && -x "$dir/tools/voxlog/voxlog" && -x "$dir/tools/bench/webhook_gen" ]] &&
-      { echo "$dir"; return; }
-  done
+BUILD=$(find_build "${1:-}" tools/voxlogd/voxlogd tools/voxlog/voxlog tools/bench/webhook_gen) ||
   die "no build with voxlogd, voxlog and webhook_gen; build those targets first"
-}
-BUILD=$(cd "$(find_build "${1:-}")" && pwd)
+BUILD=$(cd "$BUILD" && pwd)
 VOXLOGD="$BUILD/tools/voxlogd/voxlogd"
 VOXLOG="$BUILD/tools/voxlog/voxlog"
 GEN="$BUILD/tools/bench/webhook_gen"
@@ -274,7 +269,7 @@ run_config() {
      $non2xx -eq 0 && $wrapped -eq 0 && -z "$seq_behind" && $verify == ok:* ]] || ok=FAILED
   # CPU of the wrk processes (reaped children of this shell) and of everything else.
   local wrk_cpu
-  wrk_cpu=$(awk -v a="$(children_cpu "$WORK/times0")" -v b="$(children_cpu "$WORK/times1")" 'BEGIN { printf "%.1f", b - a }')
+  wrk_cpu=$(children_cpu_between "$WORK/times0" "$WORK/times1")
   {
     printf 'config=%s backend=%s nodes=%s rps=%.0f requests=%s p50_ms=%s p99_ms=%s max_ms=%s non2xx=%s socket_errors=%s' \
       "$name" "$backend" "$n" "$rps" "$requests" "${p50p99% *}" "${p50p99#* }" "$max" "$non2xx" "$errors"
@@ -282,7 +277,7 @@ run_config() {
       "$wrapped" "$acc" "$((head1 - head0))" "$dup" "${seq_behind:-none}" "$com" "$ev" "$commit_ms"
     printf ' vox_cpu=%s pg_cpu=%s wrk_cpu=%s foreign_cpu=%s xact=%s' "$(jiffies_s $((v1 - v0)))" \
       "$(jiffies_s $((p1 - p0)))" "$wrk_cpu" \
-      "$(awk -v j=$((m1 - m0 - (v1 - v0) - (p1 - p0))) -v hz="$HZ" -v c="$wrk_cpu" 'BEGIN { f = j / hz - c; printf "%.1f", f < 0 ? 0 : f }')" \
+      "$(foreign_s $((m1 - m0)) $((v1 - v0 + p1 - p0)) "$wrk_cpu")" \
       "$((xact1 - xact0))"
     if [[ -n "$stmts" ]]; then
       read -r s_total s_begin s_lock s_lookup s_write s_commit s_rollback s_follow <<<"$stmts"

@@ -37,15 +37,11 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # thousands of subscribers, on bo
 PUBLIC_URL=https://voxlog.example.com
 WEBHOOK_PATH=/api/calls/webhooks/status
 
-find_build() {
-  for dir in "${1:-}" "$ROOT/build-bench" "$ROOT/build"; do
-    [[ -n "$dir" && -x "$dir/tools/voxlogd/voxlogd" && -x "$dir/tools/bench/ws_latency" ]] && { echo "$dir"; return; }
-  done
+BUILD=$(find_build "${1:-}" tools/voxlogd/voxlogd tools/bench/ws_latency) || {
   echo "server_bench: no build with voxlogd and the bench tools; build the targets voxlogd webhook_gen" \
        "ws_latency bare_server first" >&2
   exit 2
 }
-BUILD=$(find_build "${1:-}")
 VOXLOGD="$BUILD/tools/voxlogd/voxlogd"
 BARE="$BUILD/tools/bench/bare_server"
 GEN="$BUILD/tools/bench/webhook_gen"
@@ -94,9 +90,9 @@ measure() {
   times >"$WORK/times1"; m1=$(machine_busy); s1=$(proc_busy "$server")
   OUT=$(grep -E '^(WRK|WSLAT) ' "$WORK/client.out" || true)
   if [[ -z "$OUT" ]]; then echo "server_bench: the client failed:" >&2; cat "$WORK/client.out" "$WORK/client.err" >&2; exit 1; fi
-  SERVER_CPU=$(awk -v j=$((s1 - s0)) -v hz="$HZ" 'BEGIN { printf "%.1f", j / hz }')
-  CLIENT_CPU=$(awk -v a="$(children_cpu "$WORK/times0")" -v b="$(children_cpu "$WORK/times1")" 'BEGIN { printf "%.1f", b - a }')
-  FOREIGN_CPU=$(awk -v j=$((m1 - m0 - (s1 - s0))) -v hz="$HZ" -v c="$CLIENT_CPU" 'BEGIN { f = j / hz - c; printf "%.1f", f < 0 ? 0 : f }')
+  SERVER_CPU=$(jiffies_s $((s1 - s0)))
+  CLIENT_CPU=$(children_cpu_between "$WORK/times0" "$WORK/times1")
+  FOREIGN_CPU=$(foreign_s $((m1 - m0)) $((s1 - s0)) "$CLIENT_CPU")
 }
 wrk_load() {  # $1: port
   WEBHOOK_REQUESTS="$WORK/requests.txt" WEBHOOK_PATH="$WEBHOOK_PATH" \
